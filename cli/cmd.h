@@ -1,0 +1,17 @@
+/* cmd.h — the subcommands. Each lives in cli/cmd_NAME.c and follows one shape:
+ * int ret = 1; ...work...; ret = 0; out: free everything; return ret. */
+#ifndef PINHOLE_CMD_H
+#define PINHOLE_CMD_H
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);	/* argv[0] is the subcommand's name */
+	const char *summary;
+};
+
+int cmd_compile(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_fmt(int argc, char **argv);
+int cmd_aggregate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,45 @@
+/* pinhole.c — dispatch only: one table drives both the dispatch and `pinhole help`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const struct command commands[] = {
+	{ "compile", cmd_compile, "compile a rules file for a backend (nft, json)" },
+	{ "check", cmd_check, "report errors and warnings in a rules file" },
+	{ "fmt", cmd_fmt, "print a rules file in canonical form" },
+	{ "aggregate", cmd_aggregate, "print the minimal CIDR cover of addresses and ranges" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: pinhole COMMAND [OPTIONS] [ARGS]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'pinhole COMMAND --help' describes a command. See pinhole(8) and pinhole.rules(5).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("pinhole %s\n", PINHOLE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "pinhole: unknown command '%s'; valid commands:", name);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, " %s", commands[i].name);
+	fprintf(stderr, "\nTry 'pinhole help'.\n");
+	return 1;
+}
