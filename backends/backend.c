@@ -1,0 +1,56 @@
+#include "backend.h"
+
+#include <string.h>
+
+static const struct backend *const backends[] = {
+	&backend_nft,
+	&backend_json,
+};
+
+const struct backend *backend_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(*backends); i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
+
+const struct backend *backend_at(size_t i)
+{
+	return i < sizeof(backends) / sizeof(*backends) ? backends[i] : NULL;
+}
+
+void kset_name(char *buf, const struct ir_set *s, enum kset_kind kind)
+{
+	static const char *const suffix[] = { "_v4", "_v6", "_dns_v4", "_dns_v6" };
+	snprintf(buf, KSET_NAME_MAX, "%s%s", s->name, suffix[kind]);
+}
+
+bool kset_present(const struct ir_set *s, enum kset_kind kind)
+{
+	switch (kind) {
+	case KSET_V4: return s->n_v4 > 0;
+	case KSET_V6: return s->n_v6 > 0;
+	default: return s->n_names > 0 || s->n_regexes > 0;
+	}
+}
+
+size_t rule_comment(const struct ir_rule *r, char *buf, size_t max)
+{
+	int n = r->comment ? snprintf(buf, max, "%s (%s:%u)", r->comment, r->loc.file, r->loc.line)
+			   : snprintf(buf, max, "%s:%u", r->loc.file, r->loc.line);
+	size_t len = n < 0 ? 0 : (size_t)n < max ? (size_t)n : max - 1;
+	/* When cut, don't leave half a UTF-8 sequence: drop trailing continuation bytes and
+	 * the lead byte they belonged to (a whole last character may go too; that is fine). */
+	if (n >= 0 && (size_t)n >= max) {
+		while (len > 0 && ((unsigned char)buf[len - 1] & 0xC0) == 0x80)
+			len--;
+		if (len > 0 && (unsigned char)buf[len - 1] >= 0xC0)
+			len--;
+	}
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '"' || buf[i] == '\\')
+			buf[i] = '\'';
+	return len;
+}

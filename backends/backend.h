@@ -1,0 +1,44 @@
+/* backend.h — the targets a policy compiles to. One file and one table row per target. */
+#ifndef PINHOLE_BACKEND_H
+#define PINHOLE_BACKEND_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "policy.h"
+
+struct backend_options {
+	bool strict;	/* an approximation the target forces is an error, not a warning */
+};
+
+struct backend {
+	const char *name;
+	const char *summary;
+	/* Writes the policy for this target to out. Approximations and limits are reported to
+	 * d. Returns 0, or -1 after reporting an error (or on a write error, errno set). */
+	int (*emit)(const struct policy *p, const struct backend_options *o, FILE *out, struct diags *d);
+};
+
+/* The backend called name, or NULL. */
+const struct backend *backend_find(const char *name);
+/* Backends in table order, for help texts; NULL past the end. */
+const struct backend *backend_at(size_t i);
+
+/* Kernel set names, documented in pinhole.rules(5): NAME_v4 / NAME_v6 hold the addresses
+ * written in set NAME; NAME_dns_v4 / NAME_dns_v6 the addresses the guard learns for its
+ * names. buf needs KSET_NAME_MAX bytes. */
+enum kset_kind { KSET_V4, KSET_V6, KSET_DNS_V4, KSET_DNS_V6 };
+#define KSET_NAME_MAX 80
+void kset_name(char *buf, const struct ir_set *s, enum kset_kind kind);
+/* Whether the set produces that kernel set at all. */
+bool kset_present(const struct ir_set *s, enum kset_kind kind);
+
+/* Renders a rule's source for comments: "COMMENT (file:line)" or "file:line", cut to max
+ * bytes and with '"' replaced, since nft and iptables comments cannot escape it. */
+size_t rule_comment(const struct ir_rule *r, char *buf, size_t max);
+
+extern const struct backend backend_nft;
+extern const struct backend backend_json;
+
+#endif

@@ -1,0 +1,40 @@
+/* common.h — what several subcommands share: compiling a rules file with -D overrides,
+ * rendering diagnostics, and writing output files atomically. */
+#ifndef PINHOLE_CLI_COMMON_H
+#define PINHOLE_CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "policy.h"
+
+#define MAX_DEFINES 64
+
+struct defines {
+	struct define_override v[MAX_DEFINES];
+	size_t n;
+};
+
+/* Records "-D NAME=VALUE"; prints the problem and returns -1 when malformed. */
+int cli_add_define(struct defines *defs, char *arg);
+
+/* Reads and compiles path. Returns the policy or NULL; diagnostics are in d, except a
+ * file that cannot be read, which is reported there as an error too. */
+struct policy *cli_compile(const char *path, const struct defines *defs, struct diags *d);
+
+/* Prints d to stderr; colour only on a terminal and when NO_COLOR is unset. */
+void cli_render(const struct diags *d);
+
+/* An output file written next to its destination and renamed into place on success, so
+ * nobody ever sees a half-written file. path "-" or NULL is stdout. */
+struct output {
+	FILE *f;
+	char *path;
+	char *tmp;
+};
+int cli_output_open(struct output *o, const char *path);
+/* Renames into place when ok (returns 0), removes the temporary file otherwise. */
+int cli_output_close(struct output *o, bool ok);
+
+#endif

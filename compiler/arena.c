@@ -1,0 +1,78 @@
+#include "arena.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_MIN (64 * 1024)
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	alignas(max_align_t) unsigned char data[];
+};
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	size = (size + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+	struct arena_block *b = a->head;
+	if (!b || b->size - b->used < size) {
+		size_t want = size > BLOCK_MIN ? size : BLOCK_MIN;
+		b = malloc(sizeof(*b) + want);
+		if (!b)
+			return NULL;
+		b->next = a->head;
+		b->used = 0;
+		b->size = want;
+		a->head = b;
+	}
+	void *p = b->data + b->used;
+	b->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+void arena_free(struct arena *a)
+{
+	while (a->head) {
+		struct arena_block *next = a->head->next;
+		free(a->head);
+		a->head = next;
+	}
+}
+
+void *vec_push(struct vec *vec, size_t elem)
+{
+	if (vec->n == vec->cap) {
+		size_t cap = vec->cap ? vec->cap * 2 : 8;
+		void *grown = realloc(vec->v, cap * elem);
+		if (!grown)
+			return NULL;
+		vec->v = grown;
+		vec->cap = cap;
+	}
+	void *slot = (char *)vec->v + vec->n++ * elem;
+	memset(slot, 0, elem);
+	return slot;
+}
+
+void vec_free(struct vec *vec)
+{
+	free(vec->v);
+	*vec = (struct vec){ 0 };
+}

@@ -1,0 +1,105 @@
+/* ast.h — the syntax tree of one rules file, as written (before resolution). Nodes refer
+ * to tokens by index so the formatter can reproduce words, strings and comments exactly. */
+#ifndef PINHOLE_AST_H
+#define PINHOLE_AST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "lexer.h"
+
+#define NO_TOKEN UINT32_MAX
+
+/* Own-line comments before a node: tokens first .. first+n-1, all TOK_COMMENT. */
+struct ast_comments {
+	uint32_t first;
+	uint32_t n;
+};
+
+enum elem_kind { ELEM_WORD, ELEM_SETREF, ELEM_VARREF, ELEM_REGEX };
+
+struct ast_elem {
+	enum elem_kind kind;
+	uint32_t tok;		/* the word, @ref, $ref, or (ELEM_REGEX) the string after '~' */
+	struct ast_comments lead;
+	uint32_t trail;		/* comment on the same line after it, or NO_TOKEN */
+};
+
+struct ast_port {
+	uint16_t lo, hi;
+	uint32_t tok;
+};
+
+enum ast_dir { DIR_IN, DIR_OUT };
+enum ast_proto { PROTO_ANY = 0, PROTO_TCP = 6, PROTO_UDP = 17 };
+
+enum stmt_kind { STMT_DEFINE, STMT_SET, STMT_ALLOW, STMT_OPTION };
+
+struct ast_define {
+	uint32_t name_tok;
+	uint32_t value_tok;
+};
+
+struct ast_set {
+	uint32_t name_tok;
+	struct ast_elem *elems;
+	size_t n_elems;
+	uint32_t open_trail;		/* comment after '{' */
+	struct ast_comments tail;	/* own-line comments before '}' */
+	bool broken;			/* had a syntax error: don't judge it empty */
+};
+
+struct ast_rule {
+	enum ast_dir dir;
+	uint32_t set_tok;		/* TOK_SETREF */
+	enum ast_proto proto;
+	struct ast_port *ports;
+	size_t n_ports;
+	uint32_t comment_tok;		/* TOK_STRING or NO_TOKEN */
+};
+
+struct ast_option {
+	uint32_t key_tok;
+	uint32_t value_tok;
+};
+
+struct ast_stmt {
+	enum stmt_kind kind;
+	uint32_t tok;			/* the keyword */
+	struct ast_comments lead;
+	uint32_t trail;
+	bool blank_before;
+	union {
+		struct ast_define define;
+		struct ast_set set;
+		struct ast_rule rule;
+		struct ast_option option;
+	};
+};
+
+struct ast_file {
+	const char *file;		/* interned by the diags */
+	struct token_list toks;
+	struct ast_stmt *stmts;
+	size_t n_stmts;
+	struct ast_comments tail;	/* comments after the last statement */
+	struct arena arena;
+};
+
+/* Parses text (which must outlive the tree) into *out, reporting every syntax error to d;
+ * the tree holds every statement that could be read. Returns 0, or -1 on ENOMEM. Free
+ * with ast_free. */
+int ast_parse(const char *file, const char *text, size_t len, struct diags *d, struct ast_file **out);
+void ast_free(struct ast_file *f);
+
+/* The location of token i. */
+struct loc ast_loc(const struct ast_file *f, uint32_t tok);
+
+/* Writes f in canonical form (pinhole fmt). Returns 0 or -1 on a write error. */
+int ast_format(const struct ast_file *f, FILE *out);
+
+#endif

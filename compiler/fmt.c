@@ -1,0 +1,164 @@
+/* fmt.c — the canonical form of a rules file (pinhole fmt). Words, strings and comments
+ * are reproduced as written; layout is not: one statement per line, tab-indented set
+ * bodies with one element per line, one blank line at most between statements. */
+#include "ast.h"
+
+#include <string.h>
+
+#define ONE_LINE_MAX 80
+
+static void put_tok(const struct ast_file *f, uint32_t tok, FILE *out)
+{
+	const struct token *t = &f->toks.v[tok];
+	switch (t->kind) {
+	case TOK_STRING: fprintf(out, "\"%.*s\"", (int)t->len, t->text); break;
+	case TOK_SETREF: fprintf(out, "@%.*s", (int)t->len, t->text); break;
+	case TOK_VARREF: fprintf(out, "$%.*s", (int)t->len, t->text); break;
+	case TOK_COMMENT: fprintf(out, "#%.*s", (int)t->len, t->text); break;
+	default: fprintf(out, "%.*s", (int)t->len, t->text); break;
+	}
+}
+
+static void put_comments(const struct ast_file *f, struct ast_comments c, const char *indent, FILE *out)
+{
+	for (uint32_t i = 0; i < c.n; i++) {
+		fputs(indent, out);
+		put_tok(f, c.first + i, out);
+		fputc('\n', out);
+	}
+}
+
+static void put_trail(const struct ast_file *f, uint32_t tok, FILE *out)
+{
+	if (tok == NO_TOKEN)
+		return;
+	fputs("  ", out);
+	put_tok(f, tok, out);
+}
+
+static void put_elem(const struct ast_file *f, const struct ast_elem *e, FILE *out)
+{
+	if (e->kind == ELEM_REGEX)
+		fputc('~', out);
+	put_tok(f, e->tok, out);
+}
+
+/* A set with no comments whose elements fit on one line is written on one line. */
+static bool set_fits_one_line(const struct ast_file *f, const struct ast_stmt *s)
+{
+	const struct ast_set *set = &s->set;
+	if (set->open_trail != NO_TOKEN || set->tail.n || set->n_elems > 4)
+		return false;
+	size_t width = 8 + f->toks.v[set->name_tok].len;
+	for (size_t i = 0; i < set->n_elems; i++) {
+		if (set->elems[i].lead.n || set->elems[i].trail != NO_TOKEN)
+			return false;
+		width += f->toks.v[set->elems[i].tok].len + 4;
+	}
+	return width <= ONE_LINE_MAX;
+}
+
+static void put_set(const struct ast_file *f, const struct ast_stmt *s, FILE *out)
+{
+	const struct ast_set *set = &s->set;
+	fputs("set ", out);
+	put_tok(f, set->name_tok, out);
+	if (set_fits_one_line(f, s)) {
+		fputs(" {", out);
+		for (size_t i = 0; i < set->n_elems; i++) {
+			fputs(i ? ", " : " ", out);
+			put_elem(f, &set->elems[i], out);
+		}
+		fputs(" }", out);
+		return;
+	}
+	fputs(" {", out);
+	put_trail(f, set->open_trail, out);
+	fputc('\n', out);
+	for (size_t i = 0; i < set->n_elems; i++) {
+		put_comments(f, set->elems[i].lead, "\t", out);
+		fputc('\t', out);
+		put_elem(f, &set->elems[i], out);
+		put_trail(f, set->elems[i].trail, out);
+		fputc('\n', out);
+	}
+	put_comments(f, set->tail, "\t", out);
+	fputc('}', out);
+}
+
+static void put_ports(const struct ast_file *f, const struct ast_rule *r, FILE *out)
+{
+	fputs(" port ", out);
+	if (r->n_ports > 1)
+		fputs("{ ", out);
+	for (size_t i = 0; i < r->n_ports; i++) {
+		if (i)
+			fputs(", ", out);
+		fprintf(out, "%u", r->ports[i].lo);
+		if (r->ports[i].hi != r->ports[i].lo)
+			fprintf(out, "-%u", r->ports[i].hi);
+	}
+	if (r->n_ports > 1)
+		fputs(" }", out);
+}
+
+static void put_rule(const struct ast_file *f, const struct ast_rule *r, FILE *out)
+{
+	fputs(r->dir == DIR_OUT ? "allow out to " : "allow in from ", out);
+	put_tok(f, r->set_tok, out);
+	if (r->proto != PROTO_ANY)
+		fputs(r->proto == PROTO_TCP ? " tcp" : " udp", out);
+	if (r->n_ports)
+		put_ports(f, r, out);
+	if (r->comment_tok != NO_TOKEN) {
+		fputs(" comment ", out);
+		put_tok(f, r->comment_tok, out);
+	}
+}
+
+static void put_statement(const struct ast_file *f, const struct ast_stmt *s, FILE *out)
+{
+	put_comments(f, s->lead, "", out);
+	switch (s->kind) {
+	case STMT_DEFINE:
+		fputs("define ", out);
+		put_tok(f, s->define.name_tok, out);
+		fputs(" = ", out);
+		put_tok(f, s->define.value_tok, out);
+		break;
+	case STMT_SET: put_set(f, s, out); break;
+	case STMT_ALLOW: put_rule(f, &s->rule, out); break;
+	case STMT_OPTION:
+		fputs("option ", out);
+		put_tok(f, s->option.key_tok, out);
+		fputc(' ', out);
+		put_tok(f, s->option.value_tok, out);
+		break;
+	}
+	put_trail(f, s->trail, out);
+	fputc('\n', out);
+}
+
+/* Statements of one kind written back to back stay together; a blank line separates a
+ * set from its neighbours and keeps the author's blank lines elsewhere. */
+static bool blank_between(const struct ast_stmt *prev, const struct ast_stmt *s)
+{
+	if (s->blank_before)
+		return true;
+	return prev->kind != s->kind || s->kind == STMT_SET;
+}
+
+int ast_format(const struct ast_file *f, FILE *out)
+{
+	for (size_t i = 0; i < f->n_stmts; i++) {
+		if (i > 0 && blank_between(&f->stmts[i - 1], &f->stmts[i]))
+			fputc('\n', out);
+		put_statement(f, &f->stmts[i], out);
+	}
+	if (f->tail.n) {
+		if (f->n_stmts)
+			fputc('\n', out);
+		put_comments(f, f->tail, "", out);
+	}
+	return ferror(out) ? -1 : 0;
+}

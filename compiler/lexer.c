@@ -1,0 +1,183 @@
+#include "lexer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lexer {
+	const char *file;
+	const char *p, *end, *line_begin;
+	uint32_t line;
+	bool at_line_start;
+	unsigned newlines;	/* since the last token: 2+ means a blank line */
+	struct diags *d;
+	struct token *v;
+	size_t n, cap;
+};
+
+static bool is_word_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-' || c == ':' || c == '/' || c == '*' || c >= 0x80;
+}
+
+static bool is_ident_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+static struct loc here(const struct lexer *lx)
+{
+	return (struct loc){ lx->file, lx->line, (unsigned)(lx->p - lx->line_begin) + 1 };
+}
+
+static int push(struct lexer *lx, enum tok_kind kind, const char *start, const char *text, size_t len)
+{
+	if (lx->n == lx->cap) {
+		size_t cap = lx->cap ? lx->cap * 2 : 256;
+		struct token *grown = realloc(lx->v, cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		lx->v = grown;
+		lx->cap = cap;
+	}
+	lx->v[lx->n++] = (struct token){
+		.kind = kind, .text = text, .len = (uint32_t)len, .line = lx->line,
+		.col = (uint32_t)(start - lx->line_begin) + 1, .line_start = lx->at_line_start,
+		.blank_before = lx->newlines >= 2,
+	};
+	lx->at_line_start = false;
+	lx->newlines = 0;
+	return 0;
+}
+
+static void newline(struct lexer *lx)
+{
+	lx->p++;
+	lx->line++;
+	lx->line_begin = lx->p;
+	lx->at_line_start = true;
+	lx->newlines++;
+}
+
+static int lex_string(struct lexer *lx)
+{
+	const char *start = lx->p++;
+	while (lx->p < lx->end && *lx->p != '"' && *lx->p != '\n') {
+		if (*lx->p == '\\' && lx->p + 1 < lx->end && lx->p[1] != '\n')
+			lx->p++;
+		lx->p++;
+	}
+	if (lx->p >= lx->end || *lx->p != '"') {
+		struct loc at = { lx->file, lx->line, (unsigned)(start - lx->line_begin) + 1 };
+		diag_error(lx->d, at, "unterminated string");
+		diag_hint(lx->d, "strings end with '\"' on the same line");
+		return push(lx, TOK_STRING, start, start + 1, (size_t)(lx->p - start - 1));
+	}
+	lx->p++;
+	return push(lx, TOK_STRING, start, start + 1, (size_t)(lx->p - start - 2));
+}
+
+static int lex_sigil(struct lexer *lx, enum tok_kind kind)
+{
+	const char *start = lx->p++;
+	const char *name = lx->p;
+	while (lx->p < lx->end && is_ident_char((unsigned char)*lx->p))
+		lx->p++;
+	if (lx->p == name) {
+		struct loc at = here(lx);
+		diag_error(lx->d, at, "expected a name after '%c'", *start);
+	}
+	return push(lx, kind, start, name, (size_t)(lx->p - name));
+}
+
+static int lex_comment(struct lexer *lx)
+{
+	const char *start = lx->p++;
+	while (lx->p < lx->end && *lx->p != '\n')
+		lx->p++;
+	const char *e = lx->p;
+	while (e > start + 1 && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	return push(lx, TOK_COMMENT, start, start + 1, (size_t)(e - start - 1));
+}
+
+static int lex_one(struct lexer *lx)
+{
+	unsigned char c = (unsigned char)*lx->p;
+	const char *start = lx->p;
+	switch (c) {
+	case '\n': newline(lx); return 0;
+	case ' ': case '\t': case '\r': case ';': lx->p++; return 0;
+	case '#': return lex_comment(lx);
+	case '"': return lex_string(lx);
+	case '@': return lex_sigil(lx, TOK_SETREF);
+	case '$': return lex_sigil(lx, TOK_VARREF);
+	case '{': lx->p++; return push(lx, TOK_LBRACE, start, start, 1);
+	case '}': lx->p++; return push(lx, TOK_RBRACE, start, start, 1);
+	case ',': lx->p++; return push(lx, TOK_COMMA, start, start, 1);
+	case '=': lx->p++; return push(lx, TOK_EQUALS, start, start, 1);
+	case '~': lx->p++; return push(lx, TOK_TILDE, start, start, 1);
+	}
+	if (is_word_char(c)) {
+		while (lx->p < lx->end && is_word_char((unsigned char)*lx->p))
+			lx->p++;
+		return push(lx, TOK_WORD, start, start, (size_t)(lx->p - start));
+	}
+	diag_error(lx->d, here(lx), (c >= 0x20 && c < 0x7f) ? "unexpected character '%c'" : "unexpected byte 0x%02x", c);
+	lx->p++;
+	return 0;
+}
+
+int lex(const char *file, const char *text, size_t len, struct diags *d, struct token_list *out)
+{
+	struct lexer lx = { .file = file, .p = text, .end = text + len, .line_begin = text,
+			    .line = 1, .at_line_start = true, .d = d };
+	/* ';' is accepted as a separator (nft habit) and otherwise ignored. */
+	while (lx.p < lx.end)
+		if (lex_one(&lx) < 0)
+			goto fail;
+	if (push(&lx, TOK_EOF, lx.p, lx.p, 0) < 0)
+		goto fail;
+	out->v = lx.v;
+	out->n = lx.n;
+	return 0;
+fail:
+	free(lx.v);
+	return -1;
+}
+
+void token_list_free(struct token_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+size_t token_string_decode(const struct token *t, char *out)
+{
+	size_t n = 0;
+	for (uint32_t i = 0; i < t->len; i++) {
+		if (t->text[i] == '\\' && i + 1 < t->len && (t->text[i + 1] == '"' || t->text[i + 1] == '\\'))
+			i++;
+		out[n++] = t->text[i];
+	}
+	out[n] = '\0';
+	return n;
+}
+
+uint32_t token_string_col(const struct token *t, size_t decoded_offset)
+{
+	size_t n = 0;
+	uint32_t i = 0;
+	for (; i < t->len && n < decoded_offset; i++, n++)
+		if (t->text[i] == '\\' && i + 1 < t->len && (t->text[i + 1] == '"' || t->text[i + 1] == '\\'))
+			i++;
+	return t->col + 1 + i;	/* +1 for the opening quote */
+}
+
+bool token_is(const struct token *t, const char *w)
+{
+	size_t n = strlen(w);
+	return t->kind == TOK_WORD && t->len == n && !memcmp(t->text, w, n);
+}

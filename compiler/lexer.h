@@ -1,0 +1,55 @@
+/* lexer.h — tokens of the rules language (pinhole.rules(5)). */
+#ifndef PINHOLE_LEXER_H
+#define PINHOLE_LEXER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+enum tok_kind {
+	TOK_EOF,
+	TOK_WORD,	/* keyword, identifier, number, address, prefix, range or name */
+	TOK_STRING,	/* "..." — text holds the raw body, escapes not yet decoded */
+	TOK_LBRACE,
+	TOK_RBRACE,
+	TOK_COMMA,
+	TOK_EQUALS,
+	TOK_SETREF,	/* @name — text holds the name */
+	TOK_VARREF,	/* $name — text holds the name */
+	TOK_TILDE,	/* ~ before a regex string */
+	TOK_COMMENT,	/* # to end of line — text holds what follows '#' */
+};
+
+struct token {
+	enum tok_kind kind;
+	const char *text;	/* points into the source buffer */
+	uint32_t len;
+	uint32_t line, col;
+	bool line_start;	/* first token on its line */
+	bool blank_before;	/* an empty line separates it from the previous token */
+};
+
+struct token_list {
+	struct token *v;
+	size_t n;
+};
+
+/* Splits text[0..len) into tokens ending with TOK_EOF. Bad characters and unterminated
+ * strings are reported to d (file is the interned name for locs) and skipped. Returns 0,
+ * or -1 on ENOMEM. The tokens point into text, which must outlive them. Free with
+ * token_list_free. */
+int lex(const char *file, const char *text, size_t len, struct diags *d, struct token_list *out);
+void token_list_free(struct token_list *l);
+
+/* Decodes a TOK_STRING body: \" and \\ become " and \; any other backslash is kept as
+ * written (so regexes read naturally). Writes at most t->len + 1 bytes into out. */
+size_t token_string_decode(const struct token *t, char *out);
+/* Maps a byte offset in the decoded string back to the source column. */
+uint32_t token_string_col(const struct token *t, size_t decoded_offset);
+
+/* True when t is the word w. */
+bool token_is(const struct token *t, const char *w);
+
+#endif

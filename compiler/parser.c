@@ -1,0 +1,490 @@
+/* parser.c — recursive descent over the token list; see pinhole.rules(5) for the grammar.
+ * Statements start with a keyword, so after an error the parser skips to the next keyword
+ * at the start of a line and goes on: one run reports every syntax error. */
+#include "ast.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct parser {
+	struct ast_file *f;
+	const struct token *t;	/* all tokens, comments included */
+	uint32_t pos;
+	struct diags *d;
+	bool oom;
+};
+
+static const char *const statement_keywords[] = { "define", "set", "allow", "option" };
+
+static const struct token *peek(const struct parser *p) { return &p->t[p->pos]; }
+
+static bool is_statement_start(const struct token *t)
+{
+	for (size_t i = 0; i < sizeof(statement_keywords) / sizeof(*statement_keywords); i++)
+		if (token_is(t, statement_keywords[i]))
+			return true;
+	return false;
+}
+
+static struct loc loc_of(const struct parser *p, uint32_t tok) { return ast_loc(p->f, tok); }
+
+static const char *describe(const struct token *t)
+{
+	switch (t->kind) {
+	case TOK_EOF: return "end of file";
+	case TOK_STRING: return "a string";
+	case TOK_LBRACE: return "'{'";
+	case TOK_RBRACE: return "'}'";
+	case TOK_COMMA: return "','";
+	case TOK_EQUALS: return "'='";
+	case TOK_SETREF: return "a set reference";
+	case TOK_VARREF: return "a variable";
+	case TOK_TILDE: return "'~'";
+	default: return "a word";
+	}
+}
+
+/* Reports what was found instead of what was expected, quoting words. */
+static void expected(struct parser *p, const char *what)
+{
+	const struct token *t = peek(p);
+	if (t->kind == TOK_WORD)
+		diag_error(p->d, loc_of(p, p->pos), "expected %s, found '%.*s'", what, (int)t->len, t->text);
+	else
+		diag_error(p->d, loc_of(p, p->pos), "expected %s, found %s", what, describe(t));
+}
+
+/* Collects own-line comments at the cursor. */
+static struct ast_comments take_lead(struct parser *p)
+{
+	struct ast_comments c = { p->pos, 0 };
+	while (peek(p)->kind == TOK_COMMENT && peek(p)->line_start) {
+		p->pos++;
+		c.n++;
+	}
+	return c;
+}
+
+/* A comment on the same line as token `after` attaches to it. */
+static uint32_t take_trail(struct parser *p, uint32_t after)
+{
+	const struct token *t = peek(p);
+	if (t->kind == TOK_COMMENT && !t->line_start && t->line == p->t[after].line)
+		return p->pos++;
+	return NO_TOKEN;
+}
+
+/* Next token that is not a comment; comments in odd places (mid-rule) are dropped by the
+ * formatter, which is why statements keep theirs in lead/trail. */
+static void skip_comments(struct parser *p)
+{
+	while (peek(p)->kind == TOK_COMMENT)
+		p->pos++;
+}
+
+static void recover(struct parser *p)
+{
+	p->pos++;
+	while (peek(p)->kind != TOK_EOF && !(peek(p)->line_start && is_statement_start(peek(p))))
+		p->pos++;
+}
+
+/* The next token that is not a comment, without consuming anything: a comment at the end
+ * of a statement must stay for take_trail. */
+static uint32_t significant(const struct parser *p)
+{
+	uint32_t i = p->pos;
+	while (p->t[i].kind == TOK_COMMENT)
+		i++;
+	return i;
+}
+
+static bool accept_word(struct parser *p, const char *w)
+{
+	uint32_t i = significant(p);
+	if (!token_is(&p->t[i], w))
+		return false;
+	p->pos = i + 1;
+	return true;
+}
+
+static bool expect_kind(struct parser *p, enum tok_kind kind, const char *what, uint32_t *tok)
+{
+	skip_comments(p);
+	if (peek(p)->kind != kind) {
+		expected(p, what);
+		return false;
+	}
+	*tok = p->pos++;
+	return true;
+}
+
+static bool is_identifier(const struct token *t)
+{
+	if (t->kind != TOK_WORD || t->len == 0 || t->len > 64)
+		return false;
+	if (!((t->text[0] >= 'a' && t->text[0] <= 'z') || (t->text[0] >= 'A' && t->text[0] <= 'Z')))
+		return false;
+	for (uint32_t i = 1; i < t->len; i++) {
+		char c = t->text[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static bool expect_identifier(struct parser *p, const char *what, uint32_t *tok)
+{
+	skip_comments(p);
+	if (!is_identifier(peek(p))) {
+		expected(p, what);
+		diag_hint(p->d, "names start with a letter and hold letters, digits and '_' (at most 64)");
+		return false;
+	}
+	*tok = p->pos++;
+	return true;
+}
+
+static bool parse_define(struct parser *p, struct ast_stmt *s)
+{
+	uint32_t eq;
+	if (!expect_identifier(p, "a define name", &s->define.name_tok) ||
+	    !expect_kind(p, TOK_EQUALS, "'='", &eq))
+		return false;
+	skip_comments(p);
+	if (peek(p)->kind != TOK_WORD || is_statement_start(peek(p))) {
+		expected(p, "a value (a name or an address)");
+		return false;
+	}
+	s->define.value_tok = p->pos++;
+	return true;
+}
+
+/* One element of a set body, or false after reporting a token that cannot be one. */
+static bool parse_elem(struct parser *p, struct ast_elem *e)
+{
+	const struct token *t = peek(p);
+	switch (t->kind) {
+	case TOK_WORD: e->kind = ELEM_WORD; break;
+	case TOK_SETREF: e->kind = ELEM_SETREF; break;
+	case TOK_VARREF: e->kind = ELEM_VARREF; break;
+	case TOK_TILDE:
+		p->pos++;
+		if (peek(p)->kind != TOK_STRING) {
+			expected(p, "a quoted regular expression after '~'");
+			return false;
+		}
+		e->kind = ELEM_REGEX;
+		break;
+	default:
+		expected(p, "a set element (address, prefix, range, name, @set, $define or ~\"regex\")");
+		p->pos++;
+		return false;
+	}
+	e->tok = p->pos++;
+	return true;
+}
+
+static bool parse_set_body(struct parser *p, struct ast_set *set, uint32_t open)
+{
+	struct vec elems = { 0 };
+	set->open_trail = take_trail(p, open);
+	for (;;) {
+		struct ast_comments lead = take_lead(p);
+		while (peek(p)->kind == TOK_COMMA || (peek(p)->kind == TOK_COMMENT))
+			p->pos++;	/* stray commas and mid-line comments between elements */
+		if (peek(p)->kind == TOK_RBRACE) {
+			set->tail = lead;
+			p->pos++;
+			break;
+		}
+		if (peek(p)->kind == TOK_EOF || (peek(p)->line_start && is_statement_start(peek(p)))) {
+			expected(p, "'}' to close the set");
+			set->broken = true;
+			break;
+		}
+		struct ast_elem e = { .lead = lead, .trail = NO_TOKEN };
+		if (!parse_elem(p, &e)) {
+			set->broken = true;
+			continue;
+		}
+		if (peek(p)->kind == TOK_COMMA)
+			p->pos++;
+		e.trail = take_trail(p, e.tok);
+		struct ast_elem *slot = vec_push(&elems, sizeof(e));
+		if (!slot) {
+			p->oom = true;
+			break;
+		}
+		*slot = e;
+	}
+	set->elems = elems.v;
+	set->n_elems = elems.n;
+	return !set->broken;
+}
+
+static bool parse_set(struct parser *p, struct ast_stmt *s)
+{
+	uint32_t open;
+	s->set.open_trail = NO_TOKEN;
+	if (!expect_identifier(p, "a set name", &s->set.name_tok))
+		return false;
+	if (!expect_kind(p, TOK_LBRACE, "'{' to open the set", &open)) {
+		s->set.broken = true;
+		return false;
+	}
+	return parse_set_body(p, &s->set, open);
+}
+
+/* "80", "8000-8080": fills *port or reports the problem at the word. */
+static bool parse_port_word(struct parser *p, struct ast_port *port)
+{
+	const struct token *t = peek(p);
+	unsigned long v[2] = { 0, 0 };
+	int which = 0;
+	bool ok = t->kind == TOK_WORD && t->len > 0;
+	for (uint32_t i = 0; ok && i < t->len; i++) {
+		char c = t->text[i];
+		if (c == '-' && which == 0 && i > 0)
+			which = 1;
+		else if (c >= '0' && c <= '9' && v[which] <= 65535)
+			v[which] = v[which] * 10 + (unsigned long)(c - '0');
+		else
+			ok = false;
+	}
+	if (ok && which == 1 && t->text[t->len - 1] == '-')
+		ok = false;
+	if (!ok) {
+		expected(p, "a port number or range (1-65535)");
+		return false;
+	}
+	if (which == 0)
+		v[1] = v[0];
+	if (v[0] < 1 || v[0] > 65535 || v[1] < 1 || v[1] > 65535) {
+		diag_error(p->d, loc_of(p, p->pos), "port out of range: '%.*s' (ports are 1-65535)", (int)t->len, t->text);
+		return false;
+	}
+	if (v[0] > v[1]) {
+		diag_error(p->d, loc_of(p, p->pos), "port range '%.*s' is reversed", (int)t->len, t->text);
+		diag_hint(p->d, "did you mean %lu-%lu?", v[1], v[0]);
+		return false;
+	}
+	*port = (struct ast_port){ (uint16_t)v[0], (uint16_t)v[1], p->pos++ };
+	return true;
+}
+
+static bool parse_ports(struct parser *p, struct ast_rule *r)
+{
+	struct vec ports = { 0 };
+	bool ok = true;
+	skip_comments(p);
+	bool braced = peek(p)->kind == TOK_LBRACE;
+	if (braced)
+		p->pos++;
+	do {
+		skip_comments(p);
+		struct ast_port port;
+		if (!parse_port_word(p, &port)) {
+			ok = false;
+			break;
+		}
+		struct ast_port *slot = vec_push(&ports, sizeof(port));
+		if (!slot) {
+			p->oom = true;
+			break;
+		}
+		*slot = port;
+		skip_comments(p);
+		if (braced && peek(p)->kind == TOK_COMMA)
+			p->pos++;
+		skip_comments(p);
+	} while (braced && peek(p)->kind != TOK_RBRACE && peek(p)->kind != TOK_EOF);
+	uint32_t close;
+	if (ok && braced && !expect_kind(p, TOK_RBRACE, "'}' to close the port list", &close))
+		ok = false;
+	r->ports = ports.v;
+	r->n_ports = ports.n;
+	return ok;
+}
+
+static bool parse_direction(struct parser *p, struct ast_rule *r)
+{
+	skip_comments(p);
+	if (accept_word(p, "out")) {
+		r->dir = DIR_OUT;
+		if (accept_word(p, "to"))
+			return true;
+		expected(p, "'to' (allow out to @SET)");
+		return false;
+	}
+	if (accept_word(p, "in")) {
+		r->dir = DIR_IN;
+		if (accept_word(p, "from"))
+			return true;
+		expected(p, "'from' (allow in from @SET)");
+		return false;
+	}
+	expected(p, "'in' or 'out'");
+	return false;
+}
+
+static bool parse_allow(struct parser *p, struct ast_stmt *s)
+{
+	struct ast_rule *r = &s->rule;
+	r->comment_tok = NO_TOKEN;
+	if (!parse_direction(p, r) || !expect_kind(p, TOK_SETREF, "a set reference such as @marketo_web", &r->set_tok))
+		return false;
+	if (accept_word(p, "tcp"))
+		r->proto = PROTO_TCP;
+	else if (accept_word(p, "udp"))
+		r->proto = PROTO_UDP;
+	uint32_t port_tok = significant(p);
+	if (accept_word(p, "port")) {
+		if (r->proto == PROTO_ANY) {
+			diag_error(p->d, loc_of(p, port_tok), "'port' needs a protocol");
+			diag_hint(p->d, "write 'tcp port ...' or 'udp port ...'");
+			return false;
+		}
+		if (!parse_ports(p, r))
+			return false;
+	}
+	if (accept_word(p, "comment") && !expect_kind(p, TOK_STRING, "a quoted comment", &r->comment_tok))
+		return false;
+	const struct token *t = &p->t[significant(p)];
+	if (t->kind != TOK_EOF && !t->line_start) {
+		p->pos = significant(p);
+		expected(p, "the end of the rule ('tcp', 'udp', 'port' or 'comment' may come before it)");
+		return false;
+	}
+	return true;
+}
+
+static bool parse_option(struct parser *p, struct ast_stmt *s)
+{
+	if (!expect_identifier(p, "an option name", &s->option.key_tok))
+		return false;
+	skip_comments(p);
+	if (peek(p)->kind == TOK_EQUALS)
+		p->pos++;
+	skip_comments(p);
+	if (peek(p)->kind != TOK_WORD && peek(p)->kind != TOK_STRING) {
+		expected(p, "an option value");
+		return false;
+	}
+	s->option.value_tok = p->pos++;
+	return true;
+}
+
+static bool parse_statement_body(struct parser *p, struct ast_stmt *s)
+{
+	const struct token *kw = &p->t[s->tok];
+	if (token_is(kw, "define")) {
+		s->kind = STMT_DEFINE;
+		return parse_define(p, s);
+	}
+	if (token_is(kw, "set")) {
+		s->kind = STMT_SET;
+		return parse_set(p, s);
+	}
+	if (token_is(kw, "allow")) {
+		s->kind = STMT_ALLOW;
+		return parse_allow(p, s);
+	}
+	s->kind = STMT_OPTION;
+	return parse_option(p, s);
+}
+
+/* Reads one statement; false when it had an error (already reported). */
+static bool parse_statement(struct parser *p, struct ast_stmt *s)
+{
+	s->lead = take_lead(p);
+	const struct token *t = peek(p);
+	s->blank_before = s->lead.n ? p->t[s->lead.first].blank_before : t->blank_before;
+	s->trail = NO_TOKEN;
+	if (!is_statement_start(t)) {
+		expected(p, "a statement (define, set, allow or option)");
+		return false;
+	}
+	s->tok = p->pos++;
+	if (!parse_statement_body(p, s))
+		return false;
+	s->trail = take_trail(p, p->pos - 1);
+	return true;
+}
+
+static int parse_file(struct parser *p)
+{
+	struct vec stmts = { 0 };
+	for (;;) {
+		struct ast_stmt s = { 0 };
+		uint32_t start = p->pos;
+		s.lead = take_lead(p);
+		if (peek(p)->kind == TOK_EOF) {
+			p->f->tail = s.lead;
+			break;
+		}
+		p->pos = start;
+		bool ok = parse_statement(p, &s);
+		/* A set with errors is kept so later references to it don't cascade. */
+		if (ok || (s.kind == STMT_SET && s.set.name_tok)) {
+			struct ast_stmt *slot = vec_push(&stmts, sizeof(s));
+			if (!slot) {
+				p->oom = true;
+				break;
+			}
+			*slot = s;
+		} else if (s.kind == STMT_SET) {
+			free(s.set.elems);
+		} else if (s.kind == STMT_ALLOW) {
+			free(s.rule.ports);
+		}
+		if (!ok)
+			recover(p);
+		if (diags_full(p->d) || p->oom)
+			break;
+	}
+	p->f->stmts = stmts.v;
+	p->f->n_stmts = stmts.n;
+	return p->oom ? -1 : 0;
+}
+
+int ast_parse(const char *file, const char *text, size_t len, struct diags *d, struct ast_file **out)
+{
+	struct ast_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	f->file = file;
+	if (lex(file, text, len, d, &f->toks) < 0) {
+		free(f);
+		return -1;
+	}
+	struct parser p = { .f = f, .t = f->toks.v, .d = d };
+	if (parse_file(&p) < 0) {
+		ast_free(f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
+void ast_free(struct ast_file *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n_stmts; i++) {
+		if (f->stmts[i].kind == STMT_SET)
+			free(f->stmts[i].set.elems);
+		else if (f->stmts[i].kind == STMT_ALLOW)
+			free(f->stmts[i].rule.ports);
+	}
+	free(f->stmts);
+	token_list_free(&f->toks);
+	arena_free(&f->arena);
+	free(f);
+}
+
+struct loc ast_loc(const struct ast_file *f, uint32_t tok)
+{
+	const struct token *t = &f->toks.v[tok];
+	return (struct loc){ f->file, t->line, t->col };
+}

@@ -1,0 +1,97 @@
+/* policy.h — the IR: a resolved, validated, normalized policy that every backend reads. */
+#ifndef PINHOLE_POLICY_H
+#define PINHOLE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "cidr.h"
+#include "diag.h"
+#include "names.h"
+
+/* An aggregated prefix and the elements that wrote it: set->origins[first .. first+count). */
+struct ir_prefix {
+	struct prefix prefix;
+	uint32_t origin_first;
+	uint32_t origin_count;
+};
+
+struct ir_name {
+	const char *name;	/* A-label, lower case, no trailing dot; a wildcard's base domain */
+	enum name_kind kind;
+	struct loc loc;
+};
+
+struct ir_regex {
+	const char *pattern;	/* as written, matched against the whole lower-case name */
+	struct loc loc;
+};
+
+struct ir_set {
+	const char *name;
+	struct loc loc;
+	struct ir_prefix *v4, *v6;	/* aggregated, ascending */
+	size_t n_v4, n_v6;
+	struct loc *origins;		/* element locations referenced by the prefixes */
+	size_t n_origins;
+	struct ir_name *names;		/* sorted by name, then exact before wildcard */
+	size_t n_names;
+	struct ir_regex *regexes;	/* in order written */
+	size_t n_regexes;
+};
+
+struct port_range {
+	uint16_t lo, hi;
+};
+
+struct ir_rule {
+	enum ast_dir dir;
+	const struct ir_set *set;
+	enum ast_proto proto;
+	struct port_range *ports;	/* ascending, merged; none means every port */
+	size_t n_ports;
+	const char *comment;		/* NULL when none */
+	struct loc loc;
+};
+
+struct policy {
+	const char *table;		/* nft table name (family inet) */
+	int priority;			/* base chain priority */
+	struct ir_set *sets;		/* in the order written */
+	size_t n_sets;
+	struct ir_rule *rules;		/* in the order written */
+	size_t n_rules;
+	struct arena arena;		/* owns everything above, file names included */
+};
+
+/* A -D NAME=VALUE override. */
+struct define_override {
+	const char *name;
+	const char *value;
+};
+
+struct compile_request {
+	const char *file;		/* for locs and messages */
+	const char *text;
+	size_t len;
+	const struct define_override *defines;
+	size_t n_defines;
+};
+
+/* Parses and resolves one rules file. Every error and warning goes to d (the source is
+ * registered there). Returns the policy (caller frees with policy_free) only when there
+ * was no error; NULL otherwise, also on ENOMEM (reported as an error). */
+struct policy *policy_compile(const struct compile_request *req, struct diags *d);
+void policy_free(struct policy *p);
+
+/* Finds a set by name; NULL if absent. */
+const struct ir_set *policy_find_set(const struct policy *p, const char *name);
+
+/* The element comment for a prefix: "file:line" or "file:line,line,..." (truncated with
+ * "+N" past max). Returns the length written into buf (of size max). */
+size_t ir_prefix_sources(const struct ir_set *s, const struct ir_prefix *pr, char *buf, size_t max);
+
+#endif

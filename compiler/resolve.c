@@ -1,0 +1,389 @@
+/* resolve.c — AST → IR: defines, sets, options and rules. Every problem is reported; the
+ * policy is handed out only when there was none. */
+#include "resolve.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TABLE "pinhole"
+
+struct loc resolver_loc(const struct resolver *r, uint32_t tok)
+{
+	struct loc loc = ast_loc(r->ast, tok);
+	loc.file = r->file;
+	return loc;
+}
+
+static bool token_eq(const char *name, const char *s, size_t len)
+{
+	return strlen(name) == len && !memcmp(name, s, len);
+}
+
+struct set_work *resolver_find_set(struct resolver *r, const char *name, size_t len)
+{
+	for (size_t i = 0; i < r->n_sets; i++)
+		if (token_eq(r->sets[i].name, name, len))
+			return &r->sets[i];
+	return NULL;
+}
+
+struct define_work *resolver_find_define(struct resolver *r, const char *name, size_t len)
+{
+	for (size_t i = 0; i < r->n_defines; i++)
+		if (token_eq(r->defines[i].name, name, len))
+			return &r->defines[i];
+	return NULL;
+}
+
+/* Levenshtein distance, bounded to short identifiers. */
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t sub = diag + (a[i - 1] != b[j - 1]);
+			size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+			row[j] = sub < best ? sub : best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets)
+{
+	const char *best = NULL;
+	size_t best_d = len / 3 + 1;	/* close enough to be a typo */
+	size_t n = sets ? r->n_sets : r->n_defines;
+	for (size_t i = 0; i < n; i++) {
+		const char *cand = sets ? r->sets[i].name : r->defines[i].name;
+		size_t dist = edit_distance(unknown, len, cand);
+		if (dist <= best_d) {
+			best = cand;
+			best_d = dist;
+		}
+	}
+	if (best)
+		diag_hint(r->d, "did you mean %s '%s'?", sets ? "set" : "define", best);
+}
+
+static char *tok_dup(struct resolver *r, uint32_t tok)
+{
+	const struct token *t = &r->ast->toks.v[tok];
+	char *s = arena_strndup(&r->p->arena, t->text, t->len);
+	if (!s)
+		r->oom = true;
+	return s;
+}
+
+static void collect_define(struct resolver *r, const struct ast_stmt *s, struct vec *defs)
+{
+	const struct token *name = &r->ast->toks.v[s->define.name_tok];
+	struct define_work *prev = resolver_find_define(r, name->text, name->len);
+	if (prev) {
+		diag_error(r->d, resolver_loc(r, s->define.name_tok), "define '%s' is defined twice", prev->name);
+		diag_hint(r->d, "the first definition is at line %u", prev->loc.line);
+		return;
+	}
+	struct define_work *w = vec_push(defs, sizeof(*w));
+	if (!w) {
+		r->oom = true;
+		return;
+	}
+	*w = (struct define_work){ .name = tok_dup(r, s->define.name_tok),
+				   .loc = resolver_loc(r, s->define.name_tok),
+				   .value = tok_dup(r, s->define.value_tok),
+				   .value_loc = resolver_loc(r, s->define.value_tok) };
+	r->defines = defs->v;
+	r->n_defines = defs->n;
+}
+
+static void collect_set(struct resolver *r, const struct ast_stmt *s, struct vec *sets)
+{
+	const struct token *name = &r->ast->toks.v[s->set.name_tok];
+	struct set_work *prev = resolver_find_set(r, name->text, name->len);
+	if (prev) {
+		diag_error(r->d, resolver_loc(r, s->set.name_tok), "set '%s' is defined twice", prev->name);
+		diag_hint(r->d, "the first definition is at line %u; merge them or rename one", prev->loc.line);
+		return;
+	}
+	struct set_work *w = vec_push(sets, sizeof(*w));
+	if (!w) {
+		r->oom = true;
+		return;
+	}
+	*w = (struct set_work){ .ast = &s->set, .loc = resolver_loc(r, s->set.name_tok),
+				.name = tok_dup(r, s->set.name_tok) };
+	r->sets = sets->v;
+	r->n_sets = sets->n;
+}
+
+static void apply_overrides(struct resolver *r, const struct compile_request *req)
+{
+	for (size_t i = 0; i < req->n_defines; i++) {
+		const struct define_override *o = &req->defines[i];
+		struct define_work *w = resolver_find_define(r, o->name, strlen(o->name));
+		if (!w) {
+			diag_error(r->d, (struct loc){ r->file, 0, 0 }, "-D %s: the file has no 'define %s'", o->name, o->name);
+			resolver_hint_similar(r, o->name, strlen(o->name), false);
+			continue;
+		}
+		w->value = arena_strdup(&r->p->arena, o->value);
+		w->from_command_line = true;
+		if (!w->value)
+			r->oom = true;
+	}
+}
+
+static void set_option(struct resolver *r, const struct ast_stmt *s)
+{
+	const struct token *key = &r->ast->toks.v[s->option.key_tok];
+	const struct token *val = &r->ast->toks.v[s->option.value_tok];
+	struct loc at = resolver_loc(r, s->option.value_tok);
+	if (token_is(key, "table")) {
+		bool ok = val->kind == TOK_WORD && val->len > 0 && val->len <= 64;
+		for (uint32_t i = 0; ok && i < val->len; i++)
+			ok = (val->text[i] >= 'a' && val->text[i] <= 'z') || (val->text[i] >= 'A' && val->text[i] <= 'Z') ||
+			     (i > 0 && ((val->text[i] >= '0' && val->text[i] <= '9') || val->text[i] == '_'));
+		if (!ok)
+			diag_error(r->d, at, "invalid table name '%.*s' (letters, digits and '_', starting with a letter)",
+				   (int)val->len, val->text);
+		else
+			r->p->table = tok_dup(r, s->option.value_tok);
+	} else if (token_is(key, "priority")) {
+		char buf[16] = "";
+		char *end = NULL;
+		if (val->len < sizeof(buf))
+			memcpy(buf, val->text, val->len);
+		errno = 0;
+		long v = strtol(buf, &end, 10);
+		if (val->kind != TOK_WORD || !*buf || *end || errno || v < -400 || v > 400)
+			diag_error(r->d, at, "invalid priority '%.*s' (an integer from -400 to 400)", (int)val->len, val->text);
+		else
+			r->p->priority = (int)v;
+	} else {
+		diag_error(r->d, resolver_loc(r, s->option.key_tok), "unknown option '%.*s'", (int)key->len, key->text);
+		diag_hint(r->d, "valid options: table, priority");
+	}
+}
+
+static void collect(struct resolver *r, struct vec *sets, struct vec *defs)
+{
+	for (size_t i = 0; i < r->ast->n_stmts; i++) {
+		const struct ast_stmt *s = &r->ast->stmts[i];
+		if (s->kind == STMT_DEFINE)
+			collect_define(r, s, defs);
+		else if (s->kind == STMT_SET)
+			collect_set(r, s, sets);
+		else if (s->kind == STMT_OPTION)
+			set_option(r, s);
+	}
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+	const struct port_range *x = a, *y = b;
+	return x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) : (x->hi < y->hi ? -1 : x->hi > y->hi);
+}
+
+/* Sorts and merges overlapping or adjacent port ranges. */
+static size_t merge_ports(struct port_range *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), port_cmp);
+	size_t k = 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((unsigned)v[i].lo <= (unsigned)v[k].hi + 1) {
+			if (v[i].hi > v[k].hi)
+				v[k].hi = v[i].hi;
+		} else {
+			v[++k] = v[i];
+		}
+	}
+	return k + 1;
+}
+
+static char *decode_string(struct resolver *r, uint32_t tok)
+{
+	const struct token *t = &r->ast->toks.v[tok];
+	char *s = arena_alloc(&r->p->arena, t->len + 1);
+	if (!s) {
+		r->oom = true;
+		return NULL;
+	}
+	token_string_decode(t, s);
+	return s;
+}
+
+static void warn_inbound_names(struct resolver *r, const struct ir_rule *rule)
+{
+	if (rule->dir != DIR_IN || (rule->set->n_names == 0 && rule->set->n_regexes == 0))
+		return;
+	diag_warning(r->d, rule->loc,
+		     "inbound rule from set '%s', which holds names: only addresses the guard learns from DNS answers "
+		     "will match", rule->set->name);
+}
+
+static void resolve_rule(struct resolver *r, const struct ast_stmt *s, struct ir_rule *out, bool *ok)
+{
+	const struct ast_rule *a = &s->rule;
+	const struct token *t = &r->ast->toks.v[a->set_tok];
+	*ok = false;
+	struct set_work *w = resolver_find_set(r, t->text, t->len);
+	if (!w) {
+		diag_error(r->d, resolver_loc(r, a->set_tok), "undefined set '%.*s'", (int)t->len, t->text);
+		resolver_hint_similar(r, t->text, t->len, true);
+		return;
+	}
+	out->set = &r->p->sets[w - r->sets];
+	out->dir = a->dir;
+	out->proto = a->proto;
+	out->loc = resolver_loc(r, s->tok);
+	out->comment = a->comment_tok != NO_TOKEN ? decode_string(r, a->comment_tok) : NULL;
+	out->ports = arena_alloc(&r->p->arena, (a->n_ports ? a->n_ports : 1) * sizeof(*out->ports));
+	if (!out->ports) {
+		r->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < a->n_ports; i++)
+		out->ports[i] = (struct port_range){ a->ports[i].lo, a->ports[i].hi };
+	out->n_ports = merge_ports(out->ports, a->n_ports);
+	warn_inbound_names(r, out);
+	*ok = true;
+}
+
+static void resolve_rules(struct resolver *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->ast->n_stmts; i++)
+		n += r->ast->stmts[i].kind == STMT_ALLOW;
+	r->p->rules = arena_alloc(&r->p->arena, (n ? n : 1) * sizeof(struct ir_rule));
+	if (!r->p->rules) {
+		r->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < r->ast->n_stmts && !r->oom; i++) {
+		bool ok;
+		if (r->ast->stmts[i].kind != STMT_ALLOW)
+			continue;
+		resolve_rule(r, &r->ast->stmts[i], &r->p->rules[r->p->n_rules], &ok);
+		r->p->n_rules += ok;
+	}
+}
+
+static void resolve_sets(struct resolver *r)
+{
+	r->p->sets = arena_alloc(&r->p->arena, (r->n_sets ? r->n_sets : 1) * sizeof(struct ir_set));
+	if (!r->p->sets) {
+		r->oom = true;
+		return;
+	}
+	r->p->n_sets = r->n_sets;
+	for (size_t i = 0; i < r->n_sets && !r->oom && !diags_full(r->d); i++)
+		resolve_set_elements(r, &r->sets[i]);
+	for (size_t i = 0; i < r->n_sets && !r->oom && !diags_full(r->d); i++)
+		resolve_set_build(r, &r->sets[i], &r->p->sets[i]);
+}
+
+static void warn_unused_defines(struct resolver *r)
+{
+	for (size_t i = 0; i < r->n_defines; i++)
+		if (!r->defines[i].used)
+			diag_warning(r->d, r->defines[i].loc, "define '%s' is never used", r->defines[i].name);
+}
+
+static void resolve_all(struct resolver *r, const struct compile_request *req)
+{
+	struct vec sets = { 0 }, defs = { 0 };
+	collect(r, &sets, &defs);
+	apply_overrides(r, req);
+	resolve_sets(r);
+	resolve_rules(r);
+	warn_unused_defines(r);
+	for (size_t i = 0; i < r->n_sets; i++)
+		vec_free(&r->sets[i].flat);
+	vec_free(&sets);
+	vec_free(&defs);
+}
+
+struct policy *policy_compile(const struct compile_request *req, struct diags *d)
+{
+	const char *file = diags_add_source(d, req->file, req->text, req->len);
+	struct policy *p = calloc(1, sizeof(*p));
+	struct ast_file *ast = NULL;
+	if (!file || !p || ast_parse(file, req->text, req->len, d, &ast) < 0)
+		goto oom;
+	struct resolver r = { .ast = ast, .d = d, .p = p };
+	r.file = arena_strdup(&p->arena, req->file);
+	p->table = arena_strdup(&p->arena, DEFAULT_TABLE);
+	if (!r.file || !p->table) {
+		names_psl_free(r.psl);
+		goto oom;
+	}
+	resolve_all(&r, req);
+	names_psl_free(r.psl);
+	ast_free(ast);
+	if (r.oom)
+		goto oom_freed;
+	if (diags_errors(d)) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+oom:
+	ast_free(ast);
+oom_freed:
+	policy_free(p);
+	diag_error(d, (struct loc){ req->file, 0, 0 }, "out of memory");
+	return NULL;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	arena_free(&p->arena);
+	free(p);
+}
+
+const struct ir_set *policy_find_set(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_sets; i++)
+		if (!strcmp(p->sets[i].name, name))
+			return &p->sets[i];
+	return NULL;
+}
+
+size_t ir_prefix_sources(const struct ir_set *s, const struct ir_prefix *pr, char *buf, size_t max)
+{
+	size_t n = 0;
+	const char *last_file = NULL;
+	for (uint32_t i = 0; i < pr->origin_count; i++) {
+		const struct loc *l = &s->origins[pr->origin_first + i];
+		if (i > 0 && l->line == s->origins[pr->origin_first + i - 1].line && l->file == last_file)
+			continue;	/* two elements on one line */
+		char item[300];
+		int len = (last_file && !strcmp(last_file, l->file))
+				  ? snprintf(item, sizeof(item), ",%u", l->line)
+				  : snprintf(item, sizeof(item), "%s%s:%u", i ? "," : "", l->file, l->line);
+		/* Keep room for "+NNN" so a truncated list still says how much is missing. */
+		if (len < 0 || n + (size_t)len + 6 > max) {
+			n += (size_t)snprintf(buf + n, max - n, "+%u", pr->origin_count - i);
+			return n < max ? n : max - 1;
+		}
+		memcpy(buf + n, item, (size_t)len + 1);
+		n += (size_t)len;
+		last_file = l->file;
+	}
+	return n;
+}

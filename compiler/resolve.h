@@ -1,0 +1,68 @@
+/* resolve.h — internal to the compiler: AST → IR. policy.h is the public face. */
+#ifndef PINHOLE_RESOLVE_H
+#define PINHOLE_RESOLVE_H
+
+#include "policy.h"
+
+enum flat_kind { FLAT_RANGE, FLAT_NAME, FLAT_REGEX };
+
+/* One element after includes and defines are expanded. */
+struct flat_elem {
+	enum flat_kind kind;
+	struct loc loc;
+	union {
+		struct addr_range range;
+		struct {
+			const char *name;
+			enum name_kind name_kind;
+		};
+		const char *pattern;
+	};
+};
+
+enum visit { UNVISITED, VISITING, DONE };
+
+struct set_work {
+	const struct ast_set *ast;
+	struct loc loc;
+	const char *name;
+	enum visit state;
+	struct vec flat;	/* struct flat_elem */
+	bool failed;		/* had an element error: silence follow-on errors */
+};
+
+struct define_work {
+	const char *name;
+	struct loc loc;
+	const char *value;	/* as written (or from -D) */
+	struct loc value_loc;
+	bool from_command_line;
+	bool used;
+};
+
+struct resolver {
+	const struct ast_file *ast;
+	struct diags *d;
+	struct policy *p;
+	const char *file;	/* the policy's copy, for IR locs */
+	struct set_work *sets;
+	size_t n_sets;
+	struct define_work *defines;
+	size_t n_defines;
+	struct psl_ctx_st *psl;	/* loaded on the first wildcard */
+	bool psl_tried;
+	bool oom;
+};
+
+struct loc resolver_loc(const struct resolver *r, uint32_t tok);
+struct set_work *resolver_find_set(struct resolver *r, const char *name, size_t len);
+struct define_work *resolver_find_define(struct resolver *r, const char *name, size_t len);
+/* Adds "did you mean 'x'?" when a known name is close to the unknown one. */
+void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets);
+
+/* Expands set w's elements (recursively through @includes) into w->flat. */
+void resolve_set_elements(struct resolver *r, struct set_work *w);
+/* Builds the IR set from w->flat: aggregation, name normalization, redundancy. */
+int resolve_set_build(struct resolver *r, struct set_work *w, struct ir_set *out);
+
+#endif

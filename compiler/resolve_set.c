@@ -1,0 +1,186 @@
+/* resolve_set.c — a set's elements: expansion of @includes and $defines, validation of
+ * every address, name and regex, then the normalized IR set. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "resolve.h"
+
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void push_flat(struct resolver *r, struct set_work *w, const struct flat_elem *e)
+{
+	struct flat_elem *slot = vec_push(&w->flat, sizeof(*e));
+	if (!slot) {
+		r->oom = true;
+		return;
+	}
+	*slot = *e;
+}
+
+/* Addresses are words made of digits, dots, '/' and '-' only, or anything with a ':'.
+ * Everything else is a name, which name_normalize judges. */
+static bool looks_like_address(const char *s, size_t n)
+{
+	bool digits_only = true;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ':')
+			return true;
+		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '/' || s[i] == '-'))
+			digits_only = false;
+	}
+	return digits_only;
+}
+
+static struct loc at_offset(struct loc loc, size_t offset)
+{
+	loc.col += (unsigned)offset;
+	return loc;
+}
+
+static void add_address(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc)
+{
+	struct cidr_parsed parsed;
+	enum cidr_status st = cidr_parse(s, n, &parsed);
+	if (st == CIDR_HOST_BITS) {
+		char net[CIDR_TEXT_MAX];
+		cidr_format_prefix(net, &parsed.prefix);
+		diag_error(r->d, loc, "host bits set in %.*s", (int)n, s);
+		diag_hint(r->d, "did you mean %s?", net);
+		w->failed = true;
+		return;
+	}
+	if (st != CIDR_OK) {
+		diag_error(r->d, at_offset(loc, parsed.err_offset), "%s: '%.*s'", cidr_status_str(st), (int)n, s);
+		w->failed = true;
+		return;
+	}
+	struct flat_elem e = { .kind = FLAT_RANGE, .loc = loc, .range = parsed.range };
+	push_flat(r, w, &e);
+}
+
+static void add_name(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc)
+{
+	char norm[NAME_MAX_LEN + 1];
+	enum name_kind kind;
+	struct name_error err;
+	if (name_normalize(s, n, norm, &kind, &err) < 0) {
+		diag_error(r->d, at_offset(loc, err.offset), "invalid name '%.*s': %s", (int)n, s, err.message);
+		w->failed = true;
+		return;
+	}
+	/* The list is loaded on the first wildcard: most sets have none, and loading costs. */
+	if (kind == NAME_WILDCARD && !r->psl && !r->psl_tried) {
+		r->psl = names_psl_load();
+		r->psl_tried = true;
+		if (!r->psl)
+			diag_warning(r->d, loc, "no public suffix list found: wildcards are not checked against it");
+	}
+	if (kind == NAME_WILDCARD && name_is_public_suffix(r->psl, norm)) {
+		diag_error(r->d, loc, "wildcard '%.*s' covers the public suffix '%s'", (int)n, s, norm);
+		diag_hint(r->d, "a wildcard must sit below a registered domain, e.g. *.example.%s", norm);
+		w->failed = true;
+		return;
+	}
+	const char *name = arena_strdup(&r->p->arena, norm);
+	if (!name) {
+		r->oom = true;
+		return;
+	}
+	struct flat_elem e = { .kind = FLAT_NAME, .loc = loc, .name = name, .name_kind = kind };
+	push_flat(r, w, &e);
+}
+
+static void add_word(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc)
+{
+	if (looks_like_address(s, n))
+		add_address(r, w, s, n, loc);
+	else
+		add_name(r, w, s, n, loc);
+}
+
+static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
+{
+	const struct token *t = &r->ast->toks.v[tok];
+	char *pattern = arena_alloc(&r->p->arena, t->len + 1);
+	if (!pattern) {
+		r->oom = true;
+		return;
+	}
+	size_t len = token_string_decode(t, pattern);
+	int code;
+	PCRE2_SIZE offset;
+	/* Anchored at both ends and caseless: the regex is matched against the whole name. */
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len,
+				       PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_CASELESS, &code, &offset, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		struct loc loc = resolver_loc(r, tok);
+		loc.col = token_string_col(t, offset);
+		diag_error(r->d, loc, "invalid regular expression: %s", (const char *)msg);
+		w->failed = true;
+		return;
+	}
+	pcre2_code_free(re);
+	struct flat_elem e = { .kind = FLAT_REGEX, .loc = resolver_loc(r, tok), .pattern = pattern };
+	push_flat(r, w, &e);
+}
+
+static void add_include(struct resolver *r, struct set_work *w, uint32_t tok)
+{
+	const struct token *t = &r->ast->toks.v[tok];
+	struct set_work *inc = resolver_find_set(r, t->text, t->len);
+	if (!inc) {
+		diag_error(r->d, resolver_loc(r, tok), "undefined set '%.*s'", (int)t->len, t->text);
+		resolver_hint_similar(r, t->text, t->len, true);
+		w->failed = true;
+		return;
+	}
+	if (inc->state == VISITING) {
+		diag_error(r->d, resolver_loc(r, tok), "set '%s' includes itself through @%s", inc->name, w->name);
+		w->failed = true;
+		return;
+	}
+	resolve_set_elements(r, inc);
+	w->failed |= inc->failed;
+	const struct flat_elem *v = inc->flat.v;
+	for (size_t i = 0; i < inc->flat.n && !r->oom; i++)
+		push_flat(r, w, &v[i]);
+}
+
+static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
+{
+	const struct token *t = &r->ast->toks.v[tok];
+	struct define_work *def = resolver_find_define(r, t->text, t->len);
+	if (!def) {
+		diag_error(r->d, resolver_loc(r, tok), "undefined define '$%.*s'", (int)t->len, t->text);
+		resolver_hint_similar(r, t->text, t->len, false);
+		w->failed = true;
+		return;
+	}
+	def->used = true;
+	/* A value from the file is judged where it was written; one from -D where it is used. */
+	struct loc loc = def->from_command_line ? resolver_loc(r, tok) : def->value_loc;
+	size_t before = diags_errors(r->d);
+	add_word(r, w, def->value, strlen(def->value), loc);
+	if (def->from_command_line && diags_errors(r->d) > before)
+		diag_hint(r->d, "the value '%s' of '%s' comes from -D %s=...", def->value, def->name, def->name);
+}
+
+void resolve_set_elements(struct resolver *r, struct set_work *w)
+{
+	if (w->state != UNVISITED)
+		return;
+	w->state = VISITING;
+	for (size_t i = 0; i < w->ast->n_elems && !r->oom && !diags_full(r->d); i++) {
+		const struct ast_elem *e = &w->ast->elems[i];
+		const struct token *t = &r->ast->toks.v[e->tok];
+		switch (e->kind) {
+		case ELEM_WORD: add_word(r, w, t->text, t->len, resolver_loc(r, e->tok)); break;
+		case ELEM_SETREF: add_include(r, w, e->tok); break;
+		case ELEM_VARREF: add_define_ref(r, w, e->tok); break;
+		case ELEM_REGEX: add_regex(r, w, e->tok); break;
+		}
+	}
+	w->state = DONE;
+}
