@@ -15,7 +15,7 @@ static void emit_header(const struct policy *p, FILE *out)
 		PINHOLE_VERSION);
 	/* Create-then-delete makes the load idempotent whether or not the table exists, and
 	 * nft -f applies the whole file as one transaction. */
-	fprintf(out, "table inet %s\ndelete table inet %s\n", p->table, p->table);
+	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->table, p->table);
 }
 
 static void emit_prefix_elements(const struct ir_set *s, const struct ir_prefix *v, size_t n, FILE *out)
@@ -53,14 +53,22 @@ static void emit_dynamic_set(const struct ir_set *s, enum kset_kind kind, FILE *
 	fprintf(out, "\t\tcomment \"learnt by pinhole guard for the names of set %s\"\n\t}\n", s->name);
 }
 
-static void emit_sets(const struct policy *p, FILE *out)
+/* Blocks of the table are separated by one blank line. */
+static void separate(bool *first, FILE *out)
+{
+	if (!*first)
+		fputc('\n', out);
+	*first = false;
+}
+
+static void emit_sets(const struct policy *p, bool *first, FILE *out)
 {
 	for (size_t i = 0; i < p->n_sets; i++) {
 		const struct ir_set *s = &p->sets[i];
 		for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++) {
 			if (!kset_present(s, k))
 				continue;
-			fputc('\n', out);	/* blank line between the blocks of the table */
+			separate(first, out);
 			if (k == KSET_V4 || k == KSET_V6)
 				emit_static_set(s, k, out);
 			else
@@ -113,14 +121,15 @@ static bool rule_in_chain(const struct ir_rule *r, const char *hook)
 	return !strcmp(hook, r->dir == DIR_OUT ? "output" : "input");
 }
 
-static void emit_chain(const struct policy *p, const char *hook, FILE *out)
+static void emit_chain(const struct policy *p, const char *hook, bool *first, FILE *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_rules; i++)
 		n += rule_in_chain(&p->rules[i], hook);
 	if (n == 0)
 		return;
-	fprintf(out, "\n\tchain %s {\n\t\ttype filter hook %s priority filter", hook, hook);
+	separate(first, out);
+	fprintf(out, "\tchain %s {\n\t\ttype filter hook %s priority filter", hook, hook);
 	if (p->priority)
 		fprintf(out, " %c %d", p->priority < 0 ? '-' : '+', p->priority < 0 ? -p->priority : p->priority);
 	fprintf(out, "; policy accept;\n");
@@ -134,10 +143,11 @@ static int nft_emit(const struct policy *p, const struct backend_options *o, FIL
 {
 	emit_header(p, out);
 	fprintf(out, "table inet %s {\n", p->table);
-	emit_sets(p, out);
-	emit_chain(p, "input", out);
-	emit_chain(p, "forward", out);
-	emit_chain(p, "output", out);
+	bool first = true;
+	emit_sets(p, &first, out);
+	emit_chain(p, "input", &first, out);
+	emit_chain(p, "forward", &first, out);
+	emit_chain(p, "output", &first, out);
 	fprintf(out, "}\n");
 	return ferror(out) ? -1 : 0;
 }

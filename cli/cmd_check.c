@@ -17,15 +17,15 @@ static void check_usage(FILE *out)
 		     "  -h, --help             show this help\n");
 }
 
-static void summary(const char *path, const struct policy *p, const struct diags *d)
+static void summary(const char *path, const struct policy *p, size_t warnings)
 {
 	size_t names = 0, prefixes = 0;
 	for (size_t i = 0; i < p->n_sets; i++) {
 		names += p->sets[i].n_names + p->sets[i].n_regexes;
 		prefixes += p->sets[i].n_v4 + p->sets[i].n_v6;
 	}
-	printf("%s: ok: %zu sets (%zu prefixes, %zu names), %zu rules, %zu warnings\n", path, p->n_sets, prefixes,
-	       names, p->n_rules, diags_warnings(d));
+	printf("%s: ok: %zu sets (%zu prefixes, %zu names), %zu rules, %zu warning%s\n", path, p->n_sets, prefixes,
+	       names, p->n_rules, warnings, warnings == 1 ? "" : "s");
 }
 
 int cmd_check(int argc, char **argv)
@@ -62,9 +62,13 @@ int cmd_check(int argc, char **argv)
 	p = cli_compile(argv[optind], &defs, d);
 	if (werror)
 		diags_promote_warnings(d);
+	size_t warnings = diags_warnings(d);
 	if (!p || diags_errors(d))
 		goto out;
-	summary(argv[optind], p, d);
+	cli_render(d);	/* warnings before the verdict */
+	diags_free(d);
+	d = NULL;
+	summary(argv[optind], p, warnings);
 	ret = 0;
 out:
 	if (d)

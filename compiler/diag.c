@@ -164,8 +164,12 @@ static void render_caret(FILE *out, const char *line, size_t len, unsigned col, 
 {
 	fprintf(out, "%.*s\n", (int)len, line);
 	/* Keep tabs so the caret lines up under tab-indented source. */
-	for (unsigned i = 1; i < col && i <= len; i++)
-		fputc(line[i - 1] == '\t' ? '\t' : ' ', out);
+	for (unsigned i = 1; i < col && i <= len; i++) {
+		unsigned char c = (unsigned char)line[i - 1];
+		if ((c & 0xC0) == 0x80)
+			continue;	/* a UTF-8 continuation byte takes no column of its own */
+		fputc(c == '\t' ? '\t' : ' ', out);
+	}
 	fprintf(out, "%s^%s\n", color ? "\033[1;32m" : "", color ? "\033[0m" : "");
 }
 
@@ -188,10 +192,27 @@ static void render_one(const struct diags *d, const struct diag *g, FILE *out, b
 		fprintf(out, "%shint:%s %s\n", color ? "\033[1;36m" : "", color ? "\033[0m" : "", g->hint);
 }
 
+/* Orders by place in the file; diagnostics without a place first; otherwise as found. */
+static int by_place(const void *a, const void *b)
+{
+	const struct diag *x = *(const struct diag *const *)a, *y = *(const struct diag *const *)b;
+	if (x->loc.line != y->loc.line)
+		return x->loc.line < y->loc.line ? -1 : 1;
+	if (x->loc.col != y->loc.col)
+		return x->loc.col < y->loc.col ? -1 : 1;
+	return x < y ? -1 : (x > y);
+}
+
 void diags_render(const struct diags *d, FILE *out, bool color)
 {
+	const struct diag **order = malloc((d->n ? d->n : 1) * sizeof(*order));
+	for (size_t i = 0; order && i < d->n; i++)
+		order[i] = &d->v[i];
+	if (order)
+		qsort(order, d->n, sizeof(*order), by_place);
 	for (size_t i = 0; i < d->n; i++)
-		render_one(d, &d->v[i], out, color);
+		render_one(d, order ? order[i] : &d->v[i], out, color);
+	free(order);
 	if (d->errors > DIAG_MAX_ERRORS)
 		fprintf(out, "pinhole: too many errors (%zu); only the first %d are shown\n", d->errors,
 			DIAG_MAX_ERRORS);

@@ -82,8 +82,12 @@ static void skip_comments(struct parser *p)
 		p->pos++;
 }
 
-static void recover(struct parser *p)
+/* Skips to the next statement keyword at the start of a line. A statement that stopped
+ * right at one (a set missing its '}') has nothing to skip. */
+static void recover(struct parser *p, uint32_t start)
 {
+	if (p->pos > start && peek(p)->line_start && is_statement_start(peek(p)))
+		return;
 	p->pos++;
 	while (peek(p)->kind != TOK_EOF && !(peek(p)->line_start && is_statement_start(peek(p))))
 		p->pos++;
@@ -439,7 +443,7 @@ static int parse_file(struct parser *p)
 			free(s.rule.ports);
 		}
 		if (!ok)
-			recover(p);
+			recover(p, start);
 		if (diags_full(p->d) || p->oom)
 			break;
 	}

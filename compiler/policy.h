@@ -23,11 +23,13 @@ struct ir_name {
 	const char *name;	/* A-label, lower case, no trailing dot; a wildcard's base domain */
 	enum name_kind kind;
 	struct loc loc;
+	bool included;		/* came into this set through an @include */
 };
 
 struct ir_regex {
 	const char *pattern;	/* as written, matched against the whole lower-case name */
 	struct loc loc;
+	bool included;
 };
 
 struct ir_set {

@@ -10,6 +10,7 @@ enum flat_kind { FLAT_RANGE, FLAT_NAME, FLAT_REGEX };
 struct flat_elem {
 	enum flat_kind kind;
 	struct loc loc;
+	bool included;	/* came through an @include: the included set reports its problems */
 	union {
 		struct addr_range range;
 		struct {

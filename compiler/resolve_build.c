@@ -5,6 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int loc_cmp(const void *a, const void *b)
+{
+	const struct loc *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->col < y->col ? -1 : (x->col > y->col);
+}
+
 static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_set *out)
 {
 	const struct flat_elem *v = flat->v;
@@ -38,6 +46,9 @@ static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_
 	size_t n_v4 = 0;
 	for (size_t i = 0; i < agg.n; i++) {
 		all[i] = (struct ir_prefix){ agg.prefixes[i], agg.tag_start[i], agg.tag_start[i + 1] - agg.tag_start[i] };
+		/* Sources read in file order, whatever order the elements were expanded in. */
+		if (all[i].origin_count > 1)
+			qsort(&out->origins[all[i].origin_first], all[i].origin_count, sizeof(struct loc), loc_cmp);
 		n_v4 += agg.prefixes[i].family == FAMILY_V4;
 	}
 	out->v4 = all;
@@ -102,6 +113,8 @@ static const struct ir_name *covering_wildcard(const struct ir_name *names, size
 static void warn_dropped(struct resolver *r, const struct ir_set *s, const struct ir_name *dropped,
 			 const struct ir_name *keeper, const char *why)
 {
+	if (dropped->included && keeper->included)
+		return;	/* reported where both were written */
 	char a[NAME_MAX_LEN + 3], b[NAME_MAX_LEN + 3];
 	format_name(dropped, a, sizeof(a));
 	format_name(keeper, b, sizeof(b));
@@ -123,7 +136,7 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 	n = 0;
 	for (size_t i = 0; i < flat->n; i++)
 		if (v[i].kind == FLAT_NAME)
-			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, v[i].loc };
+			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, v[i].loc, v[i].included };
 	qsort(names, n, sizeof(*names), name_cmp);
 	/* Mark, then compact: covering_wildcard must search the complete sorted list. */
 	bool *drop = calloc(n, sizeof(*drop));
@@ -164,15 +177,17 @@ static int build_regexes(struct resolver *r, const struct vec *flat, struct ir_s
 	for (size_t i = 0; i < flat->n; i++) {
 		if (v[i].kind != FLAT_REGEX)
 			continue;
+		bool included = v[i].included;
 		size_t j = 0;
 		while (j < n && strcmp(res[j].pattern, v[i].pattern))
 			j++;
-		if (j < n) {
+		if (j < n && !(included && res[j].included)) {
 			diag_warning(r->d, v[i].loc, "regex ~\"%s\" in set '%s' repeats the one at %s:%u",
 				     v[i].pattern, out->name, res[j].loc.file, res[j].loc.line);
-			continue;
 		}
-		res[n++] = (struct ir_regex){ v[i].pattern, v[i].loc };
+		if (j < n)
+			continue;
+		res[n++] = (struct ir_regex){ v[i].pattern, v[i].loc, included };
 	}
 	out->regexes = res;
 	out->n_regexes = n;

@@ -17,13 +17,13 @@ static void push_flat(struct resolver *r, struct set_work *w, const struct flat_
 	*slot = *e;
 }
 
-/* Addresses are words made of digits, dots, '/' and '-' only, or anything with a ':'.
- * Everything else is a name, which name_normalize judges. */
+/* Addresses are words made of digits, dots, '/' and '-' only, or anything with a ':' or
+ * a '/' (no name has either). Everything else is a name, which name_normalize judges. */
 static bool looks_like_address(const char *s, size_t n)
 {
 	bool digits_only = true;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == ':')
+		if (s[i] == ':' || s[i] == '/')
 			return true;
 		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '/' || s[i] == '-'))
 			digits_only = false;
@@ -144,8 +144,11 @@ static void add_include(struct resolver *r, struct set_work *w, uint32_t tok)
 	resolve_set_elements(r, inc);
 	w->failed |= inc->failed;
 	const struct flat_elem *v = inc->flat.v;
-	for (size_t i = 0; i < inc->flat.n && !r->oom; i++)
-		push_flat(r, w, &v[i]);
+	for (size_t i = 0; i < inc->flat.n && !r->oom; i++) {
+		struct flat_elem e = v[i];
+		e.included = true;
+		push_flat(r, w, &e);
+	}
 }
 
 static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)

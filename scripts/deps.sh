@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs what pinhole needs from Debian 12 packages (run as root).
+#   scripts/deps.sh          build dependencies
+#   scripts/deps.sh --test   build and test dependencies (the real tools the tests use as judges)
+set -eu
+
+BUILD="build-essential cmake pkg-config libnftnl-dev libmnl-dev libpcre2-dev
+       libpsl-dev publicsuffix libidn2-dev libjansson-dev libpcap-dev"
+TEST="libcriterion-dev nftables iprange aggregate util-linux iproute2"
+
+pkgs=$BUILD
+[ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,53 @@
+#!/bin/bash
+# Golden files: every shipped rules file and every tests/golden/*.rules is compiled to each
+# backend and formatted; the outputs must match tests/golden/NAME.{nft,json,fmt} byte for
+# byte, and formatting the formatted file must change nothing (a fixed point).
+# Regenerate after a deliberate change with: PINHOLE_REGEN=1 bash tests/integration/golden.sh build/pinhole
+# and review the diff.
+set -u
+PINHOLE=${1:?usage: golden.sh PATH_TO_PINHOLE}
+regen=${PINHOLE_REGEN:-0}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+check() {	# name, golden file, actual file
+	if [ "$regen" = 1 ]; then
+		cp "$3" "$2"
+	fi
+	if cmp -s "$2" "$3"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL: $1 differs from $2:"
+		diff -u "$2" "$3" | head -n 40
+		fail=$((fail + 1))
+	fi
+}
+
+for rules in rules/*.rules tests/golden/*.rules; do
+	name=$(basename "$rules" .rules)
+	for backend in nft json; do
+		"$PINHOLE" compile -b "$backend" "$rules" >"$tmp/out" 2>"$tmp/err" ||
+			{ echo "FAIL: compile -b $backend $rules:"; cat "$tmp/err"; fail=$((fail + 1)); continue; }
+		check "compile -b $backend $rules" "tests/golden/$name.$backend" "$tmp/out"
+	done
+	"$PINHOLE" fmt "$rules" >"$tmp/fmt" 2>"$tmp/err" ||
+		{ echo "FAIL: fmt $rules:"; cat "$tmp/err"; fail=$((fail + 1)); continue; }
+	check "fmt $rules" "tests/golden/$name.fmt" "$tmp/fmt"
+	cp "$tmp/fmt" "$tmp/again.rules"
+	"$PINHOLE" fmt "$tmp/again.rules" >"$tmp/fmt2" 2>&1
+	if cmp -s "$tmp/fmt" "$tmp/fmt2"; then pass=$((pass + 1)); else
+		echo "FAIL: fmt of fmt output of $rules is not a fixed point"; diff -u "$tmp/fmt" "$tmp/fmt2" | head -20
+		fail=$((fail + 1))
+	fi
+	# The formatted file must compile to the same policy (locations aside).
+	"$PINHOLE" compile -b json "$tmp/again.rules" 2>/dev/null | grep -v '"source' | grep -v 'again.rules' >"$tmp/j2"
+	"$PINHOLE" compile -b json "$rules" 2>/dev/null | grep -v '"source' | grep -v "$rules" >"$tmp/j1"
+	if cmp -s "$tmp/j1" "$tmp/j2"; then pass=$((pass + 1)); else
+		echo "FAIL: fmt changed the meaning of $rules"; diff -u "$tmp/j1" "$tmp/j2" | head -20
+		fail=$((fail + 1))
+	fi
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
