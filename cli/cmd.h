@@ -14,4 +14,10 @@ int cmd_check(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_aggregate(int argc, char **argv);
 
+/* pinhole diff OLD NEW; with --live among the arguments it hands over to cmd_diff_live. */
+int cmd_diff(int argc, char **argv);
+/* pinhole diff --live (cli/cmd_diff_live.c, the netlink side): same arguments as cmd_diff. */
+int cmd_diff_live(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
 #endif
