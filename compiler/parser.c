@@ -82,14 +82,16 @@ static void skip_comments(struct parser *p)
 		p->pos++;
 }
 
-/* Skips to the next statement keyword at the start of a line. A statement that stopped
- * right at one (a set missing its '}') has nothing to skip. */
-static void recover(struct parser *p, uint32_t start)
+/* After an error: a set body may span lines, so skip to the next statement keyword at the
+ * start of a line; other statements fit on one line, so the next line is a fresh start.
+ * A statement that stopped right at such a point has nothing to skip. */
+static void recover(struct parser *p, uint32_t start, bool in_set)
 {
-	if (p->pos > start && peek(p)->line_start && is_statement_start(peek(p)))
+	if (p->pos > start && peek(p)->line_start && (!in_set || is_statement_start(peek(p))))
 		return;
 	p->pos++;
-	while (peek(p)->kind != TOK_EOF && !(peek(p)->line_start && is_statement_start(peek(p))))
+	while (peek(p)->kind != TOK_EOF &&
+	       !(peek(p)->line_start && (!in_set || is_statement_start(peek(p)))))
 		p->pos++;
 }
 
@@ -443,7 +445,7 @@ static int parse_file(struct parser *p)
 			free(s.rule.ports);
 		}
 		if (!ok)
-			recover(p, start);
+			recover(p, start, s.kind == STMT_SET);
 		if (diags_full(p->d) || p->oom)
 			break;
 	}
