@@ -87,6 +87,8 @@ static void skip_comments(struct parser *p)
  * A statement that stopped right at such a point has nothing to skip. */
 static void recover(struct parser *p, uint32_t start, bool in_set)
 {
+	if (peek(p)->kind == TOK_EOF)
+		return;
 	if (p->pos > start && peek(p)->line_start && (!in_set || is_statement_start(peek(p))))
 		return;
 	p->pos++;
