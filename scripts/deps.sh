@@ -2,14 +2,20 @@
 # Installs what pinhole needs from Debian 12 packages (run as root).
 #   scripts/deps.sh          build dependencies
 #   scripts/deps.sh --test   build and test dependencies (the real tools the tests use as judges)
+#   scripts/deps.sh --package build dependencies and the Debian packaging tools (packaging/build-deb.sh)
 set -eu
 
 BUILD="build-essential cmake pkg-config libnftnl-dev libmnl-dev libpcre2-dev
        libpsl-dev publicsuffix libidn2-dev libjansson-dev libpcap-dev"
 TEST="libcriterion-dev nftables iprange aggregate util-linux iproute2"
+TEST="$TEST systemd"   # systemd-analyze verify judges the units (tests/integration/systemd_units.sh)
+
+# systemd gives systemd-analyze (unit checks); the rest build and check the .deb.
+PACKAGE="debhelper dpkg-dev fakeroot lintian systemd"
 
 pkgs=$BUILD
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
+[ "${1:-}" = "--package" ] && pkgs="$BUILD $PACKAGE"
 
 missing=""
 for p in $pkgs; do
