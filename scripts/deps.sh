@@ -9,6 +9,9 @@ BUILD="build-essential cmake pkg-config libnftnl-dev libmnl-dev libpcre2-dev
        libpsl-dev publicsuffix libidn2-dev libjansson-dev libpcap-dev"
 TEST="libcriterion-dev nftables iprange aggregate util-linux iproute2"
 TEST="$TEST systemd"   # systemd-analyze verify judges the units (tests/integration/systemd_units.sh)
+# iptables, ipset and Squid judge the text backends (tests/integration/backends_*.sh); squid-openssl
+# (not squid, which conflicts) because only the OpenSSL build knows ssl_bump and ssl::server_name.
+TEST="$TEST iptables ipset squid-openssl openssl curl busybox"
 
 # systemd gives systemd-analyze (unit checks); the rest build and check the .deb.
 PACKAGE="debhelper dpkg-dev fakeroot lintian systemd"
