@@ -71,6 +71,18 @@ void *vec_push(struct vec *vec, size_t elem)
 	return slot;
 }
 
+int vec_reserve(struct vec *vec, size_t n, size_t elem)
+{
+	if (n <= vec->cap)
+		return 0;
+	void *grown = realloc(vec->v, n * elem);
+	if (!grown)
+		return -1;
+	vec->v = grown;
+	vec->cap = n;
+	return 0;
+}
+
 void vec_free(struct vec *vec)
 {
 	free(vec->v);

@@ -25,6 +25,8 @@ struct vec {
 };
 /* Appends one element of size elem; returns a pointer to it (zeroed) or NULL on ENOMEM. */
 void *vec_push(struct vec *vec, size_t elem);
+/* Makes room for at least n elements in total; returns 0 or -1 on ENOMEM. */
+int vec_reserve(struct vec *vec, size_t n, size_t elem);
 void vec_free(struct vec *vec);
 
 #endif

@@ -14,14 +14,21 @@ struct parser {
 	bool oom;
 };
 
-static const char *const statement_keywords[] = { "define", "set", "allow", "option" };
+static const struct {
+	const char *word;
+	uint32_t len;
+} statement_keywords[] = { { "define", 6 }, { "set", 3 }, { "allow", 5 }, { "option", 6 } };
 
 static const struct token *peek(const struct parser *p) { return &p->t[p->pos]; }
 
+/* Called for every line of a set body, so it avoids strlen: a million-element set is a
+ * million calls. */
 static bool is_statement_start(const struct token *t)
 {
+	if (t->kind != TOK_WORD || t->len < 3 || t->len > 6)
+		return false;
 	for (size_t i = 0; i < sizeof(statement_keywords) / sizeof(*statement_keywords); i++)
-		if (token_is(t, statement_keywords[i]))
+		if (t->len == statement_keywords[i].len && !memcmp(t->text, statement_keywords[i].word, t->len))
 			return true;
 	return false;
 }

@@ -13,21 +13,27 @@ static int loc_cmp(const void *a, const void *b)
 	return x->col < y->col ? -1 : (x->col > y->col);
 }
 
+/* Origins of prefix i come out of the aggregation in element order; sort them into file
+ * order only when an include or define put them out of it. */
+static void sort_origins(struct loc *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (loc_cmp(&v[i - 1], &v[i]) > 0) {
+			qsort(v, n, sizeof(*v), loc_cmp);
+			return;
+		}
+}
+
+/* The set's addresses, aggregated; a tag is the index of the element in flat. */
 static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_set *out)
 {
 	const struct flat_elem *v = flat->v;
 	struct cidr_list list = { 0 };
 	struct cidr_agg agg = { 0 };
-	struct vec locs = { 0 };	/* struct loc, indexed by tag */
 	int ret = -1;
-	for (size_t i = 0; i < flat->n; i++) {
-		if (v[i].kind != FLAT_RANGE)
-			continue;
-		struct loc *slot = vec_push(&locs, sizeof(struct loc));
-		if (!slot || cidr_list_add(&list, &v[i].range, (uint32_t)(locs.n - 1)) < 0)
+	for (size_t i = 0; i < flat->n; i++)
+		if (v[i].kind == FLAT_RANGE && cidr_list_add(&list, &v[i].range, (uint32_t)i) < 0)
 			goto out;
-		*slot = v[i].loc;
-	}
 	if (list.n == 0) {
 		ret = 0;
 		goto out;
@@ -39,16 +45,13 @@ static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_
 	out->origins = arena_alloc(&r->p->arena, (n_tags ? n_tags : 1) * sizeof(struct loc));
 	if (!all || !out->origins)
 		goto out;
-	const struct loc *loc_of_tag = locs.v;
 	for (size_t k = 0; k < n_tags; k++)
-		out->origins[k] = loc_of_tag[agg.tags[k]];
+		out->origins[k] = v[agg.tags[k]].loc;
 	out->n_origins = n_tags;
 	size_t n_v4 = 0;
 	for (size_t i = 0; i < agg.n; i++) {
 		all[i] = (struct ir_prefix){ agg.prefixes[i], agg.tag_start[i], agg.tag_start[i + 1] - agg.tag_start[i] };
-		/* Sources read in file order, whatever order the elements were expanded in. */
-		if (all[i].origin_count > 1)
-			qsort(&out->origins[all[i].origin_first], all[i].origin_count, sizeof(struct loc), loc_cmp);
+		sort_origins(&out->origins[all[i].origin_first], all[i].origin_count);
 		n_v4 += agg.prefixes[i].family == FAMILY_V4;
 	}
 	out->v4 = all;
@@ -59,7 +62,6 @@ static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_
 out:
 	cidr_list_free(&list);
 	cidr_agg_free(&agg);
-	vec_free(&locs);
 	return ret;
 }
 

@@ -175,6 +175,8 @@ void resolve_set_elements(struct resolver *r, struct set_work *w)
 	if (w->state != UNVISITED)
 		return;
 	w->state = VISITING;
+	if (vec_reserve(&w->flat, w->ast->n_elems, sizeof(struct flat_elem)) < 0)
+		r->oom = true;
 	for (size_t i = 0; i < w->ast->n_elems && !r->oom && !diags_full(r->d); i++) {
 		const struct ast_elem *e = &w->ast->elems[i];
 		const struct token *t = &r->ast->toks.v[e->tok];
