@@ -49,8 +49,13 @@ size_t rule_comment(const struct ir_rule *r, char *buf, size_t max)
 			len--;
 	}
 	buf[len] = '\0';
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == '"' || buf[i] == '\\')
-			buf[i] = '\'';
+	comment_sanitize(buf, len);
 	return len;
+}
+
+void comment_sanitize(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '"' || s[i] == '\\')
+			s[i] = '\'';
 }

@@ -38,6 +38,10 @@ bool kset_present(const struct ir_set *s, enum kset_kind kind);
  * bytes and with '"' replaced, since nft and iptables comments cannot escape it. */
 size_t rule_comment(const struct ir_rule *r, char *buf, size_t max);
 
+/* Replaces '"' and '\\' in s[0..len) with '\'': nft and iptables comments are quoted
+ * strings without escapes, and file names and comments are user data. */
+void comment_sanitize(char *s, size_t len);
+
 extern const struct backend backend_nft;
 extern const struct backend backend_json;
 

@@ -18,16 +18,27 @@ static void emit_header(const struct policy *p, FILE *out)
 	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->table, p->table);
 }
 
+/* One line per element, assembled by hand: sets can hold millions of prefixes. */
 static void emit_prefix_elements(const struct ir_set *s, const struct ir_prefix *v, size_t n, FILE *out)
 {
-	char text[CIDR_TEXT_MAX], src[NFT_COMMENT_MAX];
-	fprintf(out, "\t\telements = {\n");
+	char line[3 + CIDR_TEXT_MAX + 10 + NFT_COMMENT_MAX + 3];
+	fputs("\t\telements = {\n", out);
 	for (size_t i = 0; i < n; i++) {
-		cidr_format_prefix(text, &v[i].prefix);
-		ir_prefix_sources(s, &v[i], src, sizeof(src));
-		fprintf(out, "\t\t\t%s comment \"%s\"%s\n", text, src, i + 1 < n ? "," : "");
+		size_t len = 3;
+		memcpy(line, "\t\t\t", 3);
+		len += cidr_format_prefix(line + len, &v[i].prefix);
+		memcpy(line + len, " comment \"", 10);
+		len += 10;
+		size_t src = len;
+		len += ir_prefix_sources(s, &v[i], line + len, NFT_COMMENT_MAX);
+		comment_sanitize(line + src, len - src);
+		line[len++] = '"';
+		if (i + 1 < n)
+			line[len++] = ',';
+		line[len++] = '\n';
+		fwrite(line, 1, len, out);
 	}
-	fprintf(out, "\t\t}\n");
+	fputs("\t\t}\n", out);
 }
 
 static void emit_static_set(const struct ir_set *s, enum kset_kind kind, FILE *out)
@@ -36,7 +47,10 @@ static void emit_static_set(const struct ir_set *s, enum kset_kind kind, FILE *o
 	kset_name(name, s, kind);
 	fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", name,
 		kind == KSET_V4 ? "ipv4_addr" : "ipv6_addr");
-	fprintf(out, "\t\tcomment \"set %s, %s:%u\"\n", s->name, s->loc.file, s->loc.line);
+	char where[NFT_COMMENT_MAX];
+	snprintf(where, sizeof(where), "set %s, %s:%u", s->name, s->loc.file, s->loc.line);
+	comment_sanitize(where, strlen(where));
+	fprintf(out, "\t\tcomment \"%s\"\n", where);
 	if (kind == KSET_V4)
 		emit_prefix_elements(s, s->v4, s->n_v4, out);
 	else

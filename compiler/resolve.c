@@ -364,26 +364,46 @@ const struct ir_set *policy_find_set(const struct policy *p, const char *name)
 	return NULL;
 }
 
+/* Appends the decimal form of v; returns the length. */
+static size_t put_uint(char *buf, unsigned v)
+{
+	char tmp[12];
+	size_t n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Hand-formatted: the nft backend calls this once per prefix, up to millions of times. */
 size_t ir_prefix_sources(const struct ir_set *s, const struct ir_prefix *pr, char *buf, size_t max)
 {
 	size_t n = 0;
 	const char *last_file = NULL;
 	for (uint32_t i = 0; i < pr->origin_count; i++) {
 		const struct loc *l = &s->origins[pr->origin_first + i];
-		if (i > 0 && l->line == s->origins[pr->origin_first + i - 1].line && l->file == last_file)
+		if (i > 0 && l->line == l[-1].line && l->file == last_file)
 			continue;	/* two elements on one line */
-		char item[300];
-		int len = (last_file && !strcmp(last_file, l->file))
-				  ? snprintf(item, sizeof(item), ",%u", l->line)
-				  : snprintf(item, sizeof(item), "%s%s:%u", i ? "," : "", l->file, l->line);
-		/* Keep room for "+NNN" so a truncated list still says how much is missing. */
-		if (len < 0 || n + (size_t)len + 6 > max) {
-			n += (size_t)snprintf(buf + n, max - n, "+%u", pr->origin_count - i);
-			return n < max ? n : max - 1;
+		bool same_file = last_file && l->file && !strcmp(last_file, l->file);
+		size_t flen = same_file || !l->file ? 0 : strlen(l->file);
+		/* Keep room for "+NNNNNNNNNN" so a cut list still says how much is missing. */
+		if (n + flen + 2 + 10 + 12 > max) {
+			buf[n++] = '+';
+			n += put_uint(buf + n, pr->origin_count - i);
+			break;
 		}
-		memcpy(buf + n, item, (size_t)len + 1);
-		n += (size_t)len;
+		if (i > 0)
+			buf[n++] = ',';
+		if (flen) {
+			memcpy(buf + n, l->file, flen);
+			n += flen;
+			buf[n++] = ':';
+		}
+		n += put_uint(buf + n, l->line);
 		last_file = l->file;
 	}
+	buf[n] = '\0';
 	return n;
 }
