@@ -9,6 +9,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "report errors and warnings in a rules file" },
 	{ "fmt", cmd_fmt, "print a rules file in canonical form" },
 	{ "aggregate", cmd_aggregate, "print the minimal CIDR cover of addresses and ranges" },
+	{ "diff", cmd_diff, "show what a change to a rules file allows or stops allowing" },
 };
 
 static void usage(FILE *out)

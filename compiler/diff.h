@@ -154,6 +154,9 @@ bool policy_diff_widens(const struct policy_diff *d);
 /* NULL-safe. */
 void policy_diff_free(struct policy_diff *d);
 
+/* Adds the number of addresses in p to c, saturating. */
+void addr_count_add_prefix(struct addr_count *c, const struct prefix *p);
+
 /* Formats a count as a reviewer reads it: "1,024" up to 2^64 - 1, "2^N" for a larger power
  * of two, "~2^N.N" otherwise. buf needs ADDR_COUNT_TEXT_MAX bytes; returns the length. */
 #define ADDR_COUNT_TEXT_MAX 48

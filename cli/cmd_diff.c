@@ -1,0 +1,249 @@
+/* cmd_diff.c — pinhole diff OLD NEW: what changes, semantically, between two rules files
+ * (or a file as it was at a git revision). Exit status as diff(1): 0 same, 1 changed,
+ * 2 trouble. `diff --live` (the kernel as OLD) lives in cmd_diff_live.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "diff.h"
+#include "diff_format.h"
+
+#define GIT_PREFIX "git:"
+
+/* Until the netlink side of `pinhole diff --live` is linked in, say so. */
+__attribute__((weak)) int cmd_diff_live(int argc, char **argv)
+{
+	fprintf(stderr, "pinhole diff --live: not available in this build\n");
+	return 2;
+}
+
+static void diff_usage(FILE *out)
+{
+	fprintf(out, "Usage: pinhole diff [--format text|markdown|json] [--exit-zero] [-D NAME=VALUE]... OLD NEW\n"
+		     "       pinhole diff --live [OPTIONS] RULES\n"
+		     "\n"
+		     "Shows what changes, semantically, when the policy OLD is replaced by NEW: addresses\n"
+		     "(as prefixes of the change itself), names, regexes, rules, renamed sets, and whether\n"
+		     "the change lets more traffic through (WIDENING). Reordering, reformatting and\n"
+		     "comments make no difference. OLD and NEW are rules files, or git:REV:PATH for PATH as\n"
+		     "it was at git revision REV (read with 'git show REV:PATH' in this directory).\n"
+		     "\n"
+		     "  -f, --format FORMAT    text (default; colour on a terminal unless NO_COLOR is set),\n"
+		     "                         markdown (for a change request), json (schema in pinhole(8))\n"
+		     "      --exit-zero        exit 0 when there are changes too (errors still exit 2)\n"
+		     "  -D, --define NAME=VALUE  override 'define NAME' in both files\n"
+		     "      --live             compare the kernel's ruleset with RULES (see pinhole(8))\n"
+		     "  -h, --help             show this help\n"
+		     "\n"
+		     "Exit status: 0 no changes, 1 changes, 2 error.\n");
+}
+
+/* Collects all of fd into a malloc'd NUL-terminated buffer. Returns 0 or -1 (errno). */
+static int read_all(int fd, char **text, size_t *len)
+{
+	size_t cap = 8192, n = 0;
+	char *buf = malloc(cap);
+	ssize_t got;
+	while (buf && (got = read(fd, buf + n, cap - n - 1)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		n += (size_t)got;
+		char *bigger = n + 1 == cap ? realloc(buf, cap *= 2) : buf;
+		if (!bigger)
+			break;
+		buf = bigger;
+	}
+	if (!buf || got != 0) {
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/* The child: stdout and stderr into the pipes, then git. No shell: REV and PATH are
+ * arguments, whatever characters they hold. */
+static void git_child(int out_fd, int err_fd, const char *object)
+{
+	if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)
+		_exit(127);
+	execlp("git", "git", "--no-pager", "show", object, (char *)NULL);
+	fprintf(stderr, "cannot run git: %s\n", strerror(errno));
+	_exit(127);
+}
+
+/* The first line of what git said, for the error message. */
+static void first_line(char *text)
+{
+	char *nl = strchr(text, '\n');
+	if (nl)
+		*nl = '\0';
+}
+
+/* Runs `git show OBJECT` and returns its output in *text. On failure reports why to d
+ * and returns -1. */
+static int git_show(const char *object, const char *label, struct diags *d, char **text, size_t *len)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, status = 0, ret = -1;
+	char *message = NULL;
+	size_t mlen;
+	pid_t pid = -1;
+	*text = NULL;
+	if (pipe(out) < 0 || pipe(err) < 0 || (pid = fork()) < 0) {
+		diag_error(d, (struct loc){ label, 0, 0 }, "cannot run git: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		git_child(out[1], err[1], object);
+	close(out[1]);
+	close(err[1]);
+	out[1] = err[1] = -1;
+	/* git's error output is a line or two, far below a pipe's capacity: read stdout first. */
+	int read_failed = read_all(out[0], text, len);
+	if (read_all(err[0], &message, &mlen) < 0)
+		message = NULL;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (read_failed || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (message)
+			first_line(message);
+		diag_error(d, (struct loc){ label, 0, 0 }, "cannot read: 'git show %s' failed%s%s", object,
+			   message && *message ? ": " : "", message ? message : "");
+		free(*text);
+		*text = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	free(message);
+	return ret;
+}
+
+/* Compiles git:REV:PATH: the file label in diagnostics and diffs is the whole spec. */
+static struct policy *compile_git(const char *spec, const struct defines *defs, struct diags *d)
+{
+	const char *object = spec + strlen(GIT_PREFIX);
+	if (!strchr(object, ':')) {
+		diag_error(d, (struct loc){ spec, 0, 0 }, "a git source is git:REV:PATH, e.g. git:HEAD:rules/marketo.rules");
+		return NULL;
+	}
+	char *text;
+	size_t len;
+	if (git_show(object, spec, d, &text, &len) < 0)
+		return NULL;
+	struct compile_request req = { .file = spec, .text = text, .len = len, .defines = defs->v, .n_defines = defs->n };
+	struct policy *p = policy_compile(&req, d);
+	free(text);
+	return p;
+}
+
+static struct policy *load_policy(const char *spec, const struct defines *defs, struct diags *d)
+{
+	if (!strncmp(spec, GIT_PREFIX, strlen(GIT_PREFIX)))
+		return compile_git(spec, defs, d);
+	return cli_compile(spec, defs, d);
+}
+
+static bool wants_live(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--live"))
+			return true;
+	return false;
+}
+
+static bool stdout_color(enum diff_format format)
+{
+	const char *no_color = getenv("NO_COLOR");
+	return format == DIFF_TEXT && isatty(STDOUT_FILENO) && !(no_color && *no_color);
+}
+
+struct diff_args {
+	enum diff_format format;
+	bool exit_zero;
+	struct defines defs;
+};
+
+/* Returns 0 to go on, 1 after --help, -1 on a usage error (already reported). */
+static int parse_args(int argc, char **argv, struct diff_args *a)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "exit-zero", no_argument, NULL, 'z' },
+		{ "define", required_argument, NULL, 'D' }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "f:D:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (diff_format_parse(optarg, &a->format) == 0)
+				break;
+			fprintf(stderr, "pinhole diff: unknown format '%s'; valid formats: text markdown json\n", optarg);
+			return -1;
+		case 'z': a->exit_zero = true; break;
+		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
+		case 'h': diff_usage(stdout); return 1;
+		default: diff_usage(stderr); return -1;
+		}
+	}
+	if (optind != argc - 2) {
+		diff_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	if (wants_live(argc, argv))
+		return cmd_diff_live(argc, argv);
+	int ret = 2;
+	struct diff_args a = { .format = DIFF_TEXT };
+	struct diags *d = diags_new();
+	struct policy *old = NULL, *new = NULL;
+	struct policy_diff *diff = NULL;
+	int parsed = d ? parse_args(argc, argv, &a) : -1;
+	if (parsed != 0) {
+		ret = parsed > 0 ? 0 : 2;
+		goto out;
+	}
+	/* Both sides are compiled before either is judged, so one run shows every error. */
+	old = load_policy(argv[optind], &a.defs, d);
+	new = load_policy(argv[optind + 1], &a.defs, d);
+	if (!old || !new)
+		goto out;
+	diff = policy_diff_compute(old, new);
+	if (!diff || policy_diff_label(diff, argv[optind], argv[optind + 1]) < 0) {
+		fprintf(stderr, "pinhole diff: out of memory\n");
+		goto out;
+	}
+	if (diff_render(diff, a.format, stdout_color(a.format), stdout) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "pinhole diff: cannot write the diff: %s\n", strerror(errno));
+		goto out;
+	}
+	ret = policy_diff_empty(diff) || a.exit_zero ? 0 : 1;
+out:
+	if (d)
+		cli_render(d);
+	policy_diff_free(diff);
+	policy_free(old);
+	policy_free(new);
+	diags_free(d);
+	return ret;
+}
