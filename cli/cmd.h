@@ -19,5 +19,6 @@ int cmd_diff(int argc, char **argv);
 /* pinhole diff --live (cli/cmd_diff_live.c, the netlink side): same arguments as cmd_diff. */
 int cmd_diff_live(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@ static const struct command commands[] = {
 	{ "fmt", cmd_fmt, "print a rules file in canonical form" },
 	{ "aggregate", cmd_aggregate, "print the minimal CIDR cover of addresses and ranges" },
 	{ "diff", cmd_diff, "show what a change to a rules file allows or stops allowing" },
+	{ "match", cmd_match, "tell which names, ClientHellos and DNS answers a policy allows" },
 };
 
 static void usage(FILE *out)
