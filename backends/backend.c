@@ -1,10 +1,15 @@
 #include "backend.h"
 
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct backend *const backends[] = {
 	&backend_nft,
 	&backend_json,
+	&backend_iptables,
+	&backend_pf,
+	&backend_squid,
 };
 
 const struct backend *backend_find(const char *name)
@@ -58,4 +63,24 @@ void comment_sanitize(char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 		if (s[i] == '"' || s[i] == '\\')
 			s[i] = '\'';
+}
+
+int backend_approximation(struct diags *d, const struct backend_options *o, const char *backend, struct loc loc,
+			  const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	const char *text = n < 0 ? "cannot express the policy exactly" : msg;
+	if (o->strict) {
+		diag_error(d, loc, "%s: %s", backend, text);
+		diag_hint(d, "without --strict this is a warning and the output approximates");
+	} else {
+		diag_warning(d, loc, "%s: %s", backend, text);
+	}
+	if (n >= 0)
+		free(msg);
+	return o->strict ? -1 : 0;
 }

@@ -12,12 +12,27 @@ struct backend_options {
 	bool strict;	/* an approximation the target forces is an error, not a warning */
 };
 
+/* Where a backend that writes several files puts them. The caller owns the directory and
+ * decides how files get there (pinhole compile writes each next to its place and renames
+ * them all into place only when every backend succeeded; tests use memory streams). */
+struct backend_dir {
+	/* Returns a stream for the file called name (a plain file name, no '/') in the
+	 * directory, or NULL with errno set. The stream belongs to the backend_dir: the backend
+	 * writes to it and never closes it. */
+	FILE *(*open)(struct backend_dir *dir, const char *name);
+};
+
 struct backend {
 	const char *name;
 	const char *summary;
 	/* Writes the policy for this target to out. Approximations and limits are reported to
-	 * d. Returns 0, or -1 after reporting an error (or on a write error, errno set). */
+	 * d. Returns 0, or -1 after reporting an error (or on a write error, errno set).
+	 * NULL for a backend whose output is a directory. */
 	int (*emit)(const struct policy *p, const struct backend_options *o, FILE *out, struct diags *d);
+	/* The same for a target that loads several files: each one opened through dir.
+	 * NULL for a single-file backend. */
+	int (*emit_dir)(const struct policy *p, const struct backend_options *o, struct backend_dir *dir,
+			struct diags *d);
 };
 
 /* The backend called name, or NULL. */
@@ -38,11 +53,19 @@ bool kset_present(const struct ir_set *s, enum kset_kind kind);
  * bytes and with '"' replaced, since nft and iptables comments cannot escape it. */
 size_t rule_comment(const struct ir_rule *r, char *buf, size_t max);
 
+/* Reports that a target cannot express part of the policy exactly: a warning, or an error
+ * under --strict ("BACKEND: MESSAGE"). Returns -1 when it was an error, 0 otherwise. */
+int backend_approximation(struct diags *d, const struct backend_options *o, const char *backend, struct loc loc,
+			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Replaces '"' and '\\' in s[0..len) with '\'': nft and iptables comments are quoted
  * strings without escapes, and file names and comments are user data. */
 void comment_sanitize(char *s, size_t len);
 
 extern const struct backend backend_nft;
 extern const struct backend backend_json;
+extern const struct backend backend_iptables;
+extern const struct backend backend_pf;
+extern const struct backend backend_squid;
 
 #endif
