@@ -15,7 +15,7 @@ worktree=0 profile=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--worktree) worktree=1 ;;
-	--nocheck) profile=-Pnocheck; DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} nocheck" ;;
+	--nocheck) profile=-Pnocheck; DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }nocheck" ;;
 	-*) echo "usage: $0 [--worktree] [--nocheck] [OUTDIR]" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -50,5 +50,6 @@ if [ "${have%%-*}" != "$want" ]; then
 fi
 
 (cd "$src" && dpkg-buildpackage -us -uc -b $profile)
-for f in "$scratch"/pinhole_*; do mv -f "$f" "$out/"; done
+# pinhole_*.deb, pinhole-dbgsym_*.deb (the debug symbols), .buildinfo, .changes
+for f in "$scratch"/pinhole_* "$scratch"/pinhole-dbgsym_*; do mv -f "$f" "$out/"; done
 echo "$out/pinhole_${have}_$(dpkg-architecture -qDEB_HOST_ARCH).deb"
