@@ -138,9 +138,9 @@ int lex(const char *file, const char *text, size_t len, struct diags *d, struct 
 {
 	struct lexer lx = { .file = file, .p = text, .end = text + len, .line_begin = text,
 			    .line = 1, .at_line_start = true, .d = d };
-	/* One token per ~16 bytes is typical of address lists; reserving avoids the copies
-	 * of repeated doubling on large files. */
-	lx.cap = len / 16 + 64;
+	/* Address lists run at about one token per 16 bytes; reserving a little more than
+	 * that avoids the copies of repeated doubling on large files. */
+	lx.cap = len / 12 + 64;
 	lx.v = malloc(lx.cap * sizeof(*lx.v));
 	if (!lx.v)
 		return -1;

@@ -102,7 +102,7 @@ static void collect_define(struct resolver *r, const struct ast_stmt *s, struct 
 	*w = (struct define_work){ .name = tok_dup(r, s->define.name_tok),
 				   .loc = resolver_loc(r, s->define.name_tok),
 				   .value = tok_dup(r, s->define.value_tok),
-				   .value_loc = resolver_loc(r, s->define.value_tok) };
+				   .value_tok = s->define.value_tok };
 	r->defines = defs->v;
 	r->n_defines = defs->n;
 }

@@ -9,8 +9,9 @@ enum flat_kind { FLAT_RANGE, FLAT_NAME, FLAT_REGEX };
 /* One element after includes and defines are expanded. */
 struct flat_elem {
 	enum flat_kind kind;
-	struct loc loc;
 	bool included;	/* came through an @include: the included set reports its problems */
+	uint32_t tok;	/* where it was written (resolver_loc gives the loc); kept small since
+			 * a set may hold millions */
 	union {
 		struct addr_range range;
 		struct {
@@ -36,7 +37,7 @@ struct define_work {
 	const char *name;
 	struct loc loc;
 	const char *value;	/* as written (or from -D) */
-	struct loc value_loc;
+	uint32_t value_tok;
 	bool from_command_line;
 	bool used;
 };

@@ -31,6 +31,12 @@ static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_
 	struct cidr_list list = { 0 };
 	struct cidr_agg agg = { 0 };
 	int ret = -1;
+	/* Room for every element up front: a million-prefix set would otherwise be copied
+	 * ~20 times while doubling. */
+	list.v = malloc((flat->n ? flat->n : 1) * sizeof(*list.v));
+	if (!list.v)
+		goto out;
+	list.cap = flat->n ? flat->n : 1;
 	for (size_t i = 0; i < flat->n; i++)
 		if (v[i].kind == FLAT_RANGE && cidr_list_add(&list, &v[i].range, (uint32_t)i) < 0)
 			goto out;
@@ -46,7 +52,7 @@ static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_
 	if (!all || !out->origins)
 		goto out;
 	for (size_t k = 0; k < n_tags; k++)
-		out->origins[k] = v[agg.tags[k]].loc;
+		out->origins[k] = resolver_loc(r, v[agg.tags[k]].tok);
 	out->n_origins = n_tags;
 	size_t n_v4 = 0;
 	for (size_t i = 0; i < agg.n; i++) {
@@ -138,7 +144,7 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 	n = 0;
 	for (size_t i = 0; i < flat->n; i++)
 		if (v[i].kind == FLAT_NAME)
-			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, v[i].loc, v[i].included };
+			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, resolver_loc(r, v[i].tok), v[i].included };
 	qsort(names, n, sizeof(*names), name_cmp);
 	/* Mark, then compact: covering_wildcard must search the complete sorted list. */
 	bool *drop = calloc(n, sizeof(*drop));
@@ -184,12 +190,12 @@ static int build_regexes(struct resolver *r, const struct vec *flat, struct ir_s
 		while (j < n && strcmp(res[j].pattern, v[i].pattern))
 			j++;
 		if (j < n && !(included && res[j].included)) {
-			diag_warning(r->d, v[i].loc, "regex ~\"%s\" in set '%s' repeats the one at %s:%u",
+			diag_warning(r->d, resolver_loc(r, v[i].tok), "regex ~\"%s\" in set '%s' repeats the one at %s:%u",
 				     v[i].pattern, out->name, res[j].loc.file, res[j].loc.line);
 		}
 		if (j < n)
 			continue;
-		res[n++] = (struct ir_regex){ v[i].pattern, v[i].loc, included };
+		res[n++] = (struct ir_regex){ v[i].pattern, resolver_loc(r, v[i].tok), included };
 	}
 	out->regexes = res;
 	out->n_regexes = n;

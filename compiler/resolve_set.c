@@ -37,8 +37,9 @@ static struct loc at_offset(struct loc loc, size_t offset)
 	return loc;
 }
 
-static void add_address(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc)
+static void add_address(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
 {
+	struct loc loc = resolver_loc(r, tok);
 	struct cidr_parsed parsed;
 	enum cidr_status st = cidr_parse(s, n, &parsed);
 	if (st == CIDR_HOST_BITS) {
@@ -54,12 +55,13 @@ static void add_address(struct resolver *r, struct set_work *w, const char *s, s
 		w->failed = true;
 		return;
 	}
-	struct flat_elem e = { .kind = FLAT_RANGE, .loc = loc, .range = parsed.range };
+	struct flat_elem e = { .kind = FLAT_RANGE, .tok = tok, .range = parsed.range };
 	push_flat(r, w, &e);
 }
 
-static void add_name(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc)
+static void add_name(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
 {
+	struct loc loc = resolver_loc(r, tok);
 	char norm[NAME_MAX_LEN + 1];
 	enum name_kind kind;
 	struct name_error err;
@@ -86,16 +88,16 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 		r->oom = true;
 		return;
 	}
-	struct flat_elem e = { .kind = FLAT_NAME, .loc = loc, .name = name, .name_kind = kind };
+	struct flat_elem e = { .kind = FLAT_NAME, .tok = tok, .name = name, .name_kind = kind };
 	push_flat(r, w, &e);
 }
 
-static void add_word(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc)
+static void add_word(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
 {
 	if (looks_like_address(s, n))
-		add_address(r, w, s, n, loc);
+		add_address(r, w, s, n, tok);
 	else
-		add_name(r, w, s, n, loc);
+		add_name(r, w, s, n, tok);
 }
 
 static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
@@ -122,7 +124,7 @@ static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
 		return;
 	}
 	pcre2_code_free(re);
-	struct flat_elem e = { .kind = FLAT_REGEX, .loc = resolver_loc(r, tok), .pattern = pattern };
+	struct flat_elem e = { .kind = FLAT_REGEX, .tok = tok, .pattern = pattern };
 	push_flat(r, w, &e);
 }
 
@@ -163,9 +165,9 @@ static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
 	}
 	def->used = true;
 	/* A value from the file is judged where it was written; one from -D where it is used. */
-	struct loc loc = def->from_command_line ? resolver_loc(r, tok) : def->value_loc;
+	uint32_t where = def->from_command_line ? tok : def->value_tok;
 	size_t before = diags_errors(r->d);
-	add_word(r, w, def->value, strlen(def->value), loc);
+	add_word(r, w, def->value, strlen(def->value), where);
 	if (def->from_command_line && diags_errors(r->d) > before)
 		diag_hint(r->d, "the value '%s' of '%s' comes from -D %s=...", def->value, def->name, def->name);
 }
@@ -181,7 +183,7 @@ void resolve_set_elements(struct resolver *r, struct set_work *w)
 		const struct ast_elem *e = &w->ast->elems[i];
 		const struct token *t = &r->ast->toks.v[e->tok];
 		switch (e->kind) {
-		case ELEM_WORD: add_word(r, w, t->text, t->len, resolver_loc(r, e->tok)); break;
+		case ELEM_WORD: add_word(r, w, t->text, t->len, e->tok); break;
 		case ELEM_SETREF: add_include(r, w, e->tok); break;
 		case ELEM_VARREF: add_define_ref(r, w, e->tok); break;
 		case ELEM_REGEX: add_regex(r, w, e->tok); break;
