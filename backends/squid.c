@@ -268,40 +268,74 @@ static struct addr addr_plus(struct addr a, int delta)
 	return r;
 }
 
-/* Adds one IR prefix as Squid sees it. Returns 1 when IPv4 got involved through the mapped
- * block, 0 when not, -1 on ENOMEM. */
-static int add_squid_prefix(struct cidr_list *l, const struct prefix *pr, uint32_t tag)
+/* The IPv4 addresses lo..hi Squid sees in an IPv6 prefix through the mapped block (all of
+ * IPv4 for a prefix around the block). Returns false when it has none. */
+static bool mapped_v4(const struct prefix *pr, uint64_t *lo, uint64_t *hi)
 {
 	struct addr first = pr->addr, last = prefix_last(pr);
 	if (pr->family == FAMILY_V4 || addr_cmp(last, mapped_first) < 0 || addr_cmp(mapped_last, first) < 0)
-		return add_range(l, pr->family, first, last, tag);
+		return false;
 	/* A prefix either lies inside the block or covers all of it. */
-	if (addr_cmp(mapped_first, first) <= 0 && addr_cmp(last, mapped_last) <= 0)
-		return add_range(l, FAMILY_V4, (struct addr){ 0, first.lo & 0xffffffffu },
-				 (struct addr){ 0, last.lo & 0xffffffffu }, tag) < 0 ? -1 : 1;
-	int ret = add_range(l, FAMILY_V4, (struct addr){ 0, 0 }, (struct addr){ 0, 0xffffffffu }, tag);
+	bool inside = addr_cmp(mapped_first, first) <= 0;
+	*lo = inside ? first.lo & 0xffffffffu : 0;
+	*hi = inside ? last.lo & 0xffffffffu : 0xffffffffu;
+	return true;
+}
+
+/* Adds one IR prefix as Squid sees it. Returns 0, or -1 on ENOMEM. */
+static int add_squid_prefix(struct cidr_list *l, const struct prefix *pr, uint32_t tag)
+{
+	struct addr first = pr->addr, last = prefix_last(pr);
+	uint64_t lo, hi;
+	if (!mapped_v4(pr, &lo, &hi))
+		return add_range(l, pr->family, first, last, tag);
+	int ret = add_range(l, FAMILY_V4, (struct addr){ 0, lo }, (struct addr){ 0, hi }, tag);
+	/* Around the block: what lies before and after it stays IPv6. */
 	if (ret == 0 && addr_cmp(first, mapped_first) < 0)
 		ret = add_range(l, FAMILY_V6, first, addr_plus(mapped_first, -1), tag);
 	if (ret == 0 && addr_cmp(mapped_last, last) < 0)
 		ret = add_range(l, FAMILY_V6, addr_plus(mapped_last, 1), last, tag);
-	return ret < 0 ? -1 : 1;
+	return ret;
+}
+
+/* True when the set's own IPv4 prefixes (ascending, disjoint) cover lo..hi. */
+static bool v4_covers(const struct ir_set *s, uint64_t lo, uint64_t hi)
+{
+	uint64_t next = lo;
+	for (size_t i = 0; i < s->n_v4 && next <= hi; i++) {
+		uint64_t a = s->v4[i].prefix.addr.lo, b = prefix_last(&s->v4[i].prefix).lo;
+		if (b < next)
+			continue;
+		if (a > next)
+			return false;
+		next = b + 1;
+	}
+	return next > hi;
+}
+
+/* A mapped IPv6 prefix widens the policy in Squid only where the set does not already
+ * allow those IPv4 addresses. */
+static void check_mapped(struct squid *sq, const struct ir_set *s, const struct ir_prefix *pr)
+{
+	uint64_t lo, hi;
+	if (!mapped_v4(&pr->prefix, &lo, &hi) || v4_covers(s, lo, hi))
+		return;
+	char text[CIDR_TEXT_MAX], msg[CIDR_TEXT_MAX + 160];
+	cidr_format_prefix(text, &pr->prefix);
+	snprintf(msg, sizeof(msg), "Squid cannot tell IPv4-mapped IPv6 addresses from IPv4 ones: %s also allows "
+		 "the IPv4 addresses it maps, which the set does not hold", text);
+	approximation(sq, s->origins[pr->origin_first], msg);
 }
 
 static void plan_dst(struct squid *sq, const struct ir_set *s, struct squid_set *ss)
 {
 	struct cidr_list l = { 0 };
 	int ret = 0;
-	for (size_t i = 0; i < s->n_v4 && ret >= 0; i++)
+	for (size_t i = 0; i < s->n_v4 && ret == 0; i++)
 		ret = add_squid_prefix(&l, &s->v4[i].prefix, (uint32_t)i);
-	for (size_t i = 0; i < s->n_v6 && ret >= 0; i++) {
+	for (size_t i = 0; i < s->n_v6 && ret == 0; i++) {
 		ret = add_squid_prefix(&l, &s->v6[i].prefix, (uint32_t)(s->n_v4 + i));
-		if (ret == 1) {
-			char text[CIDR_TEXT_MAX], msg[CIDR_TEXT_MAX + 128];
-			cidr_format_prefix(text, &s->v6[i].prefix);
-			snprintf(msg, sizeof(msg), "Squid cannot tell IPv4-mapped IPv6 addresses from IPv4 ones: %s "
-				 "also matches the IPv4 addresses it maps", text);
-			approximation(sq, s->origins[s->v6[i].origin_first], msg);
-		}
+		check_mapped(sq, s, &s->v6[i]);
 	}
 	if (ret < 0 || cidr_aggregate(&l, true, &ss->dst) < 0)
 		sq->oom = true;
