@@ -11,6 +11,7 @@ static const struct command commands[] = {
 	{ "aggregate", cmd_aggregate, "print the minimal CIDR cover of addresses and ranges" },
 	{ "diff", cmd_diff, "show what a change to a rules file allows or stops allowing" },
 	{ "match", cmd_match, "tell which names, ClientHellos and DNS answers a policy allows" },
+	{ "explain", cmd_explain, "tell which rules and elements allow an address or name" },
 };
 
 static void usage(FILE *out)

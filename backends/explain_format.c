@@ -1,0 +1,130 @@
+/* explain_format.c — the answer of pinhole explain as text and as JSON. */
+#include "explain_format.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "diff_text.h"
+
+static void element_text(const struct explain_element *el, char *buf, size_t max)
+{
+	switch (el->kind) {
+	case EXPLAIN_PREFIX: {
+		char text[CIDR_TEXT_MAX];
+		cidr_format_prefix(text, &el->prefix);
+		snprintf(buf, max, "%s", text);
+		break;
+	}
+	case EXPLAIN_EXACT: snprintf(buf, max, "%s", el->text); break;
+	case EXPLAIN_WILDCARD: snprintf(buf, max, "*.%s", el->text); break;
+	case EXPLAIN_REGEX: snprintf(buf, max, "~\"%s\"", el->text); break;
+	}
+}
+
+static void target_fit(const struct explain_target *t, char *buf, size_t max)
+{
+	const char *proto = t->proto == PROTO_TCP ? "/tcp" : t->proto == PROTO_UDP ? "/udp" : "";
+	snprintf(buf, max, "port %u%s", t->port, proto);
+}
+
+static void text_rule(const struct explain_rule *er, const struct explain_target *t, FILE *out)
+{
+	char rule[DIFF_LINE_MAX], where[DIFF_LINE_MAX], fit[64];
+	diff_rule_text(er->rule, rule, sizeof(rule));
+	diff_sources_text(&er->rule->loc, 1, where, sizeof(where));
+	fprintf(out, "  %s%s", er->allows ? "" : "not by ", rule);
+	if (!er->allows) {
+		target_fit(t, fit, sizeof(fit));
+		fprintf(out, " (%s does not fit)", fit);
+	}
+	fprintf(out, "%s%s", *where ? "  " : "", where);
+	if (er->rule->comment)
+		fprintf(out, "  \"%s\"", er->rule->comment);
+	fputc('\n', out);
+}
+
+/* "    LEAD192.28.144.0/20 in set marketo_senders  rules/marketo.rules:24" */
+static void text_element(const struct explain_hit *h, const char *lead, FILE *out)
+{
+	char el[NAME_MAX_LEN + CIDR_TEXT_MAX + 8], where[DIFF_LINE_MAX];
+	element_text(&h->element, el, sizeof(el));
+	diff_sources_text(h->element.sources, h->element.n_sources, where, sizeof(where));
+	fprintf(out, "    %s%s in set %s%s%s\n", lead, el, h->set->name, *where ? "  " : "", where);
+}
+
+static void text_hit(const struct explain_hit *h, const struct explain_target *t, bool allowing, FILE *out)
+{
+	if (!h->n_rules) {
+		if (allowing)
+			return;
+		fprintf(out, "  set %s holds it, but no rule uses that set\n", h->set->name);
+		text_element(h, "", out);
+		return;
+	}
+	for (size_t k = 0; k < h->n_rules; k++) {
+		if (h->rules[k].allows != allowing)
+			continue;
+		text_rule(&h->rules[k], t, out);
+		if (allowing)
+			text_element(h, h->rules[k].rule->dir == DIR_OUT ? "outbound to it, via " : "inbound from it, via ", out);
+		else
+			text_element(h, "", out);
+	}
+}
+
+static int render_text(const struct explanation *e, const char *target_text, const char *label, FILE *out)
+{
+	fprintf(out, "%s is %s by %s\n", target_text, e->allowed ? "allowed" : "NOT allowed", label);
+	/* Allowing rules first: the answer; then near misses and unused sets: the explanation. */
+	for (size_t i = 0; i < e->n_hits; i++)
+		text_hit(&e->hits[i], &e->target, true, out);
+	for (size_t i = 0; i < e->n_hits; i++)
+		text_hit(&e->hits[i], &e->target, false, out);
+	if (!e->n_hits)
+		fprintf(out, "  no set holds it\n");
+	return ferror(out) ? -1 : 0;
+}
+
+static json_t *sources_json(const struct loc *v, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (v[i].file)
+			json_array_append_new(arr, json_sprintf("%s:%u", v[i].file, v[i].line));
+	return arr;
+}
+
+static json_t *hit_json(const struct explain_hit *h)
+{
+	static const char *const kinds[] = { "prefix", "exact", "wildcard", "regex" };
+	char el[NAME_MAX_LEN + CIDR_TEXT_MAX + 8], rule[DIFF_LINE_MAX];
+	json_t *rules = json_array();
+	for (size_t k = 0; k < h->n_rules; k++) {
+		diff_rule_text(h->rules[k].rule, rule, sizeof(rule));
+		json_array_append_new(rules, json_pack("{s:s, s:b, s:o}", "rule", rule, "allows", h->rules[k].allows,
+						       "sources", sources_json(&h->rules[k].rule->loc, 1)));
+	}
+	element_text(&h->element, el, sizeof(el));
+	return json_pack("{s:s, s:{s:s, s:s, s:o}, s:o}", "set", h->set->name, "element", "kind",
+			 kinds[h->element.kind], "text", el, "sources",
+			 sources_json(h->element.sources, h->element.n_sources), "rules", rules);
+}
+
+static int render_json(const struct explanation *e, const char *target_text, const char *label, FILE *out)
+{
+	json_t *hits = json_array();
+	for (size_t i = 0; i < e->n_hits; i++)
+		json_array_append_new(hits, hit_json(&e->hits[i]));
+	json_t *root = json_pack("{s:i, s:s, s:s, s:b, s:o}", "format", 1, "target", target_text, "rules_file", label,
+				 "allowed", e->allowed, "sets", hits);
+	int ret = root ? json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
+	json_decref(root);
+	if (ret == 0)
+		fputc('\n', out);
+	return ret == 0 && !ferror(out) ? 0 : -1;
+}
+
+int explanation_render(const struct explanation *e, const char *target_text, const char *label, bool json, FILE *out)
+{
+	return json ? render_json(e, target_text, label, out) : render_text(e, target_text, label, out);
+}
