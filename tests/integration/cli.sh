@@ -1,0 +1,90 @@
+#!/bin/bash
+# The command line as a user meets it: help texts, exit statuses, -D overrides, -W error,
+# fmt -w, and output files that are never left half-written or clobbered by a failed run.
+set -u
+PINHOLE=${1:?usage: cli.sh PATH_TO_PINHOLE}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+expect() {	# description, wanted exit status, command...
+	local what=$1 want=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -eq "$want" ]; then pass=$((pass + 1)); else
+		echo "FAIL: $what: exit $rc, want $want"; cat "$tmp/err"; fail=$((fail + 1))
+	fi
+}
+
+contains() {	# description, file, fixed string
+	if grep -qF -- "$3" "$2"; then pass=$((pass + 1)); else
+		echo "FAIL: $1: '$3' not in $2:"; head -20 "$2"; fail=$((fail + 1))
+	fi
+}
+
+expect "help" 0 "$PINHOLE" help
+contains "help lists compile" "$tmp/out" "compile"
+expect "--version" 0 "$PINHOLE" --version
+contains "version" "$tmp/out" "pinhole "
+expect "no command" 1 "$PINHOLE"
+expect "unknown command" 1 "$PINHOLE" compil rules/marketo.rules
+contains "unknown command names the valid ones" "$tmp/err" "valid commands:"
+for cmd in compile check fmt aggregate; do
+	expect "$cmd --help" 0 "$PINHOLE" "$cmd" --help
+	contains "$cmd --help is a usage text" "$tmp/out" "Usage: pinhole $cmd"
+done
+expect "unknown backend" 1 "$PINHOLE" compile -b nope rules/marketo.rules
+contains "unknown backend lists backends" "$tmp/err" "valid backends: nft json"
+expect "missing file" 1 "$PINHOLE" compile "$tmp/does-not-exist.rules"
+contains "missing file is named" "$tmp/err" "does-not-exist.rules: error: cannot read"
+
+# -D replaces a define's value everywhere it is used.
+expect "-D override" 0 "$PINHOLE" compile -b json -D tracking=mkto-b1234.com rules/marketo.rules
+contains "-D value in the output" "$tmp/out" '"name": "mkto-b1234.com"'
+expect "-D of an unknown define" 1 "$PINHOLE" compile -D trackin=x.example rules/marketo.rules
+contains "-D typo gets a hint" "$tmp/err" "did you mean define 'tracking'?"
+expect "-D bad value" 1 "$PINHOLE" compile -D tracking=-bad.example rules/marketo.rules
+contains "-D bad value is blamed on -D" "$tmp/err" "comes from -D tracking="
+expect "-D malformed" 1 "$PINHOLE" compile -D tracking rules/marketo.rules
+
+# check: warnings alone pass, -W error fails on them.
+printf 'set s { www.example.com *.example.com }\n' >"$tmp/warn.rules"
+expect "check with a warning" 0 "$PINHOLE" check "$tmp/warn.rules"
+contains "check summary" "$tmp/out" "1 warning"
+expect "check -W error" 1 "$PINHOLE" check -W error "$tmp/warn.rules"
+
+# A failed compile leaves an existing output file exactly as it was, and no temp files.
+mkdir "$tmp/keep"
+echo "previous contents" >"$tmp/keep/out.nft"
+printf 'set s { 192.0.2.1/24 }\n' >"$tmp/bad.rules"
+expect "compile error" 1 "$PINHOLE" compile -o "$tmp/keep/out.nft" "$tmp/bad.rules"
+contains "old output kept" "$tmp/keep/out.nft" "previous contents"
+if [ "$(ls -A "$tmp/keep")" = "out.nft" ]; then pass=$((pass + 1)); else
+	echo "FAIL: temp files left: $(ls -A "$tmp/keep")"; fail=$((fail + 1)); fi
+expect "compile -o" 0 "$PINHOLE" compile -o "$tmp/keep/out.nft" rules/marketo.rules
+contains "new output written" "$tmp/keep/out.nft" "table inet pinhole {"
+
+# Same input, byte-identical output.
+"$PINHOLE" compile rules/marketo.rules >"$tmp/a"
+"$PINHOLE" compile rules/marketo.rules >"$tmp/b"
+if cmp -s "$tmp/a" "$tmp/b"; then pass=$((pass + 1)); else echo "FAIL: output not deterministic"; fail=$((fail + 1)); fi
+
+# fmt -w rewrites in place; a second run changes nothing; a syntax error leaves the file.
+printf 'set  s {192.0.2.1,192.0.2.2}\nallow out to @s tcp port {443,80}\n' >"$tmp/f.rules"
+expect "fmt -w" 0 "$PINHOLE" fmt -w "$tmp/f.rules"
+contains "fmt -w rewrote" "$tmp/f.rules" "set s { 192.0.2.1, 192.0.2.2 }"
+cp "$tmp/f.rules" "$tmp/f1"
+expect "fmt -w again" 0 "$PINHOLE" fmt -w "$tmp/f.rules"
+if cmp -s "$tmp/f1" "$tmp/f.rules"; then pass=$((pass + 1)); else echo "FAIL: fmt -w not idempotent"; fail=$((fail + 1)); fi
+printf 'set s { 192.0.2.1\n' >"$tmp/broken.rules"
+cp "$tmp/broken.rules" "$tmp/broken.orig"
+expect "fmt of a broken file" 1 "$PINHOLE" fmt -w "$tmp/broken.rules"
+if cmp -s "$tmp/broken.orig" "$tmp/broken.rules"; then pass=$((pass + 1)); else echo "FAIL: fmt -w changed a broken file"; fail=$((fail + 1)); fi
+
+# Diagnostics are coloured only on a terminal: never in a pipe, never with NO_COLOR.
+"$PINHOLE" check "$tmp/bad.rules" 2>"$tmp/err"
+if grep -q $'\033' "$tmp/err"; then echo "FAIL: colour in a pipe"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
