@@ -59,9 +59,20 @@ struct ir_rule {
 	struct loc loc;
 };
 
+enum policy_mode {
+	POLICY_MODE_TABLE,	/* pinhole owns the whole table: sets, base chains, rules */
+	POLICY_MODE_SETS_ONLY,	/* pinhole maintains only its sets, in a table the user made */
+};
+#define POLICY_MAX_DENY_IFACES 16
+
 struct policy {
 	const char *table;		/* nft table name (family inet) */
 	int priority;			/* base chain priority */
+	enum policy_mode mode;		/* option mode: who owns the table (pinhole(8) APPLY) */
+	/* option default_deny IFNAME (repeatable): traffic through these interfaces that no
+	 * rule allows is dropped; nft wildcards ("eth*") allowed. Table mode only. */
+	const char *deny_ifaces[POLICY_MAX_DENY_IFACES];
+	size_t n_deny_ifaces;
 	struct ir_set *sets;		/* in the order written */
 	size_t n_sets;
 	struct ir_rule *rules;		/* in the order written */

@@ -144,6 +144,9 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 	}
 }
 
+static void set_option_mode(struct resolver *r, const struct token *val, struct loc at);
+static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at);
+
 static void set_option(struct resolver *r, const struct ast_stmt *s)
 {
 	const struct token *key = &r->ast->toks.v[s->option.key_tok];
@@ -170,9 +173,66 @@ static void set_option(struct resolver *r, const struct ast_stmt *s)
 			diag_error(r->d, at, "invalid priority '%.*s' (an integer from -400 to 400)", (int)val->len, val->text);
 		else
 			r->p->priority = (int)v;
+	} else if (token_is(key, "mode")) {
+		set_option_mode(r, val, at);
+	} else if (token_is(key, "default_deny")) {
+		set_option_default_deny(r, s->option.value_tok, at);
 	} else {
 		diag_error(r->d, resolver_loc(r, s->option.key_tok), "unknown option '%.*s'", (int)key->len, key->text);
-		diag_hint(r->d, "valid options: table, priority");
+		diag_hint(r->d, "valid options: table, priority, mode, default_deny");
+	}
+}
+
+static void set_option_mode(struct resolver *r, const struct token *val, struct loc at)
+{
+	if (token_is(val, "table")) {
+		r->p->mode = POLICY_MODE_TABLE;
+	} else if (token_is(val, "sets-only")) {
+		r->p->mode = POLICY_MODE_SETS_ONLY;
+	} else {
+		diag_error(r->d, at, "invalid mode '%.*s'", (int)val->len, val->text);
+		diag_hint(r->d, "valid modes: table (pinhole owns the table), sets-only (pinhole fills its sets in your table)");
+	}
+}
+
+/* Linux interface names (dev_valid_name): 1-15 bytes, no '/', ':' or white space; nft
+ * reads a trailing '*' as a wildcard. */
+static bool valid_ifname(const char *s, size_t n)
+{
+	if (n == 0 || n > 15 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] == '"' || (unsigned char)s[i] <= ' ' ||
+		    (s[i] == '*' && (i + 1 < n || n == 1)))
+			return false;
+	return true;
+}
+
+static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at)
+{
+	const struct token *val = &r->ast->toks.v[tok];
+	if (val->kind != TOK_WORD || !valid_ifname(val->text, val->len)) {
+		diag_error(r->d, at, "invalid interface name '%.*s'", (int)val->len, val->text);
+		diag_hint(r->d, "1 to 15 characters without '/', ':' or spaces; 'eth*' matches every eth interface");
+	} else if (r->p->n_deny_ifaces == POLICY_MAX_DENY_IFACES) {
+		diag_error(r->d, at, "at most %d default_deny interfaces", POLICY_MAX_DENY_IFACES);
+	} else {
+		r->p->deny_ifaces[r->p->n_deny_ifaces++] = tok_dup(r, tok);
+	}
+}
+
+/* default_deny adds drop rules to pinhole's base chains, which sets-only mode does not have. */
+static void check_mode(struct resolver *r)
+{
+	if (r->p->mode != POLICY_MODE_SETS_ONLY || r->p->n_deny_ifaces == 0)
+		return;
+	for (size_t i = 0; i < r->ast->n_stmts; i++) {
+		const struct ast_stmt *s = &r->ast->stmts[i];
+		if (s->kind == STMT_OPTION && token_is(&r->ast->toks.v[s->option.key_tok], "default_deny")) {
+			diag_error(r->d, resolver_loc(r, s->option.key_tok),
+				   "default_deny needs table mode: in sets-only mode your own chains decide what is dropped");
+			return;
+		}
 	}
 }
 
@@ -187,6 +247,7 @@ static void collect(struct resolver *r, struct vec *sets, struct vec *defs)
 		else if (s->kind == STMT_OPTION)
 			set_option(r, s);
 	}
+	check_mode(r);
 }
 
 static int port_cmp(const void *a, const void *b)

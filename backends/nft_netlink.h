@@ -1,0 +1,237 @@
+/* nft_netlink.h — the policy in the kernel, over netlink (libnftnl + libmnl, no nft binary).
+ *
+ * The backend thinks in "kernel rulesets": what pinhole owns in one nf_tables table, as
+ * the policy wants it (nk_ruleset_from_policy), as the kernel has it (nl_ruleset_read), or
+ * as the last apply left it (the state cache). A delta between two of them becomes one
+ * netlink batch that the kernel commits atomically, tied to the generation id it was
+ * computed against.
+ *
+ * Modes (pinhole.rules(5), pinhole(8) APPLY):
+ *   table mode (default)  pinhole owns the whole table: its sets, base chains and rules;
+ *   sets-only mode        pinhole owns only its sets inside a table the user made.
+ */
+#ifndef PINHOLE_NFT_NETLINK_H
+#define PINHOLE_NFT_NETLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "backend.h"
+#include "policy.h"
+
+/* One interval of a kernel address set: a prefix and its element comment. */
+struct nk_elem {
+	struct prefix prefix;
+	uint64_t hash;			/* nk_hash of the comment; 0 when there is none */
+	const char *comment;		/* NULL when not known (read from the state cache) */
+	const struct ir_prefix *origin;	/* wanted elements: the IR prefix that made it */
+};
+
+struct nk_set {
+	const char *name;
+	enum kset_kind kind;		/* address family and static/dynamic follow from it */
+	uint32_t flags;			/* NFT_SET_* */
+	uint32_t key_type, key_len;	/* nft datatype id (7 ipv4_addr, 8 ipv6_addr), bytes */
+	const char *comment;		/* NULL when none */
+	uint64_t handle;		/* live sets only */
+	struct nk_elem *elems;		/* ascending; malloc'd, owned by the ruleset */
+	size_t n_elems;
+	bool elems_known;		/* false: elements not read (dynamic sets, or not yet) */
+	bool foreign;			/* live, sets-only mode: not one of pinhole's sets */
+	const struct ir_set *origin;	/* wanted sets: the IR set */
+};
+
+/* What a rule matches, in words; the rule builder turns it into expressions. */
+enum nk_rule_kind {
+	NK_RULE_ALLOW,		/* an allow rule of the policy for one kernel set */
+	NK_RULE_ESTABLISHED,	/* default-deny: ct state established,related accept */
+	NK_RULE_NEIGHBOUR,	/* default-deny: IPv6 neighbour discovery accept */
+	NK_RULE_DENY_IIF,	/* default-deny: iifname SCOPE drop */
+	NK_RULE_DENY_OIF,	/* default-deny: oifname SCOPE drop */
+};
+
+struct nk_rule {
+	enum nk_rule_kind what;
+	uint64_t handle;		/* live rules only */
+	uint64_t fingerprint;		/* what the rule does; 0 when it carries none */
+	const char *comment;
+	const struct ir_rule *origin;	/* NK_RULE_ALLOW: the IR rule */
+	enum kset_kind kset;		/* NK_RULE_ALLOW: which of the set's kernel sets */
+	const char *ifname;		/* NK_RULE_DENY_*: the interface (nft wildcard allowed) */
+};
+
+struct nk_chain {
+	const char *name;
+	const char *type;		/* "filter" */
+	uint32_t hooknum;		/* NF_INET_* */
+	int32_t priority;
+	uint32_t policy;		/* NF_ACCEPT / NF_DROP */
+	bool base;
+	uint64_t handle;
+	struct nk_rule *rules;		/* in order; malloc'd, owned by the ruleset */
+	size_t n_rules;
+};
+
+enum nk_mode { NK_MODE_TABLE, NK_MODE_SETS_ONLY };
+
+struct nk_ruleset {
+	uint16_t family;		/* NFPROTO_INET */
+	const char *table;
+	enum nk_mode mode;
+	bool table_exists;		/* live: the table is there */
+	uint64_t table_handle;
+	struct nk_set *sets;		/* malloc'd */
+	size_t n_sets;
+	struct nk_chain *chains;	/* malloc'd; none in sets-only mode */
+	size_t n_chains;
+	uint32_t genid;			/* live: the generation this was read at */
+	struct arena arena;		/* names and comments */
+};
+
+/* 64-bit FNV-1a of s[0..n): element comment and rule fingerprints. Never 0 for n > 0. */
+uint64_t nk_hash(const void *s, size_t n, uint64_t seed);
+
+/* The ruleset the policy wants. Returns 0, or -1 on ENOMEM. Free with nk_ruleset_free;
+ * it points into p, which must outlive it. */
+int nk_ruleset_from_policy(const struct policy *p, struct nk_ruleset *out);
+/* Frees everything the ruleset owns and zeroes it. NULL-safe. */
+void nk_ruleset_free(struct nk_ruleset *rs);
+const struct nk_set *nk_ruleset_find_set(const struct nk_ruleset *rs, const char *name);
+/* Total number of prefixes in the static sets. */
+size_t nk_ruleset_prefixes(const struct nk_ruleset *rs);
+
+/* ---- the delta between what the kernel has and what the policy wants ---- */
+
+enum nk_action { NK_KEEP, NK_CREATE, NK_DELETE, NK_RECREATE, NK_REWRITE };
+
+struct nk_set_delta {
+	const struct nk_set *want, *have;	/* want NULL: delete; have NULL: create */
+	enum nk_action action;			/* KEEP (maybe with elements), CREATE, DELETE, RECREATE */
+	size_t *add, n_add;			/* KEEP: indices into want->elems */
+	size_t *del, n_del;			/* KEEP: indices into have->elems */
+	size_t n_reannotated;			/* of those, pairs that only change the comment */
+	bool stale_comment;			/* sets-only: the set comment differs; left alone */
+};
+
+struct nk_chain_delta {
+	const struct nk_chain *want, *have;
+	enum nk_action action;			/* KEEP, CREATE, DELETE, RECREATE, REWRITE (rules) */
+};
+
+struct nk_delta {
+	const struct nk_ruleset *want, *have;
+	bool create_table;
+	struct nk_set_delta *sets;
+	size_t n_sets;
+	struct nk_chain_delta *chains;
+	size_t n_chains;
+	size_t n_changes;			/* 0: the kernel already has what the policy wants */
+};
+
+/* Computes what turns have into want (same table and mode). Returns 0, or -1 on ENOMEM.
+ * Free with nk_delta_free; it points into both rulesets. */
+int nk_delta_compute(const struct nk_ruleset *want, const struct nk_ruleset *have, struct nk_delta *out);
+void nk_delta_free(struct nk_delta *d);
+/* Elements the delta adds / deletes in all sets (re-annotations count in both). */
+size_t nk_delta_elems_added(const struct nk_delta *d);
+size_t nk_delta_elems_deleted(const struct nk_delta *d);
+
+/* ---- the kernel ---- */
+
+struct nl_session;
+
+/* Opens a netlink socket to nf_tables in the caller's network namespace. Returns NULL
+ * with errno set (EPERM without CAP_NET_ADMIN). Close with nl_session_close. */
+struct nl_session *nl_session_open(void);
+void nl_session_close(struct nl_session *s);
+
+/* The ruleset generation id now. Returns 0, or -1 with errno set. */
+int nl_genid(struct nl_session *s, uint32_t *genid);
+/* The network namespace's cookie (unique for the boot, never reused), 0 if unsupported. */
+uint64_t nl_netns_cookie(struct nl_session *s);
+
+/* How much of the live state to read. */
+enum nl_read_depth {
+	NL_READ_OBJECTS,	/* table, chains, rules, sets: cheap */
+	NL_READ_ELEMENTS,	/* and every static set's elements: costly for big sets */
+};
+
+/* Reads what pinhole owns in table (family inet) into out, at one generation: retries
+ * while the generation moves during the read. For sets-only mode, sets that are not
+ * pinhole's (by their comment, see nk_set_is_ours) come back with foreign set.
+ * Returns 0 (table absent: out->table_exists false), or -1 with errno set. */
+int nl_ruleset_read(struct nl_session *s, const char *table, enum nk_mode mode, enum nl_read_depth depth,
+		    struct nk_ruleset *out);
+/* Reads the elements of one live set of rs into it. Returns 0 or -1 (errno). */
+int nl_set_read_elems(struct nl_session *s, struct nk_ruleset *rs, struct nk_set *set);
+
+/* Whether a set with this name and comment is one pinhole made: its comment names the set
+ * it came from (kset_name rules), as nft_text writes it. */
+bool nk_set_is_ours(const char *name, const char *comment);
+
+/* A kernel error for one message of a batch, mapped back to what caused it. */
+struct nl_error {
+	int err;			/* positive errno */
+	char *what;			/* "set marketo_senders_v4", "element 192.0.2.0/24 of set ..." */
+	char *message;			/* the kernel's extended ack message, or NULL */
+	struct loc loc;			/* the rules-file line, line 0 when none */
+};
+
+struct nl_result {
+	bool committed;			/* the kernel committed the batch */
+	bool stale;			/* refused: the ruleset changed since it was read (ERESTART) */
+	uint32_t genid_after;		/* committed: the generation the commit produced */
+	size_t n_messages;		/* in the batch, begin and end included */
+	size_t n_bytes;
+	struct nl_error *errors;
+	size_t n_errors;
+};
+void nl_result_free(struct nl_result *r);
+
+struct nl_commit_opts {
+	bool check_only;		/* validate in the kernel and abort, as nft -c (no BATCH_END) */
+	uint32_t genid;			/* carried in the batch begin; the kernel refuses it if stale */
+	size_t max_batch_bytes;		/* refuse to build a bigger batch (0: 1 GiB) */
+};
+
+/* Sends the delta as one batch. Returns 0 when the kernel took it (committed, or valid
+ * with check_only), -1 otherwise with the result telling why (errors, stale) or errno set
+ * (ENOMEM, socket trouble: then the result says whether the kernel committed, asked after
+ * the fact with the generation id and a re-read). */
+int nl_delta_commit(struct nl_session *s, const struct nk_delta *d, const struct nl_commit_opts *o,
+		    struct nl_result *res);
+
+/* Deletes what pinhole owns: the table (table mode) or its sets (sets-only mode), as
+ * found in have. Same contract as nl_delta_commit. */
+int nl_remove_commit(struct nl_session *s, const struct nk_ruleset *have, const struct nl_commit_opts *o,
+		     struct nl_result *res);
+
+/* ---- the last-applied state cache ---- */
+
+/* Where the cache lives: $PINHOLE_STATE_DIR, else /var/lib/pinhole. */
+const char *nk_state_dir(void);
+
+struct nk_cache_key {
+	char boot_id[40];		/* /proc/sys/kernel/random/boot_id */
+	uint64_t netns_cookie;
+	uint32_t genid;
+};
+
+/* Reads the current boot id and the session's netns cookie into key (genid 0). Returns 0,
+ * or -1 when the cache cannot be trusted here (no cookie support, unreadable boot id). */
+int nk_cache_key_now(struct nl_session *s, struct nk_cache_key *key);
+
+/* Saves the static sets' elements of rs (as applied) with key, atomically, to
+ * DIR/FAMILY-TABLE.state. Returns 0 or -1 (errno). */
+int nk_cache_save(const char *dir, const struct nk_ruleset *rs, const struct nk_cache_key *key);
+/* Fills the elements of the static sets of live (read with NL_READ_OBJECTS) from the
+ * cache when it was written for key (same boot, netns and generation) and each set's
+ * handle matches. Returns 1 when used, 0 when absent or stale (live unchanged), -1 on
+ * ENOMEM. */
+int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key);
+/* Removes the cache of table (after remove, or when it can no longer be trusted). */
+void nk_cache_drop(const char *dir, const char *table);
+
+#endif
