@@ -243,20 +243,19 @@ static bool parse_v6(const char *s, size_t n, struct addr *out)
 	return true;
 }
 
-/* An IPv4 or IPv6 address filling s[0..n). */
+/* An IPv4 or IPv6 address filling s[0..n). A dotted quad is tried first: it is the common
+ * case and fails within a few bytes on IPv6 text. */
 static bool parse_addr(const char *s, size_t n, struct addr *a, uint8_t *family)
 {
-	if (memchr(s, ':', n)) {
-		*family = FAMILY_V6;
-		return parse_v6(s, n, a);
-	}
 	uint32_t v4;
-	*family = FAMILY_V4;
-	if (!parse_v4(s, n, &v4))
-		return false;
-	a->hi = 0;
-	a->lo = v4;
-	return true;
+	if (parse_v4(s, n, &v4)) {
+		*family = FAMILY_V4;
+		a->hi = 0;
+		a->lo = v4;
+		return true;
+	}
+	*family = FAMILY_V6;
+	return parse_v6(s, n, a);
 }
 
 /* A decimal prefix length up to max; leading zeros are harmless here, unlike in octets. */
@@ -332,12 +331,16 @@ static enum cidr_status parse_range_text(const char *s, size_t n, size_t dash,
 
 enum cidr_status cidr_parse(const char *s, size_t n, struct cidr_parsed *out)
 {
+	size_t slash = n;
 	memset(out, 0, sizeof(*out));
-	const char *dash = memchr(s, '-', n);
-	if (dash)
-		return parse_range_text(s, n, (size_t)(dash - s), out);
-	const char *slash = memchr(s, '/', n);
-	return parse_prefix_text(s, n, slash ? (size_t)(slash - s) : n, out);
+	/* One pass over the (short) text finds both separators; a '-' makes it a range. */
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-')
+			return parse_range_text(s, n, i, out);
+		if (s[i] == '/' && slash == n)
+			slash = i;
+	}
+	return parse_prefix_text(s, n, slash, out);
 }
 
 const char *cidr_status_str(enum cidr_status st)
