@@ -501,8 +501,15 @@ static void emit_dst(FILE *out, const char *acl, const struct ir_set *s, const s
 	for (size_t i = 0; i < ss->dst.n; i++) {
 		uint32_t tag = ss->dst.tags[ss->dst.tag_start[i]];
 		const struct ir_prefix *pr = tag < s->n_v4 ? &s->v4[tag] : &s->v6[tag - s->n_v4];
-		cidr_format_prefix(text, &ss->dst.prefixes[i]);
+		const struct prefix *sp = &ss->dst.prefixes[i];
 		ir_prefix_sources(s, pr, from, sizeof(from));
+		if (sp->family == FAMILY_V4 && sp->len == 0) {
+			/* Squid reads 0.0.0.0/0 as "all", IPv6 included: write IPv4 as its halves. */
+			emit_acl_line(out, acl, ACL_DST, "0.0.0.0/1", from);
+			emit_acl_line(out, acl, ACL_DST, "128.0.0.0/1", from);
+			continue;
+		}
+		cidr_format_prefix(text, sp);
 		emit_acl_line(out, acl, ACL_DST, text, from);
 	}
 }
