@@ -1,7 +1,8 @@
 #!/bin/bash
 # Golden files: every shipped rules file and every tests/golden/*.rules is compiled to each
-# backend and formatted; the outputs must match tests/golden/NAME.{nft,json,fmt} byte for
-# byte, and formatting the formatted file must change nothing (a fixed point).
+# backend and formatted; the outputs must match tests/golden/NAME.{nft,json,pf,squid,fmt} and
+# the files in tests/golden/NAME.iptables/ byte for byte, and formatting the formatted file
+# must change nothing (a fixed point).
 # Regenerate after a deliberate change with: PINHOLE_REGEN=1 bash tests/integration/golden.sh build/pinhole
 # and review the diff.
 set -u
@@ -26,11 +27,21 @@ check() {	# name, golden file, actual file
 
 for rules in rules/*.rules tests/golden/*.rules; do
 	name=$(basename "$rules" .rules)
-	for backend in nft json; do
+	for backend in nft json pf squid; do
 		"$PINHOLE" compile -b "$backend" "$rules" >"$tmp/out" 2>"$tmp/err" ||
 			{ echo "FAIL: compile -b $backend $rules:"; cat "$tmp/err"; fail=$((fail + 1)); continue; }
 		check "compile -b $backend $rules" "tests/golden/$name.$backend" "$tmp/out"
 	done
+	# The iptables backend writes a directory: tests/golden/NAME.iptables/{ipsets,rules.v4,rules.v6}.
+	rm -rf "$tmp/ipt"
+	if "$PINHOLE" compile -b iptables -o "$tmp/ipt" "$rules" 2>"$tmp/err"; then
+		[ "$regen" = 1 ] && mkdir -p "tests/golden/$name.iptables"
+		for f in ipsets rules.v4 rules.v6; do
+			check "compile -b iptables $rules ($f)" "tests/golden/$name.iptables/$f" "$tmp/ipt/$f"
+		done
+	else
+		echo "FAIL: compile -b iptables $rules:"; cat "$tmp/err"; fail=$((fail + 1))
+	fi
 	"$PINHOLE" fmt "$rules" >"$tmp/fmt" 2>"$tmp/err" ||
 		{ echo "FAIL: fmt $rules:"; cat "$tmp/err"; fail=$((fail + 1)); continue; }
 	check "fmt $rules" "tests/golden/$name.fmt" "$tmp/fmt"
