@@ -8,7 +8,7 @@
 #                 default: what is committed (git archive HEAD)
 #     --nocheck   skip the test suite (DEB_BUILD_OPTIONS=nocheck, build profile nocheck)
 #     OUTDIR      where the .deb, .buildinfo and .changes go (default: /tmp/pinhole-deb)
-# The last line of output is the path of the .deb. Needs: scripts/deps.sh --package.
+# Prints the path of the .deb on standard output. Needs: scripts/deps.sh --package.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 worktree=0 profile=""
@@ -49,7 +49,8 @@ if [ "${have%%-*}" != "$want" ]; then
 	exit 1
 fi
 
-(cd "$src" && dpkg-buildpackage -us -uc -b $profile)
+# The build's log goes to stderr: standard output is only the path of the .deb.
+(cd "$src" && dpkg-buildpackage -us -uc -b $profile) >&2
 # pinhole_*.deb, pinhole-dbgsym_*.deb (the debug symbols), .buildinfo, .changes
 for f in "$scratch"/pinhole_* "$scratch"/pinhole-dbgsym_*; do mv -f "$f" "$out/"; done
 echo "$out/pinhole_${have}_$(dpkg-architecture -qDEB_HOST_ARCH).deb"
