@@ -12,6 +12,8 @@ TEST="$TEST systemd"   # systemd-analyze verify judges the units (tests/integrat
 # iptables, ipset and Squid judge the text backends (tests/integration/backends_*.sh); squid-openssl
 # (not squid, which conflicts) because only the OpenSSL build knows ssl_bump and ssl::server_name.
 TEST="$TEST iptables ipset squid-openssl openssl curl busybox"
+# git makes the git:REV:PATH sources of pinhole diff; jq judges its JSON (tests/integration/diff_*.sh).
+TEST="$TEST git jq"
 
 # systemd gives systemd-analyze (unit checks); the rest build and check the .deb.
 PACKAGE="debhelper dpkg-dev fakeroot lintian systemd"
