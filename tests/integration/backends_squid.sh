@@ -1,0 +1,146 @@
+#!/bin/bash
+# The real Squid judges the squid backend.
+# 1. `squid -k parse` takes a config that includes the fragment of every shipped rules file
+#    and golden input, with no WARNING or ERROR line.
+# 2. Functional: in a fresh network namespace (unshare -n: only its own loopback, no route
+#    out), Squid runs on 127.0.0.1:3128 as the unprivileged proxy user with the fragment of
+#    rules/marketo.rules and busybox httpd as the origin; Squid's hosts_file maps every name
+#    to 127.0.0.1. curl through the proxy shows that allowed names pass and the others get
+#    403 — among them the apex marketo.com, which "*.marketo.com" does not allow.
+set -u
+PINHOLE=${1:?usage: backends_squid.sh PATH_TO_PINHOLE}
+for tool in squid curl busybox; do
+	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (scripts/deps.sh --test)"; exit 77; }
+done
+if ! squid -v | grep -q -- --with-openssl; then
+	echo "SKIP: needs Squid built with OpenSSL (Debian: squid-openssl) for ssl_bump"
+	exit 77
+fi
+if ! unshare -n true 2>/dev/null || ! id proxy >/dev/null 2>&1; then
+	echo "SKIP: needs unshare -n (root) and the proxy user"
+	exit 77
+fi
+tmp=$(mktemp -d)
+chmod 755 "$tmp"	# Squid drops to the proxy user and must reach its files
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+# A minimal squid.conf around a fragment: nothing outside $tmp, no cache, no disk state.
+write_conf() {	# fragment, port, config file
+	cat >"$3" <<EOF
+http_port 127.0.0.1:$2
+pid_filename $tmp/run/squid.pid
+cache_log $tmp/run/cache.log
+access_log stdio:$tmp/run/access.log
+netdb_filename none
+cache deny all
+cache_mem 8 MB
+coredump_dir $tmp/run
+hosts_file $tmp/hosts
+dns_nameservers 127.0.0.1
+cache_effective_user proxy
+cache_effective_group proxy
+shutdown_lifetime 0 seconds
+include $1
+http_access deny all
+EOF
+}
+mkdir -p "$tmp/run" "$tmp/www"
+chown proxy:proxy "$tmp/run"
+: >"$tmp/hosts"
+
+# 1. squid -k parse, zero warnings.
+for rules in rules/*.rules tests/golden/*.rules; do
+	name=$(basename "$rules" .rules)
+	if ! "$PINHOLE" compile -b squid -o "$tmp/$name.squid" "$rules" 2>"$tmp/err"; then
+		bad "compile -b squid $rules"; cat "$tmp/err"; continue
+	fi
+	write_conf "$tmp/$name.squid" 3128 "$tmp/$name.conf"
+	squid -k parse -f "$tmp/$name.conf" >"$tmp/parse" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && ! grep -E -q 'WARNING|ERROR|FATAL|Bungled' "$tmp/parse"; then ok; else
+		bad "squid -k parse of the fragment of $rules (exit $rc):"; grep -E 'WARNING|ERROR|FATAL|Bungled' "$tmp/parse" | head
+	fi
+done
+
+# 2. Functional, in a namespace. Each case: URL, proxy tunnel or not, expected status.
+echo hello >"$tmp/www/index.html"
+cat >"$tmp/hosts" <<'EOF'
+127.0.0.1 www.marketo.com a.b.marketo.com marketo.com app.marketodesigner.com x.mktoweb.com
+127.0.0.1 mkto-a0244.com www.mkto-a0244.com xmarketo.com marketo.com.evil.example evil.example
+127.0.0.1 ws12.example.org ws.example.org
+EOF
+cat >"$tmp/lab.rules" <<'EOF'
+option table = lab
+set lab { 198.51.100.0/24 ~"^ws[0-9]+\.example\.org$" }
+allow out to @lab tcp port 80
+EOF
+cat >"$tmp/cases.marketo" <<'EOF'
+http://www.marketo.com/ - 200
+http://a.b.marketo.com/ - 200
+http://app.marketodesigner.com/ - 200
+http://x.mktoweb.com/ - 200
+http://mkto-a0244.com/ - 200
+http://www.marketo.com:443/ tunnel 200
+http://marketo.com/ - 403
+http://www.mkto-a0244.com/ - 403
+http://xmarketo.com/ - 403
+http://marketo.com.evil.example/ - 403
+http://evil.example/ - 403
+http://www.marketo.com:8080/ - 403
+http://marketo.com:443/ tunnel 403
+EOF
+cat >"$tmp/cases.lab" <<'EOF'
+http://198.51.100.7/ - 200
+http://ws12.example.org/ - 200
+http://WS12.Example.ORG/ - 200
+http://203.0.113.7/ - 403
+http://ws.example.org/ - 403
+http://198.51.100.7:8080/ - 403
+EOF
+cat >"$tmp/functional.sh" <<'EOF'
+# Runs inside unshare -n. Prints "PASS ..." or "FAIL ..." per case.
+tmp=$1
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+trap cleanup EXIT
+ip link set lo up
+ip addr add 198.51.100.7/32 dev lo
+for port in 80 443 8080; do
+	busybox httpd -f -p "0.0.0.0:$port" -h "$tmp/www" & pids+=($!)
+done
+for name in marketo lab; do
+	squid -N -f "$tmp/$name.conf" & spid=$!
+	pids+=($spid)
+	for i in $(seq 50); do
+		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:3128/" && break
+		sleep 0.2
+	done
+	while read -r url mode want; do
+		args=(-s -o /dev/null -w '%{http_code}' --max-time 10 -x http://127.0.0.1:3128)
+		[ "$mode" = tunnel ] && args+=(-p)
+		got=$(curl "${args[@]}" "$url")
+		# curl reports a refused CONNECT as 000 with the proxy's status in http_connect.
+		[ "$mode" = tunnel ] && [ "$got" = 000 ] && got=$(curl "${args[@]}" -w '%{http_connect}' "$url" | tail -c 3)
+		if [ "$got" = "$want" ]; then echo "PASS $name $url"; else echo "FAIL $name $url: got $got, want $want"; fi
+	done <"$tmp/cases.$name"
+	kill "$spid"; wait "$spid" 2>/dev/null
+done
+EOF
+"$PINHOLE" compile -b squid -o "$tmp/marketo.squid" rules/marketo.rules 2>/dev/null
+"$PINHOLE" compile -b squid -o "$tmp/lab.squid" "$tmp/lab.rules" 2>/dev/null
+write_conf "$tmp/marketo.squid" 3128 "$tmp/marketo.conf"
+write_conf "$tmp/lab.squid" 3128 "$tmp/lab.conf"
+timeout 120 unshare -n bash "$tmp/functional.sh" "$tmp" >"$tmp/results" 2>"$tmp/stderr"
+while read -r verdict rest; do
+	if [ "$verdict" = PASS ]; then ok; else bad "$rest"; fi
+done <"$tmp/results"
+want=$(($(wc -l <"$tmp/cases.marketo") + $(wc -l <"$tmp/cases.lab")))
+if [ "$(wc -l <"$tmp/results")" -ne "$want" ]; then
+	bad "the functional run did not finish all $want cases:"; tail -5 "$tmp/stderr" "$tmp/run/cache.log" 2>/dev/null
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
