@@ -340,13 +340,19 @@ static void append_sets(char *buf, size_t max, size_t *n, const struct policy_di
 		else if (sd->change != SET_CHANGED)
 			append(buf, max, n, " %s", diff_set_change_word(sd->change));
 	} else {
-		const char *sep = "";
-		append(buf, max, n, "%zu sets ", d->n_sets);
-		for (int c = SET_CHANGED; c <= SET_RENAMED; c++)
-			if (t->sets[c]) {
+		/* "2 sets changed", or "3 sets (2 changed, 1 added)" */
+		const char *sep = " (";
+		append(buf, max, n, "%zu sets", d->n_sets);
+		for (int c = SET_CHANGED; c <= SET_RENAMED; c++) {
+			if (t->sets[c] == d->n_sets) {
+				append(buf, max, n, " %s", diff_set_change_word(c));
+			} else if (t->sets[c]) {
 				append(buf, max, n, "%s%zu %s", sep, t->sets[c], diff_set_change_word(c));
 				sep = ", ";
 			}
+		}
+		if (*sep == ',')
+			append(buf, max, n, ")");
 	}
 	append_counts(buf, max, n, t, ": ");
 }

@@ -1,0 +1,515 @@
+/* test_diff.c — the semantic diff engine, its formatters and explain. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cidr_ops.h"
+#include "diff.h"
+#include "diff_internal.h"
+#include "diff_format.h"
+#include "explain.h"
+
+static struct policy *compile(const char *file, const char *text)
+{
+	struct diags *d = diags_new();
+	struct compile_request req = { .file = file, .text = text, .len = strlen(text) };
+	struct policy *p = policy_compile(&req, d);
+	if (!p) {
+		diags_render(d, stderr, false);
+		cr_assert_fail("%s does not compile", file);
+	}
+	diags_free(d);
+	return p;
+}
+
+/* A diff between two rule texts; the policies are freed by diff_done. */
+struct fixture {
+	struct policy *old, *new;
+	struct policy_diff *diff;
+};
+
+static struct fixture diff_of(const char *old_text, const char *new_text)
+{
+	struct fixture f = { compile("old.rules", old_text), compile("new.rules", new_text), NULL };
+	f.diff = policy_diff_compute(f.old, f.new);
+	cr_assert_not_null(f.diff);
+	return f;
+}
+
+static void diff_done(struct fixture *f)
+{
+	policy_diff_free(f->diff);
+	policy_free(f->old);
+	policy_free(f->new);
+}
+
+static char *render(const struct policy_diff *d, enum diff_format format, bool color)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	cr_assert_eq(diff_render(d, format, color, out), 0);
+	fclose(out);
+	return buf;
+}
+
+static const char *prefix_text(const struct diff_prefix *p)
+{
+	static char buf[CIDR_TEXT_MAX];
+	cidr_format_prefix(buf, &p->prefix);
+	return buf;
+}
+
+#define SENDERS(body) "set s { " body " }\nallow in from @s tcp port 25\n"
+
+/* ---- addresses ---------------------------------------------------------------------- */
+
+Test(diff, widening_a_prefix_adds_only_the_new_part)
+{
+	struct fixture f = diff_of(SENDERS("185.28.196.0/22"), SENDERS("\n185.28.192.0/21"));
+	cr_assert_eq(f.diff->n_sets, 1);
+	const struct diff_prefixes *a = &f.diff->sets[0].addresses;
+	cr_assert_eq(a->n_added, 1);
+	cr_assert_eq(a->n_removed, 0);
+	cr_assert_str_eq(prefix_text(&a->added[0]), "185.28.192.0/22");
+	cr_assert_eq(a->added_v4.lo, 1024);
+	cr_assert_eq(a->added[0].n_sources, 1);
+	cr_assert_str_eq(a->added[0].sources[0].file, "new.rules");
+	cr_assert_eq(a->added[0].sources[0].line, 2);
+	cr_assert(f.diff->sets[0].widening);
+	cr_assert(policy_diff_widens(f.diff));
+	diff_done(&f);
+}
+
+Test(diff, narrowing_removes_the_cut_part_with_old_sources)
+{
+	struct fixture f = diff_of(SENDERS("10.0.0.0/16"), SENDERS("10.0.0.0/17"));
+	const struct diff_prefixes *a = &f.diff->sets[0].addresses;
+	cr_assert_eq(a->n_added, 0);
+	cr_assert_eq(a->n_removed, 1);
+	cr_assert_str_eq(prefix_text(&a->removed[0]), "10.0.128.0/17");
+	cr_assert_str_eq(a->removed[0].sources[0].file, "old.rules");
+	cr_assert_eq(a->removed_v4.lo, 32768);
+	cr_assert_not(policy_diff_widens(f.diff));
+	cr_assert_not(policy_diff_empty(f.diff));
+	diff_done(&f);
+}
+
+Test(diff, a_hole_in_the_middle_is_the_minimal_cover_of_the_change)
+{
+	/* 10.0.0.0/24 minus 10.0.0.64/26 is .0/26 and .128/25 */
+	struct fixture f = diff_of(SENDERS("10.0.0.0/24"), SENDERS("10.0.0.0/26 10.0.0.128/25"));
+	const struct diff_prefixes *a = &f.diff->sets[0].addresses;
+	cr_assert_eq(a->n_removed, 1);
+	cr_assert_str_eq(prefix_text(&a->removed[0]), "10.0.0.64/26");
+	diff_done(&f);
+}
+
+Test(diff, both_directions_at_once)
+{
+	struct fixture f = diff_of(SENDERS("192.0.2.0/24 198.51.100.0/24"), SENDERS("192.0.2.0/25 203.0.113.0/24"));
+	const struct diff_prefixes *a = &f.diff->sets[0].addresses;
+	cr_assert_eq(a->n_added, 1);
+	cr_assert_str_eq(prefix_text(&a->added[0]), "203.0.113.0/24");
+	cr_assert_eq(a->n_removed, 2);
+	cr_assert_str_eq(prefix_text(&a->removed[0]), "192.0.2.128/25");
+	cr_assert_str_eq(prefix_text(&a->removed[1]), "198.51.100.0/24");
+	diff_done(&f);
+}
+
+Test(diff, same_addresses_written_differently_is_no_change)
+{
+	struct fixture f = diff_of(SENDERS("10.0.0.0/25 10.0.0.128/25 192.0.2.7"),
+				   SENDERS("192.0.2.7/32, 10.0.0.0-10.0.0.255, 10.0.0.3"));
+	cr_assert(policy_diff_empty(f.diff));
+	cr_assert_not(policy_diff_widens(f.diff));
+	diff_done(&f);
+}
+
+Test(diff, ipv6_counts_do_not_overflow)
+{
+	struct fixture f = diff_of(SENDERS("192.0.2.0/24"), SENDERS("192.0.2.0/24 2001:db8::/32 ::/0"));
+	const struct diff_prefixes *a = &f.diff->sets[0].addresses;
+	cr_assert_eq(a->n_added, 1);
+	cr_assert_str_eq(prefix_text(&a->added[0]), "::/0");
+	cr_assert(a->added_v6.saturated);
+	char text[ADDR_COUNT_TEXT_MAX];
+	addr_count_format(text, &a->added_v6);
+	cr_assert_str_eq(text, "2^128");
+	diff_done(&f);
+}
+
+Test(diff, address_counts_format_for_reviewers_and_machines)
+{
+	char text[ADDR_COUNT_TEXT_MAX];
+	struct addr_count c = { 0 };
+	addr_count_format(text, &c);
+	cr_assert_str_eq(text, "0");
+	addr_count_add_pow2(&c, 10);
+	addr_count_add_pow2(&c, 20);
+	addr_count_format(text, &c);
+	cr_assert_str_eq(text, "1,049,600");
+	c = (struct addr_count){ 0 };
+	addr_count_add_pow2(&c, 96);
+	addr_count_format(text, &c);
+	cr_assert_str_eq(text, "2^96");
+	addr_count_decimal(text, &c);
+	cr_assert_str_eq(text, "79228162514264337593543950336");
+	addr_count_add_pow2(&c, 64);
+	addr_count_format(text, &c);
+	cr_assert_str_eq(text, "more than 2^96");
+	c = (struct addr_count){ 0 };
+	addr_count_add_pow2(&c, 63);
+	addr_count_add_pow2(&c, 63);	/* carries into the high half */
+	cr_assert_eq(c.hi, 1);
+	cr_assert_eq(c.lo, 0);
+	addr_count_decimal(text, &c);
+	cr_assert_str_eq(text, "18446744073709551616");
+}
+
+Test(diff, subtract_keeps_tags_of_the_minuend)
+{
+	struct cidr_parsed a1, a2, b1;
+	cidr_parse("10.0.0.0/24", 11, &a1);
+	cidr_parse("10.0.2.0/24", 11, &a2);
+	cidr_parse("10.0.0.0/23", 11, &b1);
+	struct prefix a[] = { a1.prefix, a2.prefix }, b[] = { b1.prefix };
+	struct cidr_list out = { 0 };
+	cr_assert_eq(cidr_prefixes_subtract(a, 2, b, 1, &out), 0);
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.v[0].tag, 1);
+	cr_assert_eq(out.v[0].range.lo.lo, a2.prefix.addr.lo);
+	cidr_list_free(&out);
+	cr_assert_eq(cidr_prefixes_subtract(b, 1, a, 2, &out), 0);
+	cr_assert_eq(out.n, 1);	/* 10.0.1.0/24 */
+	cr_assert_eq(out.v[0].range.lo.lo, a1.prefix.addr.lo + 256);
+	cidr_list_free(&out);
+}
+
+/* ---- names and regexes -------------------------------------------------------------- */
+
+#define WEB(body) "set w { " body " }\nallow out to @w tcp port 443\n"
+
+Test(diff, added_wildcard_says_which_exact_names_it_covers)
+{
+	struct fixture f = diff_of(WEB("a.example.com b.example.com example.com"), WEB("example.com *.example.com"));
+	const struct diff_names *n = &f.diff->sets[0].names;
+	cr_assert_eq(n->n_added, 1);
+	cr_assert_str_eq(n->added[0].name, "example.com");
+	cr_assert_eq(n->added[0].kind, NAME_WILDCARD);
+	cr_assert_eq(n->added[0].n_covers, 2);
+	cr_assert_str_eq(n->added[0].covers[0], "a.example.com");
+	cr_assert_str_eq(n->added[0].covers[1], "b.example.com");
+	/* The new file drops the covered names: removed, but still matched. */
+	cr_assert_eq(n->n_removed, 2);
+	cr_assert_str_eq(n->removed[0].covered_by, "example.com");
+	cr_assert(f.diff->sets[0].widening);
+	char *text = render(f.diff, DIFF_TEXT, false);
+	cr_assert(strstr(text, "+ *.example.com  (covers a.example.com, b.example.com)  new.rules:1"), "%s", text);
+	cr_assert(strstr(text, "- a.example.com  (still matched by *.example.com)  old.rules:1"), "%s", text);
+	free(text);
+	diff_done(&f);
+}
+
+Test(diff, removing_a_name_narrows)
+{
+	struct fixture f = diff_of(WEB("a.example.com b.example.com"), WEB("a.example.com"));
+	const struct diff_names *n = &f.diff->sets[0].names;
+	cr_assert_eq(n->n_added, 0);
+	cr_assert_eq(n->n_removed, 1);
+	cr_assert_str_eq(n->removed[0].name, "b.example.com");
+	cr_assert_null(n->removed[0].covered_by);
+	cr_assert_not(policy_diff_widens(f.diff));
+	diff_done(&f);
+}
+
+Test(diff, regexes_added_and_removed)
+{
+	struct fixture f = diff_of(WEB("~\"^a[0-9]+\\.example\\.com$\""), WEB("~\"^b[0-9]+\\.example\\.com$\""));
+	const struct diff_regexes *r = &f.diff->sets[0].regexes;
+	cr_assert_eq(r->n_added, 1);
+	cr_assert_eq(r->n_removed, 1);
+	cr_assert_str_eq(r->added[0].pattern, "^b[0-9]+\\.example\\.com$");
+	cr_assert(policy_diff_widens(f.diff));
+	diff_done(&f);
+}
+
+/* ---- sets --------------------------------------------------------------------------- */
+
+Test(diff, renamed_set_with_same_content_is_a_rename_only)
+{
+	struct fixture f = diff_of("set a { 192.0.2.0/24 }\nallow in from @a tcp port 25\n",
+				   "# renamed\nset b { 192.0.2.0/25 192.0.2.128/25 }\nallow in from @b tcp port 25\n");
+	cr_assert_eq(f.diff->n_sets, 1);
+	cr_assert_eq(f.diff->sets[0].change, SET_RENAMED);
+	cr_assert_str_eq(f.diff->sets[0].name, "b");
+	cr_assert_str_eq(f.diff->sets[0].old_name, "a");
+	cr_assert_eq(f.diff->n_rules, 0, "the rule follows the rename");
+	cr_assert_not(policy_diff_widens(f.diff));
+	cr_assert_not(policy_diff_empty(f.diff), "kernel set names change");
+	diff_done(&f);
+}
+
+Test(diff, added_and_removed_sets)
+{
+	struct fixture f = diff_of("set a { 192.0.2.0/24 }\nallow in from @a tcp port 25\n",
+				   "set a { 192.0.2.0/24 }\nset b { example.com }\nallow in from @a tcp port 25\n");
+	cr_assert_eq(f.diff->n_sets, 1);
+	cr_assert_eq(f.diff->sets[0].change, SET_ADDED);
+	cr_assert_not(f.diff->sets[0].used);
+	cr_assert_eq(f.diff->sets[0].names.n_added, 1);
+	policy_diff_free(f.diff);
+	f.diff = policy_diff_compute(f.new, f.old);
+	cr_assert_eq(f.diff->n_sets, 1);
+	cr_assert_eq(f.diff->sets[0].change, SET_REMOVED);
+	cr_assert_eq(f.diff->sets[0].names.n_removed, 1);
+	cr_assert_not(policy_diff_widens(f.diff));
+	diff_done(&f);
+}
+
+/* ---- rules -------------------------------------------------------------------------- */
+
+#define RULES(rules) "set w { example.com }\nset m { 192.0.2.0/24 }\n" rules
+
+Test(diff, ports_changed_lists_ports_opened_and_closed)
+{
+	struct fixture f = diff_of(RULES("allow out to @w tcp port { 80, 443 }\n"),
+				   RULES("allow out to @w tcp port { 443, 8000-8080 }\n"));
+	cr_assert_eq(f.diff->n_rules, 1);
+	const struct rule_diff *r = &f.diff->rules[0];
+	cr_assert_eq(r->change, RULE_CHANGED);
+	cr_assert_eq(r->what, RULE_DIFF_PORTS);
+	cr_assert_eq(r->n_ports_added, 1);
+	cr_assert_eq(r->ports_added[0].lo, 8000);
+	cr_assert_eq(r->ports_added[0].hi, 8080);
+	cr_assert_eq(r->n_ports_removed, 1);
+	cr_assert_eq(r->ports_removed[0].lo, 80);
+	cr_assert(r->widening);
+	diff_done(&f);
+}
+
+Test(diff, fewer_ports_is_not_widening)
+{
+	struct fixture f = diff_of(RULES("allow out to @w tcp port { 80, 443 }\n"), RULES("allow out to @w tcp port 443\n"));
+	cr_assert_eq(f.diff->n_rules, 1);
+	cr_assert_not(f.diff->rules[0].widening);
+	diff_done(&f);
+}
+
+Test(diff, protocol_and_direction_changes)
+{
+	struct fixture f = diff_of(RULES("allow out to @w tcp port 53\nallow in from @m tcp port 25\n"),
+				   RULES("allow out to @w udp port 53\nallow out to @m tcp port 25\n"));
+	cr_assert_eq(f.diff->n_rules, 2);
+	cr_assert_eq(f.diff->rules[0].what, RULE_DIFF_PROTOCOL);
+	cr_assert(f.diff->rules[0].widening);
+	cr_assert_eq(f.diff->rules[1].what, RULE_DIFF_DIRECTION);
+	cr_assert(f.diff->rules[1].widening);
+	diff_done(&f);
+}
+
+Test(diff, split_merged_or_repeated_rules_are_no_change)
+{
+	struct fixture f = diff_of(RULES("allow out to @w tcp port { 80, 443 }\n"),
+				   RULES("allow out to @w tcp port 443 comment \"tls\"\nallow out to @w tcp port 80\n"
+					 "allow out to @w tcp port 80\n"));
+	cr_assert(policy_diff_empty(f.diff));
+	diff_done(&f);
+}
+
+Test(diff, added_and_removed_rules)
+{
+	struct fixture f = diff_of(RULES("allow out to @w tcp port 443\n"), RULES("allow in from @m tcp port 25\n"));
+	cr_assert_eq(f.diff->n_rules, 2);
+	cr_assert_eq(f.diff->rules[0].change, RULE_ADDED);
+	cr_assert(f.diff->rules[0].widening);
+	cr_assert_eq(f.diff->rules[1].change, RULE_REMOVED);
+	cr_assert_not(f.diff->rules[1].widening);
+	diff_done(&f);
+}
+
+Test(diff, a_rule_inside_an_any_protocol_rule_does_not_widen)
+{
+	struct fixture f = diff_of(RULES("allow out to @w\n"), RULES("allow out to @w\nallow out to @w tcp port 443\n"));
+	cr_assert_eq(f.diff->n_rules, 1);
+	cr_assert_eq(f.diff->rules[0].change, RULE_ADDED);
+	cr_assert_not(f.diff->rules[0].widening);
+	diff_done(&f);
+}
+
+Test(diff, table_and_priority_changes)
+{
+	struct fixture f = diff_of(RULES("allow out to @w tcp port 443\n"),
+				   "option table = other\noption priority = 10\n" RULES("allow out to @w tcp port 443\n"));
+	cr_assert_not(policy_diff_empty(f.diff));
+	cr_assert_str_eq(f.diff->new_table, "other");
+	cr_assert(f.diff->priority_changed);
+	cr_assert_eq(f.diff->new_priority, 10);
+	diff_done(&f);
+}
+
+/* ---- a policy that came from the kernel: no sources --------------------------------- */
+
+static void forget_sources(struct policy *p)
+{
+	for (size_t i = 0; i < p->n_sets; i++) {
+		struct ir_set *s = &p->sets[i];
+		s->loc.file = NULL;
+		for (size_t k = 0; k < s->n_origins; k++)
+			s->origins[k].file = NULL;
+		for (size_t k = 0; k < s->n_names; k++)
+			s->names[k].loc.file = NULL;
+	}
+	for (size_t i = 0; i < p->n_rules; i++)
+		p->rules[i].loc.file = NULL;
+}
+
+Test(diff, kernel_side_without_sources_renders)
+{
+	struct policy *old = compile("old.rules", SENDERS("192.0.2.0/24") "set w { example.com }\n");
+	struct policy *new = compile("new.rules", SENDERS("192.0.2.0/23") "set w { example.org }\n");
+	forget_sources(old);
+	struct policy_diff *d = policy_diff_compute(old, new);
+	policy_diff_free(d);
+	d = policy_diff_compute(new, old);	/* removed items carry the unknown sources */
+	cr_assert_not_null(d);
+	cr_assert(policy_diff_label(d, "rules", "kernel") == 0);
+	for (int fmt = DIFF_TEXT; fmt <= DIFF_JSON; fmt++) {
+		char *text = render(d, fmt, false);
+		cr_assert(strstr(text, "192.0.3.0/24"), "%s", text);
+		cr_assert_null(strstr(text, "(null)"), "%s", text);
+		free(text);
+	}
+	char *text = render(d, DIFF_TEXT, false);
+	cr_assert(strstr(text, "+ example.com\n"), "no source, no trailing blanks: %s", text);
+	free(text);
+	policy_diff_free(d);
+	policy_free(old);
+	policy_free(new);
+}
+
+/* ---- formats ------------------------------------------------------------------------ */
+
+Test(diff_format, summary_line)
+{
+	struct fixture f = diff_of(SENDERS("10.0.0.0/16") "set w { a.example.com }\nallow out to @w tcp port 443\n",
+				   SENDERS("10.0.0.0/17 10.1.0.0/24") "set w { *.example.com }\nallow out to @w tcp port 443\n"
+								       "allow out to @w udp port 443\n");
+	char line[512];
+	diff_summary(f.diff, line, sizeof(line));
+	cr_assert_str_eq(line, "WIDENING: 2 sets changed: +256 -32,768 IPv4 addresses, +1 -1 names; 1 rule added");
+	diff_done(&f);
+}
+
+Test(diff_format, colour_only_when_asked)
+{
+	struct fixture f = diff_of(SENDERS("10.0.0.0/16"), SENDERS("10.0.0.0/15"));
+	char *plain = render(f.diff, DIFF_TEXT, false), *color = render(f.diff, DIFF_TEXT, true);
+	cr_assert_null(strchr(plain, '\033'));
+	cr_assert_not_null(strstr(color, "\033[32m+ 10.1.0.0/16"), "%s", color);
+	char *md = render(f.diff, DIFF_MARKDOWN, true);
+	cr_assert_null(strchr(md, '\033'), "markdown never has colour");
+	free(plain);
+	free(color);
+	free(md);
+	diff_done(&f);
+}
+
+Test(diff_format, empty_diff_in_every_format)
+{
+	struct fixture f = diff_of(SENDERS("10.0.0.0/16"), SENDERS("10.0.0.0/16"));
+	char *text = render(f.diff, DIFF_TEXT, false), *json = render(f.diff, DIFF_JSON, false);
+	cr_assert_str_eq(text, "no changes\n");
+	cr_assert(strstr(json, "\"changed\": false"), "%s", json);
+	cr_assert(strstr(json, "\"sets\": []"), "%s", json);
+	free(text);
+	free(json);
+	diff_done(&f);
+}
+
+Test(diff_format, parse_names)
+{
+	enum diff_format f;
+	cr_assert_eq(diff_format_parse("markdown", &f), 0);
+	cr_assert_eq(f, DIFF_MARKDOWN);
+	cr_assert_eq(diff_format_parse("yaml", &f), -1);
+}
+
+/* ---- explain ------------------------------------------------------------------------ */
+
+Test(explain, target_forms)
+{
+	struct explain_target t;
+	const char *why;
+	cr_assert_eq(explain_target_parse("192.0.2.1:25/tcp", &t, &why), 0);
+	cr_assert_eq(t.kind, EXPLAIN_ADDRESS);
+	cr_assert_eq(t.port, 25);
+	cr_assert_eq(t.proto, PROTO_TCP);
+	cr_assert_eq(explain_target_parse("2001:db8::1", &t, &why), 0);
+	cr_assert_eq(t.family, FAMILY_V6);
+	cr_assert_not(t.has_port);
+	cr_assert_eq(explain_target_parse("[2001:db8::1]:53/udp", &t, &why), 0);
+	cr_assert_eq(t.proto, PROTO_UDP);
+	cr_assert_eq(explain_target_parse("WS1.Marketo.COM.:443", &t, &why), 0);
+	cr_assert_eq(t.kind, EXPLAIN_NAME);
+	cr_assert_str_eq(t.name, "ws1.marketo.com");
+	cr_assert_eq(t.proto, PROTO_ANY);
+	cr_assert_eq(explain_target_parse("192.0.2.0/24", &t, &why), -1);
+	cr_assert_eq(explain_target_parse("*.marketo.com", &t, &why), -1);
+	cr_assert_eq(explain_target_parse("192.0.2.1:70000", &t, &why), -1);
+	cr_assert_eq(explain_target_parse("192.0.2.1:25/sctp", &t, &why), -1);
+	cr_assert_eq(explain_target_parse("", &t, &why), -1);
+}
+
+static struct explanation *explain(const struct policy *p, const char *target)
+{
+	struct explain_target t;
+	const char *why;
+	cr_assert_eq(explain_target_parse(target, &t, &why), 0, "%s", target);
+	struct explanation *e = policy_explain(p, &t, &why);
+	cr_assert_not_null(e);
+	return e;
+}
+
+Test(explain, addresses_ports_and_names)
+{
+	struct policy *p = compile("x.rules", "set m { 192.0.2.0/25\n 2001:db8::/32 }\n"
+					      "set w { *.example.com ~\"^ws[0-9]+\\.example\\.org$\" }\nset spare { 198.51.100.0/24 }\n"
+					      "allow in from @m tcp port 25\nallow out to @w tcp port { 80, 443 }\n");
+	struct explanation *e = explain(p, "192.0.2.100:25/tcp");
+	cr_assert(e->allowed);
+	cr_assert_eq(e->n_hits, 1);
+	cr_assert_eq(e->hits[0].element.kind, EXPLAIN_PREFIX);
+	cr_assert_eq(e->hits[0].element.sources[0].line, 1);
+	explanation_free(e);
+	e = explain(p, "192.0.2.100:587/tcp");
+	cr_assert_not(e->allowed);
+	cr_assert_eq(e->n_hits, 1, "a near miss is still shown");
+	cr_assert_not(e->hits[0].rules[0].allows);
+	explanation_free(e);
+	e = explain(p, "192.0.2.200");
+	cr_assert_not(e->allowed);
+	cr_assert_eq(e->n_hits, 0);
+	explanation_free(e);
+	e = explain(p, "[2001:db8:ffff::1]:25/tcp");
+	cr_assert(e->allowed);
+	cr_assert_eq(e->hits[0].element.sources[0].line, 2);
+	explanation_free(e);
+	e = explain(p, "a.b.example.com:443/tcp");
+	cr_assert(e->allowed);
+	cr_assert_eq(e->hits[0].element.kind, EXPLAIN_WILDCARD);
+	explanation_free(e);
+	e = explain(p, "example.com");
+	cr_assert_not(e->allowed, "*.d does not match d");
+	explanation_free(e);
+	e = explain(p, "WS12.example.org");
+	cr_assert(e->allowed);
+	cr_assert_eq(e->hits[0].element.kind, EXPLAIN_REGEX);
+	explanation_free(e);
+	e = explain(p, "198.51.100.1");
+	cr_assert_not(e->allowed);
+	cr_assert_eq(e->hits[0].n_rules, 0, "the set holds it, no rule uses the set");
+	explanation_free(e);
+	policy_free(p);
+}
