@@ -123,9 +123,12 @@ static int compile_to_dir(const struct backend *only, const struct policy *p, co
 			  const char *dir, struct diags *d)
 {
 	struct outputs outs = { 0 };
-	bool ok = make_dir(&outs, dir) == 0;
-	for (size_t i = 0; ok && (only ? i == 0 : backend_at(i) != NULL); i++)
-		ok = emit_into_dir(only ? only : backend_at(i), p, o, dir, !only, &outs, d) == 0;
+	if (make_dir(&outs, dir) < 0)
+		return outputs_close(&outs, false);
+	/* Every backend runs even after one failed, so one run reports all the problems. */
+	bool ok = true;
+	for (size_t i = 0; only ? i == 0 : backend_at(i) != NULL; i++)
+		ok = emit_into_dir(only ? only : backend_at(i), p, o, dir, !only, &outs, d) == 0 && ok;
 	ok = ok && diags_errors(d) == 0;
 	return outputs_close(&outs, ok);
 }
