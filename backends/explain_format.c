@@ -82,6 +82,13 @@ static int render_text(const struct explanation *e, const char *target_text, con
 		text_hit(&e->hits[i], &e->target, false, out);
 	if (!e->n_hits)
 		fprintf(out, "  no set holds it\n");
+	if (e->base_wildcard) {
+		char where[DIFF_LINE_MAX];
+		diff_sources_text(&e->base_wildcard->loc, 1, where, sizeof(where));
+		fprintf(out, "  note: *.%s in set %s%s%s matches only names below %s, not %s itself\n",
+			e->base_wildcard->name, e->base_set->name, *where ? " at " : "", where, e->base_wildcard->name,
+			e->base_wildcard->name);
+	}
 	return ferror(out) ? -1 : 0;
 }
 

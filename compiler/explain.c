@@ -206,6 +206,18 @@ static int set_holds(struct explanation *e, const struct ir_set *s, struct expla
 	return match_name(&e->arena, s, &e->target, element, why);
 }
 
+static void find_base_wildcard(struct explanation *e, const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_sets && !e->base_wildcard; i++) {
+		const struct ir_set *s = &p->sets[i];
+		for (size_t k = 0; k < s->n_names && !e->base_wildcard; k++)
+			if (s->names[k].kind == NAME_WILDCARD && !strcmp(s->names[k].name, e->target.name)) {
+				e->base_set = s;
+				e->base_wildcard = &s->names[k];
+			}
+	}
+}
+
 struct explanation *policy_explain(const struct policy *p, const struct explain_target *t, const char **why)
 {
 	struct explanation *e = calloc(1, sizeof(*e));
@@ -226,6 +238,8 @@ struct explanation *policy_explain(const struct policy *p, const struct explain_
 			goto fail;
 		e->n_hits++;
 	}
+	if (e->hits && t->kind == EXPLAIN_NAME)
+		find_base_wildcard(e, p);
 	if (e->hits)
 		return e;
 fail:

@@ -55,6 +55,10 @@ struct explanation {
 	struct explain_hit *hits;	/* sets holding the target, in the order written */
 	size_t n_hits;
 	bool allowed;			/* some rule allows it */
+	/* For a name: the first wildcard whose base is that very name, since "*.d" does not
+	 * match d, which surprises people. NULL otherwise. */
+	const struct ir_set *base_set;
+	const struct ir_name *base_wildcard;
 	struct arena arena;
 };
 
