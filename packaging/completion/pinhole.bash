@@ -16,8 +16,8 @@ fmt       -w --write -h --help : rules
 aggregate -h --help : file
 apply     --dry-run --confirm=none -D=none --define=none -h --help : rules
 confirm   -h --help : none
-diff      --live --format=text,markdown,json --exit-zero -D=none --define=none -h --help : rules
-explain   -D=none --define=none -h --help : rules,none
+diff      -f=text,markdown,json --format=text,markdown,json --exit-zero --live -D=none --define=none -h --help : rules
+explain   -f=text,json --format=text,json -D=none --define=none -h --help : rules,none
 match     -r=rules --rules=rules -D=none --define=none -p=file --pcap=file -f=text,jsonl --format=text,jsonl -h --help : none
 guard     --rules=rules --stats -h --help : none
 show      --format=text,json -h --help : none
