@@ -7,9 +7,12 @@
 #    rules/marketo.rules and busybox httpd as the origin; Squid's hosts_file maps every name
 #    to 127.0.0.1. curl through the proxy shows that allowed names pass and the others get
 #    403 — among them the apex marketo.com, which "*.marketo.com" does not allow.
+# 3. SNI: the same fragment on an ssl-bump port in front of an `openssl s_server` origin.
+#    A CONNECT to an allowed name is spliced when the ClientHello's ServerName is allowed and
+#    terminated when it is not (another name, or the apex).
 set -u
 PINHOLE=${1:?usage: backends_squid.sh PATH_TO_PINHOLE}
-for tool in squid curl busybox; do
+for tool in squid curl busybox openssl; do
 	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (scripts/deps.sh --test)"; exit 77; }
 done
 if ! squid -v | grep -q -- --with-openssl; then
@@ -141,6 +144,35 @@ want=$(($(wc -l <"$tmp/cases.marketo") + $(wc -l <"$tmp/cases.lab")))
 if [ "$(wc -l <"$tmp/results")" -ne "$want" ]; then
 	bad "the functional run did not finish all $want cases:"; tail -5 "$tmp/stderr" "$tmp/run/cache.log" 2>/dev/null
 fi
+
+# 3. SNI through ssl_bump peek / splice / terminate.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tmp/key.pem" \
+	-out "$tmp/cert.pem" -days 2 -subj /CN=origin 2>/dev/null
+cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/both.pem"
+chmod 644 "$tmp/both.pem" "$tmp/key.pem"
+write_conf "$tmp/marketo.squid" "3129 ssl-bump tls-cert=$tmp/both.pem generate-host-certificates=off" "$tmp/sni.conf"
+cat >"$tmp/sni.sh" <<'EOF'
+tmp=$1
+ip link set lo up
+openssl s_server -accept 443 -cert "$tmp/cert.pem" -key "$tmp/key.pem" -www -quiet >/dev/null 2>&1 & origin=$!
+squid -N -f "$tmp/sni.conf" & squid=$!
+trap 'kill $origin $squid 2>/dev/null; wait 2>/dev/null' EXIT
+for i in $(seq 50); do
+	curl -s -o /dev/null --max-time 1 "http://127.0.0.1:3129/" && break
+	sleep 0.2
+done
+for case in "www.marketo.com 1" "a.b.marketo.com 1" "evil.example 0" "marketo.com 0"; do
+	set -- $case
+	got=$(timeout 5 openssl s_client -proxy 127.0.0.1:3129 -connect www.marketo.com:443 -servername "$1" \
+		-brief </dev/null 2>&1 | grep -c 'CONNECTION ESTABLISHED')
+	if [ "$got" = "$2" ]; then echo "PASS sni $1"; else echo "FAIL sni $1: established $got, want $2"; fi
+done
+EOF
+timeout 60 unshare -n bash "$tmp/sni.sh" "$tmp" >"$tmp/sni.results" 2>"$tmp/stderr"
+while read -r verdict rest; do
+	if [ "$verdict" = PASS ]; then ok; else bad "$rest"; fi
+done <"$tmp/sni.results"
+[ "$(wc -l <"$tmp/sni.results")" -eq 4 ] || { bad "the SNI run did not finish:"; tail -5 "$tmp/stderr"; }
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
