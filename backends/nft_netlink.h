@@ -223,9 +223,11 @@ struct nk_cache_key {
  * or -1 when the cache cannot be trusted here (no cookie support, unreadable boot id). */
 int nk_cache_key_now(struct nl_session *s, struct nk_cache_key *key);
 
-/* Saves the static sets' elements of rs (as applied) with key, atomically, to
+/* Saves the static sets of want (as just applied, with the handles live has for them)
+ * and key, atomically, to
  * DIR/FAMILY-TABLE.state. Returns 0 or -1 (errno). */
-int nk_cache_save(const char *dir, const struct nk_ruleset *rs, const struct nk_cache_key *key);
+int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct nk_ruleset *live,
+		  const struct nk_cache_key *key);
 /* Fills the elements of the static sets of live (read with NL_READ_OBJECTS) from the
  * cache when it was written for key (same boot, netns and generation) and each set's
  * handle matches. Returns 1 when used, 0 when absent or stale (live unchanged), -1 on
@@ -233,5 +235,29 @@ int nk_cache_save(const char *dir, const struct nk_ruleset *rs, const struct nk_
 int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key);
 /* Removes the cache of table (after remove, or when it can no longer be trusted). */
 void nk_cache_drop(const char *dir, const char *table);
+
+/* ---- a plan: the live state (through the cache when it can be trusted) and the delta ---- */
+
+struct nl_plan {
+	struct nk_ruleset live;
+	struct nk_delta delta;
+	bool from_cache;		/* the elements came from the last-applied state */
+	bool cache_ok;			/* the cache can be trusted in this namespace at all */
+	struct nk_cache_key key;
+};
+
+/* Reads what the kernel has for want's table and mode — elements from the cache in dir
+ * when it matches the current generation (use_cache), from the kernel otherwise — and
+ * computes the delta. Returns 0, or -1 with errno set (ENOENT: sets-only mode and the
+ * table does not exist). Free with nl_plan_free. */
+int nl_plan_make(struct nl_session *s, const struct nk_ruleset *want, const char *dir, bool use_cache,
+		 struct nl_plan *plan);
+void nl_plan_free(struct nl_plan *plan);
+
+/* After a commit of the plan's delta: saves the cache when the commit was the only change
+ * since the plan was read (generation +1), drops it otherwise. Returns 0, -1 (errno) when
+ * the cache could not be written (the apply itself stands). */
+int nl_plan_remember(struct nl_session *s, const struct nl_plan *plan, const struct nk_ruleset *want,
+		     const struct nl_result *res, const char *dir);
 
 #endif

@@ -19,6 +19,11 @@ int cmd_diff(int argc, char **argv);
 /* pinhole diff --live (cli/cmd_diff_live.c, the netlink side): same arguments as cmd_diff. */
 int cmd_diff_live(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+/* The kernel-facing commands (cli/cmd_apply.c and friends, backends/nft_netlink*.c). */
+int cmd_apply(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 
 #endif

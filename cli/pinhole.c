@@ -12,6 +12,10 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, "show what a change to a rules file allows or stops allowing" },
 	{ "match", cmd_match, "tell which names, ClientHellos and DNS answers a policy allows" },
 	{ "explain", cmd_explain, "tell which rules and elements allow an address or name" },
+	{ "apply", cmd_apply, "make the kernel's ruleset hold a policy, in one atomic transaction" },
+	{ "confirm", cmd_confirm, "keep what 'apply --confirm' applied (stop the rollback)" },
+	{ "show", cmd_show, "show what pinhole owns in the kernel now" },
+	{ "remove", cmd_remove, "delete exactly what pinhole owns in the kernel" },
 };
 
 static void usage(FILE *out)

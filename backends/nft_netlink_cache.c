@@ -1,0 +1,288 @@
+/* nft_netlink_cache.c — the last-applied state: the elements of pinhole's static sets as
+ * the last apply left them, stamped with the boot, the network namespace and the ruleset
+ * generation that apply produced. While the kernel's generation is still that one, nobody
+ * changed anything since, and the elements need not be dumped (a dump of a big interval
+ * set costs the kernel seconds to minutes).
+ *
+ * File: DIR/inet-TABLE.state, binary, host byte order (it never leaves the machine):
+ *   "PHSTATE1" | boot_id[40] | netns cookie u64 | genid u32 | n_sets u32
+ *   per set: name_len u16, name, handle u64, n u64, n x {hi u64, lo u64, family u8, len u8,
+ *            pad[6], hash u64}
+ *   FNV-1a of everything before, u64 */
+#include "nft_netlink_sock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "PHSTATE1"
+#define MAX_NAME 256
+
+struct rec {
+	uint64_t hi, lo;
+	uint8_t family, len, pad[6];
+	uint64_t hash;
+};
+
+const char *nk_state_dir(void)
+{
+	const char *d = getenv("PINHOLE_STATE_DIR");
+	return d && *d ? d : "/var/lib/pinhole";
+}
+
+int nk_cache_key_now(struct nl_session *s, struct nk_cache_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->netns_cookie = nl_netns_cookie(s);
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	bool ok = f && fgets(key->boot_id, sizeof(key->boot_id), f);
+	if (f)
+		fclose(f);
+	key->boot_id[strcspn(key->boot_id, "\n")] = '\0';
+	/* without a netns cookie a namespace made after ours was destroyed could look the same */
+	return ok && key->netns_cookie ? 0 : -1;
+}
+
+static char *cache_path(const char *dir, const char *table, const char *suffix)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/inet-%s.state%s", dir, table, suffix) < 0 ? NULL : p;
+}
+
+/* FNV-1a, continued over consecutive pieces: the checksum of the file. */
+static uint64_t fnv_update(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+#define FNV_OFFSET 0xcbf29ce484222325ull
+
+/* A buffered writer that hashes what it writes. */
+struct writer {
+	FILE *f;
+	uint64_t hash;
+};
+
+static void put(struct writer *w, const void *p, size_t n)
+{
+	fwrite(p, 1, n, w->f);
+	w->hash = fnv_update(w->hash, p, n);
+}
+
+static void put_set(struct writer *w, const struct nk_set *s, uint64_t handle)
+{
+	uint16_t len = (uint16_t)strlen(s->name);
+	uint64_t n = s->n_elems;
+	put(w, &len, sizeof(len));
+	put(w, s->name, len);
+	put(w, &handle, sizeof(handle));
+	put(w, &n, sizeof(n));
+	for (size_t i = 0; i < s->n_elems; i++) {
+		const struct nk_elem *e = &s->elems[i];
+		struct rec r = { e->prefix.addr.hi, e->prefix.addr.lo, e->prefix.family, e->prefix.len, { 0 }, e->hash };
+		put(w, &r, sizeof(r));
+	}
+}
+
+static bool is_static(const struct nk_set *s)
+{
+	return s->kind == KSET_V4 || s->kind == KSET_V6;
+}
+
+static int write_all(FILE *f, const struct nk_ruleset *want, const struct nk_ruleset *live,
+		     const struct nk_cache_key *key)
+{
+	struct writer w = { f, FNV_OFFSET };
+	uint32_t n = 0;
+	for (size_t i = 0; i < want->n_sets; i++)
+		n += is_static(&want->sets[i]);
+	put(&w, MAGIC, 8);
+	put(&w, key->boot_id, sizeof(key->boot_id));
+	put(&w, &key->netns_cookie, sizeof(key->netns_cookie));
+	put(&w, &key->genid, sizeof(key->genid));
+	put(&w, &n, sizeof(n));
+	for (size_t i = 0; i < want->n_sets; i++) {
+		const struct nk_set *s = &want->sets[i], *l = nk_ruleset_find_set(live, s->name);
+		if (!is_static(s))
+			continue;
+		if (!l) {
+			errno = ESTALE;
+			return -1;
+		}
+		put_set(&w, s, l->handle);
+	}
+	uint64_t sum = w.hash;
+	fwrite(&sum, 1, sizeof(sum), f);
+	return ferror(f) ? -1 : 0;
+}
+
+int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct nk_ruleset *live,
+		  const struct nk_cache_key *key)
+{
+	char *path = cache_path(dir, want->table, ""), *tmp = cache_path(dir, want->table, ".tmp");
+	int ret = -1, err = 0;
+	FILE *f = NULL;
+	if (!path || !tmp)
+		goto out;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		goto out;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	bool ok = write_all(f, want, live, key) == 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	err = errno;
+	ok = fclose(f) == 0 && ok;
+	f = NULL;
+	if (ok && rename(tmp, path) == 0)
+		ret = 0;
+	else if (!err)
+		err = errno;
+out:
+	if (ret < 0) {
+		err = err ? err : errno;
+		if (tmp)
+			unlink(tmp);
+		errno = err;
+	}
+	free(path);
+	free(tmp);
+	return ret;
+}
+
+/* ---- reading ---- */
+
+struct reader {
+	const unsigned char *p;
+	size_t left;
+};
+
+static bool get(struct reader *r, void *out, size_t n)
+{
+	if (r->left < n)
+		return false;
+	memcpy(out, r->p, n);
+	r->p += n;
+	r->left -= n;
+	return true;
+}
+
+/* One cached set into its live twin; false when it does not fit (stale or corrupt). */
+static bool load_set(struct reader *r, struct nk_ruleset *live, bool *used)
+{
+	uint16_t len;
+	uint64_t handle, n;
+	char name[MAX_NAME + 1];
+	if (!get(r, &len, sizeof(len)) || len > MAX_NAME || !get(r, name, len))
+		return false;
+	name[len] = '\0';
+	struct nk_set *s = (struct nk_set *)nk_ruleset_find_set(live, name);
+	if (!get(r, &handle, sizeof(handle)) || !get(r, &n, sizeof(n)) || !s || s->handle != handle ||
+	    s->foreign || !is_static(s) || n > r->left / sizeof(struct rec))
+		return false;
+	s->elems = malloc((n ? n : 1) * sizeof(*s->elems));
+	if (!s->elems)
+		return false;
+	for (uint64_t i = 0; i < n; i++) {
+		struct rec rec;
+		get(r, &rec, sizeof(rec));
+		s->elems[i] = (struct nk_elem){ .prefix = { { rec.hi, rec.lo }, rec.family, rec.len }, .hash = rec.hash };
+	}
+	s->n_elems = n;
+	s->elems_known = true;
+	*used = true;
+	return true;
+}
+
+static bool header_matches(struct reader *r, const struct nk_cache_key *key, uint32_t *n_sets)
+{
+	char magic[8], boot_id[40];
+	uint64_t cookie;
+	uint32_t genid;
+	return get(r, magic, 8) && !memcmp(magic, MAGIC, 8) && get(r, boot_id, sizeof(boot_id)) &&
+	       !strncmp(boot_id, key->boot_id, sizeof(boot_id)) && get(r, &cookie, sizeof(cookie)) &&
+	       cookie == key->netns_cookie && get(r, &genid, sizeof(genid)) && genid == key->genid &&
+	       get(r, n_sets, sizeof(*n_sets));
+}
+
+static void forget_elems(struct nk_ruleset *live)
+{
+	for (size_t i = 0; i < live->n_sets; i++) {
+		free(live->sets[i].elems);
+		live->sets[i].elems = NULL;
+		live->sets[i].n_elems = 0;
+		live->sets[i].elems_known = false;
+	}
+}
+
+/* Every live static set must have come from the cache, or the cache does not describe
+ * this kernel. */
+static bool all_known(const struct nk_ruleset *live)
+{
+	for (size_t i = 0; i < live->n_sets; i++)
+		if (!live->sets[i].foreign && is_static(&live->sets[i]) && !live->sets[i].elems_known)
+			return false;
+	return true;
+}
+
+static int load_buffer(const unsigned char *buf, size_t len, struct nk_ruleset *live, const struct nk_cache_key *key)
+{
+	uint64_t sum;
+	uint32_t n_sets;
+	if (len < sizeof(sum))
+		return 0;
+	memcpy(&sum, buf + len - sizeof(sum), sizeof(sum));
+	struct reader r = { buf, len - sizeof(sum) };
+	if (fnv_update(FNV_OFFSET, buf, len - sizeof(sum)) != sum || !header_matches(&r, key, &n_sets))
+		return 0;
+	bool used = false, ok = true;
+	for (uint32_t i = 0; i < n_sets && ok; i++)
+		ok = load_set(&r, live, &used);
+	if (!ok || !all_known(live)) {
+		forget_elems(live);
+		return 0;
+	}
+	return 1;
+}
+
+int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key)
+{
+	char *path = cache_path(dir, live->table, "");
+	unsigned char *buf = NULL;
+	int ret = 0;
+	FILE *f = path ? fopen(path, "r") : NULL;
+	struct stat st;
+	if (!path) {
+		ret = -1;
+	} else if (f && fstat(fileno(f), &st) == 0 && st.st_size > 0) {
+		buf = malloc((size_t)st.st_size);
+		if (!buf)
+			ret = -1;
+		else if (fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size)
+			ret = load_buffer(buf, (size_t)st.st_size, live, key);
+	}
+	if (f)
+		fclose(f);
+	free(buf);
+	free(path);
+	return ret;
+}
+
+void nk_cache_drop(const char *dir, const char *table)
+{
+	char *path = cache_path(dir, table, "");
+	if (path)
+		unlink(path);
+	free(path);
+}

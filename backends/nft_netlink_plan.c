@@ -1,0 +1,101 @@
+/* nft_netlink_plan.c — from "what the policy wants" to "what to send": read the live
+ * objects (cheap), take the elements from the last-applied state when the generation says
+ * nobody touched the ruleset since, dump them otherwise, and compute the delta. */
+#include "nft_netlink_sock.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int read_missing_elems(struct nl_session *s, struct nk_ruleset *live)
+{
+	for (size_t i = 0; i < live->n_sets; i++) {
+		struct nk_set *set = &live->sets[i];
+		if (set->foreign || set->elems_known || (set->kind != KSET_V4 && set->kind != KSET_V6))
+			continue;
+		if (nl_set_read_elems(s, live, set) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The dump of elements must be of the same generation as the objects: if someone commits
+ * in between, read everything again. */
+static int read_live(struct nl_session *s, const struct nk_ruleset *want, const char *dir, bool use_cache,
+		     struct nl_plan *plan)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		uint32_t after;
+		if (nl_ruleset_read(s, want->table, want->mode, NL_READ_OBJECTS, &plan->live) < 0)
+			return -1;
+		plan->key.genid = plan->live.genid;
+		plan->from_cache = false;
+		if (use_cache && plan->cache_ok && plan->live.table_exists) {
+			int used = nk_cache_load(dir, &plan->live, &plan->key);
+			if (used < 0)
+				return -1;
+			plan->from_cache = used == 1;
+		}
+		if (read_missing_elems(s, &plan->live) < 0 || nl_genid(s, &after) < 0)
+			return -1;
+		if (after == plan->live.genid)
+			return 0;
+		nk_ruleset_free(&plan->live);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+int nl_plan_make(struct nl_session *s, const struct nk_ruleset *want, const char *dir, bool use_cache,
+		 struct nl_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->cache_ok = nk_cache_key_now(s, &plan->key) == 0;
+	if (read_live(s, want, dir, use_cache, plan) < 0)
+		goto fail;
+	if (want->mode == NK_MODE_SETS_ONLY && !plan->live.table_exists) {
+		errno = ENOENT;
+		goto fail;
+	}
+	if (nk_delta_compute(want, &plan->live, &plan->delta) < 0)
+		goto fail;
+	return 0;
+fail:;
+	int err = errno;
+	nl_plan_free(plan);
+	errno = err;
+	return -1;
+}
+
+void nl_plan_free(struct nl_plan *plan)
+{
+	if (!plan)
+		return;
+	nk_delta_free(&plan->delta);
+	nk_ruleset_free(&plan->live);
+	memset(plan, 0, sizeof(*plan));
+}
+
+int nl_plan_remember(struct nl_session *s, const struct nl_plan *plan, const struct nk_ruleset *want,
+		     const struct nl_result *res, const char *dir)
+{
+	struct nk_ruleset now = { 0 };
+	struct nk_cache_key key = plan->key;
+	int ret = -1;
+	/* Only our commit since the read: generation + 1 (the kernel skips 0 on wrap). */
+	uint32_t expect = plan->live.genid + 1 ? plan->live.genid + 1 : 1;
+	if (!plan->cache_ok || !res->committed || res->genid_after != expect ||
+	    nl_ruleset_read(s, want->table, want->mode, NL_READ_OBJECTS, &now) < 0 || now.genid != expect) {
+		nk_cache_drop(dir, want->table);
+		nk_ruleset_free(&now);
+		return 0;
+	}
+	key.genid = now.genid;
+	ret = nk_cache_save(dir, want, &now, &key);
+	if (ret < 0) {
+		int err = errno;
+		nk_cache_drop(dir, want->table);
+		errno = err;
+	}
+	nk_ruleset_free(&now);
+	return ret;
+}

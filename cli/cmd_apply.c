@@ -1,0 +1,602 @@
+/* cmd_apply.c — pinhole apply: the policy into the kernel as one atomic netlink batch that
+ * carries only the difference, tied to the ruleset generation it was computed against.
+ * --dry-run has the kernel validate the batch and discard it (as nft -c); --confirm keeps
+ * a snapshot and restores it unless `pinhole confirm` comes in time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "cmd_apply.h"
+#include "source.h"
+
+enum outcome { OUT_ERROR, OUT_NO_CHANGE, OUT_CHANGED };
+
+struct apply_args {
+	bool dry_run, use_cache, quiet;
+	long confirm;			/* seconds; 0: no commit-confirmed */
+	struct defines defs;
+	const char *rules;
+};
+
+static void apply_usage(FILE *out)
+{
+	fprintf(out, "Usage: pinhole apply [--dry-run] [--confirm SECONDS] [-D NAME=VALUE]... [--no-cache] RULES\n"
+		     "\n"
+		     "Makes the kernel's nftables ruleset hold what RULES wants, in one atomic transaction\n"
+		     "that carries only the difference. Table mode (default): pinhole owns table inet TABLE\n"
+		     "(option table); sets-only mode (option mode sets-only): pinhole fills its sets in a\n"
+		     "table you made. Nothing else in the ruleset is read for changing or touched.\n"
+		     "\n"
+		     "  -n, --dry-run          print the plan and have the kernel check the batch without\n"
+		     "                         committing it (exit 0 no changes, 1 changes, 2 error)\n"
+		     "      --confirm SECONDS  restore the previous state after SECONDS unless\n"
+		     "                         'pinhole confirm' is run in time\n"
+		     "  -D, --define NAME=VALUE  override 'define NAME' of the rules file\n"
+		     "      --no-cache         read the elements from the kernel even when the last-applied\n"
+		     "                         state says nobody changed them\n"
+		     "  -q, --quiet            print only errors\n"
+		     "  -h, --help             show this help\n"
+		     "\n"
+		     "State: $PINHOLE_STATE_DIR (default /var/lib/pinhole); pending confirmations:\n"
+		     "$PINHOLE_RUN_DIR (default /run/pinhole). See pinhole(8), APPLY.\n");
+}
+
+/* ---- shared with show, remove, confirm, diff --live ---- */
+
+struct nl_session *apply_session_open(const char *cmd)
+{
+	struct nl_session *s = nl_session_open();
+	if (!s)
+		fprintf(stderr, "pinhole %s: cannot talk to nf_tables: %s%s\n", cmd, strerror(errno),
+			errno == EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+	return s;
+}
+
+void apply_report(const char *cmd, const struct nl_result *res, struct diags *d)
+{
+	for (size_t i = 0; i < res->n_errors; i++) {
+		const struct nl_error *e = &res->errors[i];
+		const char *why = e->err == ERESTART ? "the ruleset changed since pinhole read it" : strerror(e->err);
+		if (d && e->loc.file && e->loc.line) {
+			struct loc at = e->loc;
+			at.col = at.col ? at.col : 1;
+			diag_error(d, at, "the kernel refused %s: %s%s%s%s", e->what, why, e->message ? " (" : "",
+				   e->message ? e->message : "", e->message ? ")" : "");
+		} else {
+			fprintf(stderr, "pinhole %s: the kernel refused %s: %s%s%s%s\n", cmd, e->what, why,
+				e->message ? " (" : "", e->message ? e->message : "", e->message ? ")" : "");
+		}
+	}
+}
+
+const char *apply_run_dir(void)
+{
+	const char *d = getenv("PINHOLE_RUN_DIR");
+	return d && *d ? d : "/run/pinhole";
+}
+
+char *apply_snapshot_path(const char *dir, const char *table, const char *suffix)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/inet-%s.%s", dir, table, suffix) < 0 ? NULL : p;
+}
+
+/* ---- the plan ---- */
+
+static const char *action_word(enum nk_action a)
+{
+	switch (a) {
+	case NK_CREATE: return "+";
+	case NK_DELETE: return "-";
+	case NK_RECREATE: return "±";
+	default: return "~";
+	}
+}
+
+static void print_set_delta(FILE *out, const struct nk_set_delta *s)
+{
+	const struct nk_set *set = s->want ? s->want : s->have;
+	bool dynamic = set->kind >= KSET_DNS_V4;
+	if (s->action == NK_KEEP && s->n_add == 0 && s->n_del == 0) {
+		if (s->stale_comment)
+			fprintf(out, "  ! set %s: its comment differs; left as it is (user rules may use the set)\n",
+				set->name);
+		return;
+	}
+	fprintf(out, "  %s set %s", action_word(s->action), set->name);
+	if (s->action == NK_CREATE || s->action == NK_RECREATE)
+		fprintf(out, dynamic ? " (learnt by the guard)" : " (%zu prefixes)", s->want->n_elems);
+	else if (s->action == NK_KEEP)
+		fprintf(out, ": +%zu -%zu prefixes", s->n_add - s->n_reannotated, s->n_del - s->n_reannotated);
+	if (s->n_reannotated)
+		fprintf(out, ", %zu with new sources (element comments)", s->n_reannotated);
+	fputc('\n', out);
+}
+
+static void print_chain_delta(FILE *out, const struct nk_chain_delta *c)
+{
+	const struct nk_chain *ch = c->want ? c->want : c->have;
+	if (c->action == NK_KEEP)
+		return;
+	fprintf(out, "  %s chain %s", action_word(c->action), ch->name);
+	if (c->action == NK_REWRITE)
+		fprintf(out, ": %zu rules replace %zu", c->want->n_rules, c->have->n_rules);
+	else if (c->want)
+		fprintf(out, " (%zu rules)", c->want->n_rules);
+	fputc('\n', out);
+}
+
+void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_ruleset *want)
+{
+	const struct nk_delta *d = &plan->delta;
+	fprintf(out, "table inet %s (%s mode), generation %u, elements %s\n", want->table,
+		want->mode == NK_MODE_TABLE ? "table" : "sets-only", plan->live.genid,
+		plan->from_cache ? "from the last-applied state" : "read from the kernel");
+	if (d->create_table)
+		fprintf(out, "  + table inet %s\n", want->table);
+	for (size_t i = 0; i < d->n_sets; i++)
+		print_set_delta(out, &d->sets[i]);
+	for (size_t i = 0; i < d->n_chains; i++)
+		print_chain_delta(out, &d->chains[i]);
+	if (d->n_changes == 0)
+		fprintf(out, "no changes: the kernel already has what the rules want\n");
+	else
+		fprintf(out, "%zu changes: %zu elements to add, %zu to delete\n", d->n_changes, nk_delta_elems_added(d),
+			nk_delta_elems_deleted(d));
+}
+
+/* ---- snapshots of the applied source ---- */
+
+#define SNAPSHOT_HEADER "# pinhole applied snapshot v1\n"
+#define SNAPSHOT_BODY "----\n"
+
+static int snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct output o;
+	if (!absent && source_read(rules, &text, &len) < 0)
+		return -1;
+	if (cli_output_open(&o, path) < 0) {
+		free(text);
+		return -1;
+	}
+	fputs(SNAPSHOT_HEADER, o.f);
+	fprintf(o.f, "file %s\n", rules);
+	for (size_t i = 0; defs && i < defs->n; i++)
+		fprintf(o.f, "define %s=%s\n", defs->v[i].name, defs->v[i].value);
+	fputs(absent ? "absent\n" : "", o.f);
+	fputs(SNAPSHOT_BODY, o.f);
+	if (text)
+		fwrite(text, 1, len, o.f);
+	free(text);
+	return cli_output_close(&o, true);
+}
+
+/* Parses the header lines in place; returns the body or NULL when malformed. */
+static char *snapshot_parse(char *text, const char **file, struct defines *defs, bool *absent)
+{
+	if (strncmp(text, SNAPSHOT_HEADER, strlen(SNAPSHOT_HEADER)))
+		return NULL;
+	char *line = text + strlen(SNAPSHOT_HEADER);
+	while (line && strncmp(line, SNAPSHOT_BODY, strlen(SNAPSHOT_BODY))) {
+		char *nl = strchr(line, '\n');
+		if (!nl)
+			return NULL;
+		*nl = '\0';
+		if (!strncmp(line, "file ", 5))
+			*file = line + 5;
+		else if (!strncmp(line, "define ", 7) && cli_add_define(defs, line + 7) < 0)
+			return NULL;
+		else if (!strcmp(line, "absent"))
+			*absent = true;
+		line = nl + 1;
+	}
+	return line ? line + strlen(SNAPSHOT_BODY) : NULL;
+}
+
+struct policy *apply_snapshot_compile(const char *path, bool *absent, struct diags *d)
+{
+	char *text = NULL, *body;
+	size_t len;
+	const char *file = NULL;
+	struct defines defs = { 0 };
+	struct policy *p = NULL;
+	*absent = false;
+	if (source_read(path, &text, &len) < 0) {
+		diag_error(d, (struct loc){ path, 0, 0 }, "cannot read the snapshot: %s", strerror(errno));
+		return NULL;
+	}
+	body = snapshot_parse(text, &file, &defs, absent);
+	if (!body || !file) {
+		diag_error(d, (struct loc){ path, 0, 0 }, "not a pinhole snapshot");
+	} else if (!*absent) {
+		struct compile_request req = { .file = file, .text = body, .len = len - (size_t)(body - text),
+					       .defines = defs.v, .n_defines = defs.n };
+		p = policy_compile(&req, d);
+	}
+	/* the policy copied what it keeps; the defines point into text, used up by now */
+	free(text);
+	return p;
+}
+
+/* ---- applying ---- */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Test hook: with PINHOLE_TEST_SYNC=FIFO, apply stops between reading the ruleset and
+ * committing until a line arrives on FIFO, so a test can change the ruleset in between. */
+static void test_sync(void)
+{
+	const char *fifo = getenv("PINHOLE_TEST_SYNC");
+	char line[16];
+	if (!fifo || !*fifo)
+		return;
+	FILE *f = fopen(fifo, "r");
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+}
+
+static void report_failure(const char *cmd, const struct nl_result *res, struct diags *d)
+{
+	if (res->n_errors) {
+		apply_report(cmd, res, d);
+		fprintf(stderr, "pinhole %s: nothing was %s: the kernel rejects a batch as a whole\n", cmd,
+			strcmp(cmd, "apply") ? "changed" : "applied");
+	} else {
+		fprintf(stderr, "pinhole %s: %s; the kernel %s the batch\n", cmd, strerror(errno),
+			res->committed ? "did commit" : "did not commit");
+	}
+}
+
+/* One attempt: plan, print it, send it. *stale asks for another attempt. */
+static enum outcome attempt(const char *cmd, struct nl_session *s, const struct nk_ruleset *want,
+			    const struct apply_args *a, struct diags *d, bool first, bool *stale)
+{
+	struct nl_plan plan;
+	struct nl_result res = { 0 };
+	const char *dir = nk_state_dir();
+	double t0 = now_ms();
+	enum outcome out = OUT_ERROR;
+	if (nl_plan_make(s, want, dir, a->use_cache, &plan) < 0) {
+		fprintf(stderr, "pinhole %s: cannot read the ruleset: %s\n", cmd,
+			errno == ENOENT ? "sets-only mode needs the table to exist (create it, with your chains, first)"
+					: strerror(errno));
+		return OUT_ERROR;
+	}
+	if (!a->quiet)
+		apply_print_plan(stdout, &plan, want);
+	if (plan.delta.n_changes == 0) {
+		out = OUT_NO_CHANGE;
+		goto done;
+	}
+	if (first)
+		test_sync();
+	struct nl_commit_opts o = { .check_only = a->dry_run, .genid = plan.live.genid };
+	if (nl_delta_commit(s, &plan.delta, &o, &res) < 0 && !res.committed) {
+		*stale = res.stale;
+		if (!res.stale)
+			report_failure(cmd, &res, d);
+		goto done;
+	}
+	out = OUT_CHANGED;
+	if (a->dry_run) {
+		if (!a->quiet)
+			printf("the kernel accepts this batch (%zu messages, %zu bytes); nothing was committed\n",
+			       res.n_messages, res.n_bytes);
+		goto done;
+	}
+	if (nl_plan_remember(s, &plan, want, &res, dir) < 0)
+		fprintf(stderr, "pinhole %s: warning: cannot save the last-applied state in %s: %s\n", cmd, dir,
+			strerror(errno));
+	if (!a->quiet)
+		printf("applied in one transaction: %zu messages, %zu bytes, %.0f ms (generation %u)\n",
+		       res.n_messages, res.n_bytes, now_ms() - t0, res.genid_after);
+done:
+	nl_result_free(&res);
+	nl_plan_free(&plan);
+	return out;
+}
+
+/* The whole apply; retries when the kernel refused the batch as stale, since nothing was
+ * changed then and the next plan is made against what the other writer left. */
+static enum outcome apply_want(const char *cmd, struct nl_session *s, const struct nk_ruleset *want,
+			       const struct apply_args *a, struct diags *d)
+{
+	for (int i = 0; i < 3; i++) {
+		bool stale = false;
+		enum outcome out = attempt(cmd, s, want, a, d, i == 0, &stale);
+		if (!stale)
+			return out;
+		fprintf(stderr, "pinhole %s: the ruleset changed between reading it and committing; nothing was "
+				"applied; reading it again\n", cmd);
+	}
+	fprintf(stderr, "pinhole %s: the ruleset keeps changing under us; giving up\n", cmd);
+	return OUT_ERROR;
+}
+
+static enum outcome apply_policy(const char *cmd, struct nl_session *s, const struct policy *p,
+				 const struct apply_args *a, struct diags *d)
+{
+	struct nk_ruleset want;
+	if (nk_ruleset_from_policy(p, &want) < 0) {
+		fprintf(stderr, "pinhole %s: out of memory\n", cmd);
+		return OUT_ERROR;
+	}
+	enum outcome out = apply_want(cmd, s, &want, a, d);
+	nk_ruleset_free(&want);
+	return out;
+}
+
+/* Remembers what was applied, for a later --confirm's snapshot: as "applied", or as
+ * "applied.new" until `pinhole confirm` makes it "applied". */
+static void remember_source(const struct policy *p, const struct apply_args *a, const char *suffix)
+{
+	char *path = apply_snapshot_path(nk_state_dir(), p->table, suffix);
+	if (!path || (mkdir(nk_state_dir(), 0700) < 0 && errno != EEXIST) ||
+	    snapshot_write(path, a->rules, &a->defs, false) < 0)
+		fprintf(stderr, "pinhole apply: warning: cannot keep a copy of the applied rules: %s\n", strerror(errno));
+	free(path);
+}
+
+/* ---- commit confirmed ---- */
+
+static int copy_file(const char *from, const char *to)
+{
+	char *text;
+	size_t len;
+	struct output o;
+	if (source_read(from, &text, &len) < 0)
+		return -1;
+	int ret = cli_output_open(&o, to);
+	if (ret == 0) {
+		fwrite(text, 1, len, o.f);
+		ret = cli_output_close(&o, true);
+	}
+	free(text);
+	return ret;
+}
+
+/* Whether pinhole owns anything in the kernel for this table and mode now. */
+static bool owns_anything(const struct nk_ruleset *live)
+{
+	if (!live->table_exists)
+		return false;
+	if (live->mode == NK_MODE_TABLE)
+		return true;
+	for (size_t i = 0; i < live->n_sets; i++)
+		if (!live->sets[i].foreign)
+			return true;
+	return false;
+}
+
+/* The snapshot to restore: the last applied source, provided the kernel still holds exactly
+ * that; or "absent" when pinhole owns nothing yet. Written to the run directory. */
+static int take_snapshot(struct nl_session *s, const struct policy *p, const char *snap, struct diags *d)
+{
+	struct nk_ruleset want_new, want_old;
+	struct nl_plan plan;
+	char *applied = apply_snapshot_path(nk_state_dir(), p->table, "applied");
+	int ret = -1;
+	bool absent = false;
+	if (!applied || nk_ruleset_from_policy(p, &want_new) < 0)
+		goto out_path;
+	if (nl_plan_make(s, &want_new, nk_state_dir(), true, &plan) < 0) {
+		fprintf(stderr, "pinhole apply: cannot read the ruleset: %s\n", strerror(errno));
+		goto out_want;
+	}
+	if (!owns_anything(&plan.live)) {
+		ret = snapshot_write(snap, "-", NULL, true);
+		goto out_plan;
+	}
+	struct policy *old = access(applied, R_OK) == 0 ? apply_snapshot_compile(applied, &absent, d) : NULL;
+	struct nl_plan check;
+	if (old && nk_ruleset_from_policy(old, &want_old) == 0) {
+		if (nl_plan_make(s, &want_old, nk_state_dir(), true, &check) == 0) {
+			if (check.delta.n_changes == 0)
+				ret = copy_file(applied, snap);
+			nl_plan_free(&check);
+		}
+		nk_ruleset_free(&want_old);
+	}
+	if (ret < 0)
+		fprintf(stderr, "pinhole apply: --confirm needs a snapshot of what the kernel holds now, and it does "
+				"not hold what pinhole last applied (%s); apply once without --confirm\n", applied);
+	policy_free(old);
+out_plan:
+	nl_plan_free(&plan);
+out_want:
+	nk_ruleset_free(&want_new);
+out_path:
+	free(applied);
+	return ret;
+}
+
+static void rollback(const char *snap, const char *log_path, const struct policy *now)
+{
+	FILE *log = fopen(log_path, "a");
+	struct diags *d = diags_new();
+	bool absent = false;
+	struct policy *p = d ? apply_snapshot_compile(snap, &absent, d) : NULL;
+	struct nl_session *s = nl_session_open();
+	if (log) {
+		dup2(fileno(log), STDOUT_FILENO);
+		dup2(fileno(log), STDERR_FILENO);
+		fprintf(stderr, "pinhole: not confirmed in time: restoring %s\n", snap);
+	}
+	struct apply_args a = { .use_cache = true };
+	enum nk_mode mode = now->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE;
+	if (s && p && apply_policy("confirm", s, p, &a, d) != OUT_ERROR)
+		fprintf(stderr, "pinhole: the previous rules are back\n");
+	else if (s && absent && remove_owned("confirm", s, now->table, mode, false) == 0)
+		fprintf(stderr, "pinhole: pinhole owned nothing before: removed what it applied\n");
+	if (d)
+		diags_render(d, stderr, false);
+	fflush(NULL);
+	nl_session_close(s);
+	policy_free(p);
+	diags_free(d);
+}
+
+/* The waiter: a detached child that sleeps until the deadline, then restores the snapshot
+ * unless `pinhole confirm` removed the pending file first (it also SIGTERMs us). */
+static void waiter(const char *pending, const char *snap, const char *log_path, const char *unconfirmed,
+		   const struct policy *now, long seconds)
+{
+	struct timespec ts = { seconds, 0 };
+	setsid();
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	char *taken = NULL;
+	/* rename is the commit point between us and `pinhole confirm` racing at the deadline */
+	if (asprintf(&taken, "%s.rolling-back", pending) >= 0 && rename(pending, taken) == 0) {
+		rollback(snap, log_path, now);
+		unlink(taken);
+		unlink(snap);
+		unlink(unconfirmed);	/* the rules that were not confirmed */
+	}
+	free(taken);
+	_exit(0);
+}
+
+static int start_waiter(const struct policy *p, long seconds, const char *pending, const char *snap)
+{
+	char *log_path = apply_snapshot_path(apply_run_dir(), p->table, "log");
+	char *unconfirmed = apply_snapshot_path(nk_state_dir(), p->table, "applied.new");
+	fflush(NULL);
+	pid_t pid = log_path && unconfirmed ? fork() : -1;
+	if (pid == 0)
+		waiter(pending, snap, log_path, unconfirmed, p, seconds);
+	free(log_path);
+	free(unconfirmed);
+	if (pid < 0)
+		return -1;
+	FILE *f = fopen(pending, "w");
+	if (!f) {
+		kill(pid, SIGTERM);
+		return -1;
+	}
+	fprintf(f, "%ld %ld\n", (long)pid, (long)time(NULL) + seconds);
+	return fclose(f);
+}
+
+static enum outcome apply_confirmed(struct nl_session *s, const struct policy *p, const struct apply_args *a,
+				    struct diags *d)
+{
+	char *pending = apply_snapshot_path(apply_run_dir(), p->table, "pending");
+	char *snap = apply_snapshot_path(apply_run_dir(), p->table, "rollback");
+	enum outcome out = OUT_ERROR;
+	if (!pending || !snap || (mkdir(apply_run_dir(), 0700) < 0 && errno != EEXIST)) {
+		fprintf(stderr, "pinhole apply: cannot use %s: %s\n", apply_run_dir(), strerror(errno));
+		goto out;
+	}
+	if (access(pending, F_OK) == 0) {
+		fprintf(stderr, "pinhole apply: a confirmation is pending for table %s (%s); run 'pinhole confirm' "
+				"first\n", p->table, pending);
+		goto out;
+	}
+	if (take_snapshot(s, p, snap, d) < 0)
+		goto out;
+	out = apply_policy("apply", s, p, a, d);
+	if (out == OUT_ERROR) {
+		unlink(snap);
+		goto out;
+	}
+	if (start_waiter(p, a->confirm, pending, snap) < 0) {
+		fprintf(stderr, "pinhole apply: cannot start the rollback timer: %s; the new rules stay\n",
+			strerror(errno));
+		out = OUT_ERROR;
+		goto out;
+	}
+	printf("run 'pinhole confirm' within %ld seconds, or the previous state comes back\n", a->confirm);
+out:
+	free(pending);
+	free(snap);
+	return out;
+}
+
+/* ---- the command ---- */
+
+static int parse_args(int argc, char **argv, struct apply_args *a)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },	{ "confirm", required_argument, NULL, 'C' },
+		{ "define", required_argument, NULL, 'D' }, { "no-cache", no_argument, NULL, 'N' },
+		{ "quiet", no_argument, NULL, 'q' },	{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	char *end;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "nD:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': a->dry_run = true; break;
+		case 'C':
+			a->confirm = strtol(optarg, &end, 10);
+			if (*end || a->confirm < 1 || a->confirm > 86400) {
+				fprintf(stderr, "pinhole apply: --confirm wants seconds from 1 to 86400, got '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
+		case 'N': a->use_cache = false; break;
+		case 'q': a->quiet = true; break;
+		case 'h': apply_usage(stdout); return 1;
+		default: apply_usage(stderr); return -1;
+		}
+	}
+	if (optind != argc - 1 || (a->dry_run && a->confirm)) {
+		apply_usage(stderr);
+		return -1;
+	}
+	a->rules = argv[optind];
+	return 0;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct apply_args a = { .use_cache = true };
+	struct diags *d = diags_new();
+	struct policy *p = NULL;
+	struct nl_session *s = NULL;
+	int parsed = d ? parse_args(argc, argv, &a) : -1;
+	int ret = 1, error_status = 1;
+	enum outcome out = OUT_ERROR;
+	if (parsed != 0) {
+		ret = parsed > 0 ? 0 : 1;
+		goto out;
+	}
+	error_status = a.dry_run ? 2 : 1;
+	ret = error_status;
+	if (!(p = cli_compile(a.rules, &a.defs, d)) || !(s = apply_session_open("apply")))
+		goto out;
+	out = a.confirm ? apply_confirmed(s, p, &a, d) : apply_policy("apply", s, p, &a, d);
+	if (out != OUT_ERROR && !a.dry_run)
+		remember_source(p, &a, a.confirm ? "applied.new" : "applied");
+	if (a.dry_run)
+		ret = out == OUT_ERROR ? 2 : out == OUT_CHANGED ? 1 : 0;
+	else
+		ret = out == OUT_ERROR ? 1 : 0;
+out:
+	if (d)
+		cli_render(d);
+	nl_session_close(s);
+	policy_free(p);
+	diags_free(d);
+	return ret;
+}

@@ -1,0 +1,42 @@
+/* cmd_apply.h — what the kernel-facing commands (apply, show, remove, confirm, diff --live)
+ * share: opening the session with a useful message, reporting kernel errors in the rules
+ * file's terms, and where the last-applied snapshot and pending confirmations live. */
+#ifndef PINHOLE_CMD_APPLY_H
+#define PINHOLE_CMD_APPLY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common.h"
+#include "nft_netlink.h"
+
+/* Opens the netlink session; on failure prints why ("needs CAP_NET_ADMIN") under the
+ * command's name and returns NULL. */
+struct nl_session *apply_session_open(const char *cmd);
+
+/* Prints what the kernel refused, at the rules-file line when known (through d, which
+ * quotes the line), plainly otherwise. */
+void apply_report(const char *cmd, const struct nl_result *res, struct diags *d);
+
+/* Prints the plan: one line per object that changes, with element counts. */
+void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_ruleset *want);
+
+/* Where pending confirmations and their rollback snapshots live: $PINHOLE_RUN_DIR, else
+ * /run/pinhole (a tmpfs: a reboot forgets them, see pinhole(8) APPLY). */
+const char *apply_run_dir(void);
+
+/* The last applied policy's source, kept next to the state cache so that a commit-confirmed
+ * apply can restore it: DIR/inet-TABLE.applied. */
+char *apply_snapshot_path(const char *dir, const char *table, const char *suffix);
+
+/* Reads a snapshot written by apply and compiles it as the file it came from. Returns the
+ * policy; *absent is set when the snapshot says pinhole owned nothing. NULL on error
+ * (diagnostics in d). */
+struct policy *apply_snapshot_compile(const char *path, bool *absent, struct diags *d);
+
+/* Deletes what pinhole owns in table (the table, or its sets in sets-only mode), retrying
+ * when the ruleset moves under it; prints what went. Returns 0 (also when there was
+ * nothing), -1 after printing why not. */
+int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run);
+
+#endif

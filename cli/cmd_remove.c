@@ -1,0 +1,181 @@
+/* cmd_remove.c — pinhole remove: delete exactly what pinhole owns (its table, or in
+ * sets-only mode its sets), found by name and handle, in one transaction. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "cmd_apply.h"
+
+static void remove_usage(FILE *out)
+{
+	fprintf(out, "Usage: pinhole remove [--dry-run] [-t TABLE [--sets-only]] [-D NAME=VALUE]... [RULES]\n"
+		     "\n"
+		     "Deletes what pinhole owns in the kernel: the table (table mode), or only pinhole's sets\n"
+		     "in the user's table (sets-only mode, sets recognized by their comment). The table and\n"
+		     "mode come from RULES, from -t, or else from every policy applied before (the snapshots\n"
+		     "in the state directory), or else table inet pinhole.\n"
+		     "\n"
+		     "  -n, --dry-run          say what would go, and have the kernel check it\n"
+		     "  -t, --table TABLE      the table (family inet)\n"
+		     "      --sets-only        only pinhole's sets in TABLE, not the table\n"
+		     "  -D, --define NAME=VALUE  override 'define NAME' of RULES\n"
+		     "  -h, --help             show this help\n");
+}
+
+static void print_removal(const struct nk_ruleset *live, bool dry_run)
+{
+	const char *verb = dry_run ? "would remove" : "removed";
+	if (live->mode == NK_MODE_TABLE) {
+		printf("%s table inet %s (%zu sets, %zu chains)\n", verb, live->table, live->n_sets, live->n_chains);
+		return;
+	}
+	for (size_t i = 0; i < live->n_sets; i++)
+		if (!live->sets[i].foreign)
+			printf("%s set %s from table inet %s\n", verb, live->sets[i].name, live->table);
+}
+
+static bool owns(const struct nk_ruleset *live)
+{
+	bool any = live->table_exists && live->mode == NK_MODE_TABLE;
+	for (size_t i = 0; live->table_exists && i < live->n_sets; i++)
+		any |= !live->sets[i].foreign;
+	return any;
+}
+
+int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct nk_ruleset live;
+		struct nl_result res = { 0 };
+		if (nl_ruleset_read(s, table, mode, NL_READ_OBJECTS, &live) < 0) {
+			fprintf(stderr, "pinhole %s: cannot read the ruleset: %s\n", cmd, strerror(errno));
+			return -1;
+		}
+		if (!owns(&live)) {
+			printf("nothing of pinhole's in table inet %s\n", table);
+			nk_ruleset_free(&live);
+			return 0;
+		}
+		struct nl_commit_opts o = { .check_only = dry_run, .genid = live.genid };
+		int ret = nl_remove_commit(s, &live, &o, &res);
+		if (ret == 0 || res.committed)
+			print_removal(&live, dry_run);
+		else if (!res.stale)
+			apply_report(cmd, &res, NULL);
+		bool stale = ret < 0 && res.stale, done = ret == 0 || res.committed;
+		if (!done && !stale && !res.n_errors)
+			fprintf(stderr, "pinhole %s: %s\n", cmd, strerror(errno));
+		nl_result_free(&res);
+		nk_ruleset_free(&live);
+		if (!stale) {
+			if (done && !dry_run)
+				nk_cache_drop(nk_state_dir(), table);
+			return done ? 0 : -1;
+		}
+		fprintf(stderr, "pinhole %s: the ruleset changed while reading it; reading it again\n", cmd);
+	}
+	return -1;
+}
+
+/* Forgets the snapshot of what was applied to table, once it is gone from the kernel. */
+static void forget_applied(const char *table)
+{
+	char *path = apply_snapshot_path(nk_state_dir(), table, "applied");
+	if (path)
+		unlink(path);
+	free(path);
+}
+
+static int remove_one(struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run)
+{
+	int ret = remove_owned("remove", s, table, mode, dry_run);
+	if (ret == 0 && !dry_run)
+		forget_applied(table);
+	return ret;
+}
+
+/* Every policy applied before, from the snapshots in the state directory. */
+static int remove_applied(struct nl_session *s, bool dry_run, bool *found)
+{
+	DIR *dir = opendir(nk_state_dir());
+	struct dirent *de;
+	int ret = 0;
+	while (dir && (de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+		if (strncmp(de->d_name, "inet-", 5) || len < 14 || strcmp(de->d_name + len - 8, ".applied"))
+			continue;
+		char *path = NULL;
+		bool absent = false;
+		struct diags *d = diags_new();
+		struct policy *p = d && asprintf(&path, "%s/%s", nk_state_dir(), de->d_name) >= 0
+					   ? apply_snapshot_compile(path, &absent, d)
+					   : NULL;
+		if (p) {
+			*found = true;
+			enum nk_mode mode = p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE;
+			ret |= remove_one(s, p->table, mode, dry_run);
+		} else if (d) {
+			cli_render(d);
+		}
+		policy_free(p);
+		diags_free(d);
+		free(path);
+	}
+	if (dir)
+		closedir(dir);
+	return ret;
+}
+
+int cmd_remove(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' }, { "table", required_argument, NULL, 't' },
+		{ "sets-only", no_argument, NULL, 'S' }, { "define", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },	{ 0 },
+	};
+	int ret = 1, c;
+	bool dry_run = false, sets_only = false, found = false;
+	const char *table = NULL;
+	struct defines defs = { 0 };
+	struct diags *d = diags_new();
+	struct policy *p = NULL;
+	struct nl_session *s = NULL;
+	optind = 0;
+	while (d && (c = getopt_long(argc, argv, "nt:D:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': dry_run = true; break;
+		case 't': table = optarg; break;
+		case 'S': sets_only = true; break;
+		case 'D': if (cli_add_define(&defs, optarg) < 0) goto out; break;
+		case 'h': remove_usage(stdout); ret = 0; goto out;
+		default: remove_usage(stderr); goto out;
+		}
+	}
+	if (!d || optind < argc - 1 || (optind == argc - 1 && (table || sets_only)) || (sets_only && !table)) {
+		remove_usage(stderr);
+		goto out;
+	}
+	if (optind == argc - 1 && !(p = cli_compile(argv[optind], &defs, d)))
+		goto out;
+	if (!(s = apply_session_open("remove")))
+		goto out;
+	if (p)
+		ret = remove_one(s, p->table, p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE,
+				 dry_run);
+	else if (table)
+		ret = remove_one(s, table, sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, dry_run);
+	else if ((ret = remove_applied(s, dry_run, &found)) == 0 && !found)
+		ret = remove_one(s, "pinhole", NK_MODE_TABLE, dry_run);
+	ret = ret ? 1 : 0;
+out:
+	if (d)
+		cli_render(d);
+	nl_session_close(s);
+	policy_free(p);
+	diags_free(d);
+	return ret;
+}
