@@ -1,0 +1,251 @@
+/* nfq.c — NFQUEUE over libmnl. Message layout: include/uapi/linux/netfilter/nfnetlink_queue.h;
+ * every attribute value is big endian. */
+#include "nfq.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/* A queued packet is at most 64 KiB (the copy range) plus its attributes. */
+#define NFQ_RECV_BUF (65536u + 8192u)
+#define NFQ_VERDICT_BUF 65536u
+#define NFQ_MAX_QUEUES 8
+/* The largest copy range the kernel takes (it is clamped to 0xffff anyway). */
+#define NFQ_COPY_RANGE 0xffffu
+
+struct nfq {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	uint16_t queues[NFQ_MAX_QUEUES];
+	size_t n_queues;
+	uint64_t overruns;
+	uint8_t *rbuf;
+	uint8_t *vbuf;		/* verdicts waiting for nfq_flush */
+	size_t vlen;
+};
+
+struct nfq *nfq_open(size_t rcvbuf)
+{
+	struct nfq *q = calloc(1, sizeof(*q));
+	int size = rcvbuf > 0x7fffffff ? 0x7fffffff : (int)rcvbuf, one = 1;
+	if (!q || !(q->rbuf = malloc(NFQ_RECV_BUF)) || !(q->vbuf = malloc(NFQ_VERDICT_BUF)))
+		goto fail;
+	if (!(q->nl = mnl_socket_open(NETLINK_NETFILTER)) || mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	int fd = mnl_socket_get_fd(q->nl);
+	/* rmem_max is often 208 KiB, a few dozen queued packets of full size: force it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/* Ask for errors without the echoed request (NETLINK_CAP_ACK): verdict errors would
+	 * otherwise carry a copy of each verdict. */
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	q->portid = mnl_socket_get_portid(q->nl);
+	q->seq = (uint32_t)time(NULL);
+	return q;
+fail:
+	nfq_close(q);
+	return NULL;
+}
+
+static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags, uint16_t res_id, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(res_id);
+	return nlh;
+}
+
+/* Sends one config message and waits for its ack. Packets that arrive meanwhile (a queue
+ * that already had steering rules) are not lost: they are handed to nobody, so they get
+ * NF_REPEAT, which runs the hook again and queues them anew, now to a bound socket. */
+static int config_send(struct nfq *q, struct nlmsghdr *nlh)
+{
+	uint32_t seq = nlh->nlmsg_seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(q->nl, q->rbuf, NFQ_RECV_BUF);
+		if (n < 0)
+			return errno == ENOBUFS ? (q->overruns++, 0) : -1;
+		int left = (int)n;
+		for (struct nlmsghdr *m = (struct nlmsghdr *)q->rbuf; mnl_nlmsg_ok(m, left);
+		     m = mnl_nlmsg_next(m, &left)) {
+			if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == seq) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
+				errno = -e->error;
+				return e->error ? -1 : 0;
+			}
+			if (m->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) {
+				const struct nfgenmsg *g = mnl_nlmsg_get_payload(m);
+				struct nlattr *a = mnl_nlmsg_get_payload_offset(m, sizeof(*g));
+				if (mnl_attr_get_type(a) == NFQA_PACKET_HDR) {
+					const struct nfqnl_msg_packet_hdr *h = mnl_attr_get_payload(a);
+					nfq_verdict(q, ntohs(g->res_id), ntohl(h->packet_id), NFQ_REPEAT, false, 0);
+				}
+			}
+		}
+		nfq_flush(q);
+	}
+}
+
+int nfq_bind(struct nfq *q, uint16_t num, const struct nfq_opts *o)
+{
+	uint8_t buf[512];
+	if (q->n_queues == NFQ_MAX_QUEUES) {
+		errno = ENOSPC;
+		return -1;
+	}
+	struct nlmsghdr *nlh = put_header(buf, NFQNL_MSG_CONFIG, NLM_F_ACK, num, ++q->seq);
+	struct nfqnl_msg_config_cmd cmd = { .command = NFQNL_CFG_CMD_BIND };
+	mnl_attr_put(nlh, NFQA_CFG_CMD, sizeof(cmd), &cmd);
+	if (config_send(q, nlh) < 0)
+		return -1;
+	q->queues[q->n_queues++] = num;
+	nlh = put_header(buf, NFQNL_MSG_CONFIG, NLM_F_ACK, num, ++q->seq);
+	struct nfqnl_msg_config_params params = { htonl(NFQ_COPY_RANGE), NFQNL_COPY_PACKET };
+	mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(params), &params);
+	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(o->maxlen));
+	/* GSO: take a GSO packet whole instead of having the kernel segment it first; the
+	 * guard never rewrites packets, so their partial checksums don't matter. */
+	uint32_t flags = NFQA_CFG_F_GSO | (o->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	return config_send(q, nlh);
+}
+
+static void unbind(struct nfq *q, uint16_t num)
+{
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = put_header(buf, NFQNL_MSG_CONFIG, 0, num, ++q->seq);
+	struct nfqnl_msg_config_cmd cmd = { .command = NFQNL_CFG_CMD_UNBIND };
+	mnl_attr_put(nlh, NFQA_CFG_CMD, sizeof(cmd), &cmd);
+	mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
+}
+
+void nfq_close(struct nfq *q)
+{
+	if (!q)
+		return;
+	if (q->nl) {
+		nfq_flush(q);
+		/* Closing the socket unbinds too, and the kernel then drops (or, with bypass,
+		 * accepts) what is still queued; unbinding first says it explicitly. */
+		for (size_t i = 0; i < q->n_queues; i++)
+			unbind(q, q->queues[i]);
+		mnl_socket_close(q->nl);
+	}
+	free(q->rbuf);
+	free(q->vbuf);
+	free(q);
+}
+
+int nfq_fd(const struct nfq *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+uint64_t nfq_overruns(const struct nfq *q)
+{
+	return q->overruns;
+}
+
+/* One NFQNL_MSG_PACKET into *p; false when it lacks the header or the payload. */
+static bool parse_packet(const struct nlmsghdr *m, struct nfq_packet *p)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(m);
+	const struct nlattr *a;
+	bool hdr = false;
+	*p = (struct nfq_packet){ .queue = ntohs(g->res_id) };
+	mnl_attr_for_each(a, m, sizeof(*g)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFQA_PACKET_HDR:
+			if (mnl_attr_get_payload_len(a) >= sizeof(struct nfqnl_msg_packet_hdr)) {
+				const struct nfqnl_msg_packet_hdr *h = mnl_attr_get_payload(a);
+				p->id = ntohl(h->packet_id);
+				p->hw_protocol = ntohs(h->hw_protocol);
+				p->hook = h->hook;
+				hdr = true;
+			}
+			break;
+		case NFQA_MARK:
+			if (mnl_attr_get_payload_len(a) >= 4)
+				p->mark = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFQA_PAYLOAD:
+			p->data = mnl_attr_get_payload(a);
+			p->len = mnl_attr_get_payload_len(a);
+			break;
+		}
+	}
+	return hdr;
+}
+
+/* Handles one datagram: packets go to fn; a packet without payload is accepted unseen
+ * (the kernel sends none only with a zero copy range, which nfq_bind never sets). */
+static int handle_datagram(struct nfq *q, size_t n, nfq_packet_fn fn, void *arg)
+{
+	int count = 0, left = (int)n;
+	for (struct nlmsghdr *m = (struct nlmsghdr *)q->rbuf; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		struct nfq_packet p;
+		if (m->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET) || !parse_packet(m, &p))
+			continue;
+		count++;
+		if (p.data)
+			fn(&p, arg);
+		else
+			nfq_verdict(q, p.queue, p.id, NFQ_ACCEPT, false, 0);
+	}
+	return count;
+}
+
+int nfq_receive(struct nfq *q, size_t max, nfq_packet_fn fn, void *arg)
+{
+	int total = 0;
+	while ((size_t)total < max) {
+		ssize_t n = recv(mnl_socket_get_fd(q->nl), q->rbuf, NFQ_RECV_BUF, MSG_DONTWAIT);
+		if (n < 0 && errno == ENOBUFS) {
+			q->overruns++;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n < 0)
+			return -1;
+		total += handle_datagram(q, (size_t)n, fn, arg);
+	}
+	return total;
+}
+
+int nfq_verdict(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, bool set_mark, uint32_t mark)
+{
+	/* header 16 + nfgenmsg 4 + verdict 12 + mark 8 */
+	if (q->vlen + 64 > NFQ_VERDICT_BUF && nfq_flush(q) < 0)
+		return -1;
+	struct nlmsghdr *nlh = put_header(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, 0, queue, ++q->seq);
+	struct nfqnl_msg_verdict_hdr vh = { htonl((uint32_t)v), htonl(id) };
+	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
+	if (set_mark)
+		mnl_attr_put_u32(nlh, NFQA_MARK, htonl(mark));
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
+int nfq_flush(struct nfq *q)
+{
+	if (q->vlen == 0)
+		return 0;
+	ssize_t n = mnl_socket_sendto(q->nl, q->vbuf, q->vlen);
+	q->vlen = 0;
+	return n < 0 ? -1 : 0;
+}

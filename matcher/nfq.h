@@ -1,0 +1,65 @@
+/* nfq.h — NFQUEUE over nfnetlink (libmnl only): the kernel holds a packet until user space
+ * says what to do with it. The guard uses it in strict mode, where a DNS answer must not
+ * reach the client before its addresses are in the kernel's sets, and for TLS ClientHellos.
+ *
+ * Verdicts are collected in a buffer and sent together by nfq_flush: nfnetlink reads every
+ * message of one datagram, so a round of verdicts costs one sendmsg(). */
+#ifndef PINHOLE_NFQ_H
+#define PINHOLE_NFQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The verdicts the guard uses, as in <linux/netfilter.h>. NF_REPEAT runs the same hook
+ * again (one base chain), which is how a packet mark set with the verdict reaches the
+ * rules that copy it to the conntrack mark. */
+enum nfq_verdict { NFQ_DROP = 0, NFQ_ACCEPT = 1, NFQ_REPEAT = 4 };
+
+struct nfq_packet {
+	uint16_t queue;		/* the queue number it came from */
+	uint32_t id;		/* for the verdict */
+	uint16_t hw_protocol;	/* ETH_P_IP or ETH_P_IPV6, host order */
+	uint8_t hook;		/* NF_INET_* */
+	uint32_t mark;		/* the packet mark (0 when the kernel sent none) */
+	const uint8_t *data;	/* the IP packet, starting at its IP header */
+	size_t len;		/* bytes present (at most the copy range) */
+};
+
+/* Called for each queued packet; the packet is valid during the call only. */
+typedef void (*nfq_packet_fn)(const struct nfq_packet *p, void *arg);
+
+struct nfq_opts {
+	uint32_t maxlen;	/* packets the kernel holds for this queue before it drops */
+	bool fail_open;		/* NFQA_CFG_F_FAIL_OPEN: accept instead of drop when full */
+};
+
+struct nfq;
+
+/* Opens the netlink socket with a receive buffer of rcvbuf bytes (forced past rmem_max
+ * with CAP_NET_ADMIN). Returns NULL with errno set. Free with nfq_close. */
+struct nfq *nfq_open(size_t rcvbuf);
+/* Unbinds every queue bound through it and closes the socket. NULL-safe. */
+void nfq_close(struct nfq *q);
+/* The socket, for poll(): readable when packets wait. */
+int nfq_fd(const struct nfq *q);
+
+/* Binds queue number num to this socket (copy mode packet, 64 KiB copy range, GSO packets
+ * passed whole). Returns 0, or -1 with errno set (EBUSY: another process has it; EPERM:
+ * no CAP_NET_ADMIN). */
+int nfq_bind(struct nfq *q, uint16_t num, const struct nfq_opts *o);
+
+/* Reads the packets waiting, at most max of them, without blocking, and calls fn for each.
+ * Returns how many were read (0: none waiting), or -1 with errno set on a socket error.
+ * ENOBUFS (the kernel could not deliver) is not an error: it is counted in *overruns. */
+int nfq_receive(struct nfq *q, size_t max, nfq_packet_fn fn, void *arg);
+/* How many times the socket overflowed since it was opened. */
+uint64_t nfq_overruns(const struct nfq *q);
+
+/* Queues a verdict for packet id of queue. With set_mark the packet's mark becomes mark.
+ * Returns 0, or -1 when the verdict buffer is full (flush first). */
+int nfq_verdict(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, bool set_mark, uint32_t mark);
+/* Sends every verdict queued so far. Returns 0, or -1 with errno set. */
+int nfq_flush(struct nfq *q);
+
+#endif
