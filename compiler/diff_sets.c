@@ -242,7 +242,8 @@ static struct ir_regex *sorted_regexes(const struct ir_set *s, size_t *n)
 	*n = 0;
 	if (!v)
 		return NULL;
-	memcpy(v, s->regexes, s->n_regexes * sizeof(*v));
+	if (s->n_regexes)	/* an empty set has no array at all */
+		memcpy(v, s->regexes, s->n_regexes * sizeof(*v));
 	qsort(v, s->n_regexes, sizeof(*v), regex_cmp);
 	for (size_t i = 0; i < s->n_regexes; i++)
 		if (*n == 0 || strcmp(v[*n - 1].pattern, v[i].pattern))

@@ -513,3 +513,67 @@ Test(explain, addresses_ports_and_names)
 	explanation_free(e);
 	policy_free(p);
 }
+
+/* ---- property: the change is exactly the symmetric difference ----------------------- */
+
+static uint64_t lcg(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+	return *state >> 33;
+}
+
+/* Random prefixes inside 10.0.0.0/16, lengths /18../32, as a rules file. */
+static char *random_policy(uint64_t *state, int count)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	fprintf(f, "set s {\n");
+	for (int i = 0; i < count; i++) {
+		unsigned plen = 18 + (unsigned)(lcg(state) % 15), host = (unsigned)lcg(state) & 0xffff;
+		host &= plen >= 16 ? ~((1u << (32 - plen)) - 1) : 0;
+		fprintf(f, "10.0.%u.%u/%u\n", host >> 8, host & 0xff, plen);
+	}
+	fprintf(f, "}\nallow in from @s tcp port 25\n");
+	fclose(f);
+	return buf;
+}
+
+static bool in_prefixes(const struct diff_prefix *v, size_t n, uint64_t a)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t first = v[i].prefix.addr.lo, last = prefix_last_addr(&v[i].prefix).lo;
+		if (a >= first && a <= last)
+			return true;
+	}
+	return false;
+}
+
+static bool in_set(const struct ir_set *s, uint64_t a)
+{
+	for (size_t i = 0; i < s->n_v4; i++)
+		if (a >= s->v4[i].prefix.addr.lo && a <= prefix_last_addr(&s->v4[i].prefix).lo)
+			return true;
+	return false;
+}
+
+Test(diff, added_and_removed_are_exactly_the_symmetric_difference)
+{
+	uint64_t state = 42;
+	for (int round = 0; round < 8; round++) {
+		char *a = random_policy(&state, 40), *b = random_policy(&state, 40);
+		struct fixture f = diff_of(a, b);
+		const struct diff_prefixes *pd = f.diff->n_sets ? &f.diff->sets[0].addresses : NULL;
+		const struct ir_set *o = &f.old->sets[0], *n = &f.new->sets[0];
+		for (uint64_t addr = 0x0a000000; addr <= 0x0a00ffff; addr++) {
+			bool was = in_set(o, addr), is = in_set(n, addr);
+			cr_assert_eq(pd && in_prefixes(pd->added, pd->n_added, addr), is && !was, "round %d %#lx", round,
+				     (unsigned long)addr);
+			cr_assert_eq(pd && in_prefixes(pd->removed, pd->n_removed, addr), was && !is, "round %d %#lx",
+				     round, (unsigned long)addr);
+		}
+		free(a);
+		free(b);
+		diff_done(&f);
+	}
+}
