@@ -402,8 +402,19 @@ size_t diff_summary(const struct policy_diff *d, char *buf, size_t max)
 		append(buf, max, &n, "%stable %s -> %s", sep, d->old_table, d->new_table);
 		sep = "; ";
 	}
-	if (d->priority_changed)
+	if (d->priority_changed) {
 		append(buf, max, &n, "%spriority %d -> %d", sep, d->old_priority, d->new_priority);
+		sep = "; ";
+	}
+	if (d->mode_changed) {
+		append(buf, max, &n, "%smode %s -> %s", sep, policy_mode_name(d->old_mode), policy_mode_name(d->new_mode));
+		sep = "; ";
+	}
+	if (d->n_deny_added || d->n_deny_removed) {
+		const char *inner = "";
+		append(buf, max, &n, "%sdefault_deny ", sep);
+		append_plus_minus(buf, max, &n, d->n_deny_added, d->n_deny_removed, "interface", "interfaces", &inner);
+	}
 	return n;
 }
 
@@ -441,6 +452,25 @@ static void text_rule(const struct rule_diff *rd, bool color, FILE *out)
 	diff_write_rule_lines(rd, "  ", color, out);
 }
 
+static void text_options(const struct policy_diff *d, bool color, FILE *out)
+{
+	const char *b = paint(color, BOLD), *r = paint(color, RESET);
+	if (d->old_table)
+		fprintf(out, "%soption table%s %s -> %s\n", b, r, d->old_table, d->new_table);
+	if (d->priority_changed)
+		fprintf(out, "%soption priority%s %d -> %d\n", b, r, d->old_priority, d->new_priority);
+	if (d->mode_changed)
+		fprintf(out, "%soption mode%s %s -> %s\n", b, r, policy_mode_name(d->old_mode), policy_mode_name(d->new_mode));
+	if (!d->n_deny_added && !d->n_deny_removed)
+		return;
+	fprintf(out, "%soption default_deny%s%s\n", b, r, widens_tag(d->n_deny_removed > 0, color));
+	for (size_t i = 0; i < d->n_deny_added; i++)
+		fprintf(out, "  %s+ %s%s\n", paint(color, GREEN), d->deny_added[i], r);
+	for (size_t i = 0; i < d->n_deny_removed; i++)
+		fprintf(out, "  %s- %s  (traffic there that no rule allows is no longer dropped)%s\n", paint(color, RED),
+			d->deny_removed[i], r);
+}
+
 static int render_text(const struct policy_diff *d, bool color, FILE *out)
 {
 	char summary[DIFF_LINE_MAX];
@@ -451,11 +481,7 @@ static int render_text(const struct policy_diff *d, bool color, FILE *out)
 		text_set(&d->sets[i], color, out);
 	for (size_t i = 0; i < d->n_rules; i++)
 		text_rule(&d->rules[i], color, out);
-	if (d->old_table)
-		fprintf(out, "%stable%s %s -> %s\n", paint(color, BOLD), paint(color, RESET), d->old_table, d->new_table);
-	if (d->priority_changed)
-		fprintf(out, "%spriority%s %d -> %d\n", paint(color, BOLD), paint(color, RESET), d->old_priority,
-			d->new_priority);
+	text_options(d, color, out);
 	fprintf(out, "%s%s%s\n", paint(color && d->widening, BOLD_RED), summary, paint(color && d->widening, RESET));
 	return ferror(out) ? -1 : 0;
 }

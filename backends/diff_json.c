@@ -121,7 +121,16 @@ static json_t *options_json(const struct policy_diff *d)
 	json_t *table = d->old_table ? json_pack("{s:s, s:s}", "old", d->old_table, "new", d->new_table) : json_null();
 	json_t *prio = d->priority_changed ? json_pack("{s:i, s:i}", "old", d->old_priority, "new", d->new_priority)
 					   : json_null();
-	return json_pack("{s:o, s:o}", "table", table, "priority", prio);
+	json_t *mode = d->mode_changed ? json_pack("{s:s, s:s}", "old", policy_mode_name(d->old_mode), "new",
+						   policy_mode_name(d->new_mode))
+				       : json_null();
+	json_t *added = json_array(), *removed = json_array();
+	for (size_t i = 0; i < d->n_deny_added; i++)
+		json_array_append_new(added, json_string(d->deny_added[i]));
+	for (size_t i = 0; i < d->n_deny_removed; i++)
+		json_array_append_new(removed, json_string(d->deny_removed[i]));
+	return json_pack("{s:o, s:o, s:o, s:{s:o, s:o}}", "table", table, "priority", prio, "mode", mode, "default_deny",
+			 "added", added, "removed", removed);
 }
 
 int diff_render_json(const struct policy_diff *d, FILE *out)

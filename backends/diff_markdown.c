@@ -64,6 +64,16 @@ static void md_table(const struct policy_diff *d, FILE *out)
 		fprintf(out, "| table | `%s` → `%s` | no | |\n", d->old_table, d->new_table);
 	if (d->priority_changed)
 		fprintf(out, "| priority | %d → %d | no | |\n", d->old_priority, d->new_priority);
+	if (d->mode_changed)
+		fprintf(out, "| mode | %s → %s | no | |\n", policy_mode_name(d->old_mode), policy_mode_name(d->new_mode));
+	if (!d->n_deny_added && !d->n_deny_removed)
+		return;
+	fprintf(out, "| default_deny | changed | %s |", yes_no(d->n_deny_removed > 0));
+	for (size_t i = 0; i < d->n_deny_added; i++)
+		fprintf(out, " +`%s`", d->deny_added[i]);
+	for (size_t i = 0; i < d->n_deny_removed; i++)
+		fprintf(out, " -`%s`", d->deny_removed[i]);
+	fprintf(out, " |\n");
 }
 
 static void md_details(const struct policy_diff *d, FILE *out)

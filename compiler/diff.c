@@ -138,7 +138,24 @@ static bool str_differs(const char *a, const char *b)
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
 }
 
-static void diff_options(struct policy_diff *d, const struct policy *old, const struct policy *new)
+/* The interfaces of a that b lacks, into the arena. */
+static int deny_minus(struct arena *ar, const struct policy *a, const struct policy *b, const char ***out, size_t *n)
+{
+	*n = 0;
+	*out = arena_alloc(ar, (a->n_deny_ifaces + 1) * sizeof(**out));
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < a->n_deny_ifaces; i++) {
+		size_t k = 0;
+		while (k < b->n_deny_ifaces && strcmp(a->deny_ifaces[i], b->deny_ifaces[k]))
+			k++;
+		if (k == b->n_deny_ifaces)
+			(*out)[(*n)++] = a->deny_ifaces[i];
+	}
+	return 0;
+}
+
+static int diff_options(struct policy_diff *d, const struct policy *old, const struct policy *new)
 {
 	if (str_differs(old->table, new->table)) {
 		d->old_table = old->table ? old->table : "";
@@ -147,6 +164,12 @@ static void diff_options(struct policy_diff *d, const struct policy *old, const 
 	d->priority_changed = old->priority != new->priority;
 	d->old_priority = old->priority;
 	d->new_priority = new->priority;
+	d->mode_changed = old->mode != new->mode;
+	d->old_mode = old->mode;
+	d->new_mode = new->mode;
+	if (deny_minus(&d->arena, new, old, &d->deny_added, &d->n_deny_added) < 0)
+		return -1;
+	return deny_minus(&d->arena, old, new, &d->deny_removed, &d->n_deny_removed);
 }
 
 static void diff_widening(struct policy_diff *d)
@@ -155,6 +178,7 @@ static void diff_widening(struct policy_diff *d)
 		d->widening |= d->sets[i].widening;
 	for (size_t i = 0; i < d->n_rules; i++)
 		d->widening |= d->rules[i].widening;
+	d->widening |= d->n_deny_removed > 0;
 }
 
 struct policy_diff *policy_diff_compute(const struct policy *old, const struct policy *new)
@@ -162,12 +186,11 @@ struct policy_diff *policy_diff_compute(const struct policy *old, const struct p
 	struct policy_diff *d = calloc(1, sizeof(*d));
 	const char **old_set_map = calloc(old->n_sets + 1, sizeof(*old_set_map));
 	if (!d || !old_set_map || policy_diff_label(d, "old", "new") < 0 || diff_sets(d, old, new, old_set_map) < 0 ||
-	    diff_rules(d, old, new, old_set_map) < 0) {
+	    diff_rules(d, old, new, old_set_map) < 0 || diff_options(d, old, new) < 0) {
 		policy_diff_free(d);
 		d = NULL;
 		goto out;
 	}
-	diff_options(d, old, new);
 	diff_widening(d);
 out:
 	free(old_set_map);
@@ -184,9 +207,15 @@ int policy_diff_label(struct policy_diff *d, const char *old_label, const char *
 	return 0;
 }
 
+const char *policy_mode_name(enum policy_mode m)
+{
+	return m == POLICY_MODE_SETS_ONLY ? "sets-only" : "table";
+}
+
 bool policy_diff_empty(const struct policy_diff *d)
 {
-	return d->n_sets == 0 && d->n_rules == 0 && !d->old_table && !d->priority_changed;
+	return d->n_sets == 0 && d->n_rules == 0 && !d->old_table && !d->priority_changed && !d->mode_changed &&
+	       !d->n_deny_added && !d->n_deny_removed;
 }
 
 bool policy_diff_widens(const struct policy_diff *d)

@@ -127,11 +127,17 @@ struct policy_diff {
 	const char *old_table, *new_table;
 	bool priority_changed;
 	int old_priority, new_priority;
+	bool mode_changed;		/* option mode: table / sets-only */
+	enum policy_mode old_mode, new_mode;
+	/* option default_deny interfaces added and removed. Removing one widens: traffic there
+	 * that no rule allows is no longer dropped. */
+	const char **deny_added, **deny_removed;
+	size_t n_deny_added, n_deny_removed;
 	struct set_diff *sets;		/* in the new policy's order, then removed sets in old order */
 	size_t n_sets;
 	struct rule_diff *rules;	/* changed and added in new order, then removed in old order */
 	size_t n_rules;
-	bool widening;			/* any set or rule diff widens */
+	bool widening;			/* any set or rule diff widens, or a default_deny went */
 	struct arena arena;		/* owns everything above that does not point into a policy */
 };
 
@@ -144,6 +150,9 @@ struct policy_diff *policy_diff_compute(const struct policy *old, const struct p
 
 /* Sets the labels shown in headers; both strings are copied. Returns 0, -1 on ENOMEM. */
 int policy_diff_label(struct policy_diff *d, const char *old_label, const char *new_label);
+
+/* "table" or "sets-only", as the rules language writes the mode. */
+const char *policy_mode_name(enum policy_mode m);
 
 /* True when nothing a packet could see differs (exit status 0 of pinhole diff). */
 bool policy_diff_empty(const struct policy_diff *d);

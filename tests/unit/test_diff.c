@@ -577,3 +577,24 @@ Test(diff, added_and_removed_are_exactly_the_symmetric_difference)
 		diff_done(&f);
 	}
 }
+
+Test(diff, mode_and_default_deny)
+{
+	struct fixture f = diff_of("option default_deny = eth0\noption default_deny = eth1\n" RULES("allow out to @w\n"),
+				   "option default_deny = eth1\noption default_deny = wg0\n" RULES("allow out to @w\n"));
+	cr_assert_eq(f.diff->n_deny_added, 1);
+	cr_assert_str_eq(f.diff->deny_added[0], "wg0");
+	cr_assert_eq(f.diff->n_deny_removed, 1);
+	cr_assert_str_eq(f.diff->deny_removed[0], "eth0");
+	cr_assert(policy_diff_widens(f.diff), "eth0 no longer drops what no rule allows");
+	char line[256];
+	diff_summary(f.diff, line, sizeof(line));
+	cr_assert_str_eq(line, "WIDENING: default_deny +1 -1 interfaces");
+	diff_done(&f);
+	f = diff_of(RULES("allow out to @w\n"), "option mode = sets-only\n" RULES("allow out to @w\n"));
+	cr_assert(f.diff->mode_changed);
+	cr_assert_not(policy_diff_widens(f.diff));
+	diff_summary(f.diff, line, sizeof(line));
+	cr_assert_str_eq(line, "not widening: mode table -> sets-only");
+	diff_done(&f);
+}
