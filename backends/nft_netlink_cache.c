@@ -141,7 +141,10 @@ int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct n
 			close(fd);
 		goto out;
 	}
-	bool ok = write_all(f, want, live, key) == 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	/* No fsync: a cache lost in a crash is only a cache, and after a reboot its boot id
+	 * does not match anyway; the rename keeps readers from seeing half a file and the
+	 * checksum catches what a crash could tear. */
+	bool ok = write_all(f, want, live, key) == 0 && fflush(f) == 0;
 	err = errno;
 	ok = fclose(f) == 0 && ok;
 	f = NULL;

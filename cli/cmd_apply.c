@@ -157,27 +157,34 @@ void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_rul
 #define SNAPSHOT_HEADER "# pinhole applied snapshot v1\n"
 #define SNAPSHOT_BODY "----\n"
 
+/* Written next to its place and renamed, without fsync: the snapshot only matters while
+ * the kernel holds what it describes, and a reboot empties the kernel. */
 static int snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent)
 {
-	char *text = NULL;
+	char *text = NULL, *tmp = NULL;
 	size_t len = 0;
-	struct output o;
-	if (!absent && source_read(rules, &text, &len) < 0)
-		return -1;
-	if (cli_output_open(&o, path) < 0) {
-		free(text);
-		return -1;
-	}
-	fputs(SNAPSHOT_HEADER, o.f);
-	fprintf(o.f, "file %s\n", rules);
+	FILE *f = NULL;
+	int ret = -1;
+	if ((!absent && source_read(rules, &text, &len) < 0) || asprintf(&tmp, "%s.tmp", path) < 0 ||
+	    !(f = fopen(tmp, "w")))
+		goto out;
+	fputs(SNAPSHOT_HEADER, f);
+	fprintf(f, "file %s\n", rules);
 	for (size_t i = 0; defs && i < defs->n; i++)
-		fprintf(o.f, "define %s=%s\n", defs->v[i].name, defs->v[i].value);
-	fputs(absent ? "absent\n" : "", o.f);
-	fputs(SNAPSHOT_BODY, o.f);
+		fprintf(f, "define %s=%s\n", defs->v[i].name, defs->v[i].value);
+	fputs(absent ? "absent\n" : "", f);
+	fputs(SNAPSHOT_BODY, f);
 	if (text)
-		fwrite(text, 1, len, o.f);
+		fwrite(text, 1, len, f);
+	bool ok = !ferror(f);
+	ok = fclose(f) == 0 && ok;
+	ret = ok && rename(tmp, path) == 0 ? 0 : -1;
+	if (ret < 0)
+		unlink(tmp);
+out:
 	free(text);
-	return cli_output_close(&o, true);
+	free(tmp);
+	return ret;
 }
 
 /* Parses the header lines in place; returns the body or NULL when malformed. */
@@ -352,6 +359,14 @@ static void remember_source(const struct policy *p, const struct apply_args *a, 
 	    snapshot_write(path, a->rules, &a->defs, false) < 0)
 		fprintf(stderr, "pinhole apply: warning: cannot keep a copy of the applied rules: %s\n", strerror(errno));
 	free(path);
+}
+
+static bool has_snapshot(const struct policy *p)
+{
+	char *path = apply_snapshot_path(nk_state_dir(), p->table, "applied");
+	bool there = path && access(path, F_OK) == 0;
+	free(path);
+	return there;
 }
 
 /* ---- commit confirmed ---- */
@@ -586,7 +601,7 @@ int cmd_apply(int argc, char **argv)
 	if (!(p = cli_compile(a.rules, &a.defs, d)) || !(s = apply_session_open("apply")))
 		goto out;
 	out = a.confirm ? apply_confirmed(s, p, &a, d) : apply_policy("apply", s, p, &a, d);
-	if (out != OUT_ERROR && !a.dry_run)
+	if ((out == OUT_CHANGED || (out == OUT_NO_CHANGE && !has_snapshot(p))) && !a.dry_run)
 		remember_source(p, &a, a.confirm ? "applied.new" : "applied");
 	if (a.dry_run)
 		ret = out == OUT_ERROR ? 2 : out == OUT_CHANGED ? 1 : 0;
