@@ -174,7 +174,7 @@ static int drain_errors(struct gnl *g, struct gnl_error *e)
 	}
 }
 
-int gnl_batch_commit(struct gnl *g, struct gnl_error *e)
+static int batch_send(struct gnl *g, bool commit, struct gnl_error *e)
 {
 	*e = (struct gnl_error){ 0 };
 	if (g->failed) {
@@ -183,7 +183,7 @@ int gnl_batch_commit(struct gnl *g, struct gnl_error *e)
 	}
 	if (g->count == 0)
 		return 0;
-	if (!put_frame(g, NFNL_MSG_BATCH_END)) {
+	if (commit && !put_frame(g, NFNL_MSG_BATCH_END)) {
 		e->err = ENOMEM;
 		return -1;
 	}
@@ -194,6 +194,16 @@ int gnl_batch_commit(struct gnl *g, struct gnl_error *e)
 		return -1;
 	}
 	return e->err ? -1 : 0;
+}
+
+int gnl_batch_commit(struct gnl *g, struct gnl_error *e)
+{
+	return batch_send(g, true, e);
+}
+
+int gnl_batch_check(struct gnl *g, struct gnl_error *e)
+{
+	return batch_send(g, false, e);
 }
 
 /* ---- set elements ---- */
@@ -313,6 +323,22 @@ int gset_exists(struct gnl *g, const char *table, const char *set)
 	if (request(g, nlh, set_flags_cb, &flags) < 0)
 		return errno == ENOENT ? 0 : -1;
 	return (flags & 0x80000000u) && (flags & NFT_SET_TIMEOUT);
+}
+
+static int ignore_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return MNL_CB_OK;
+}
+
+int gnl_chain_exists(struct gnl *g, const char *table, const char *chain)
+{
+	uint8_t buf[1024];
+	struct nlmsghdr *nlh = query_header(g, buf, NFT_MSG_GETCHAIN, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, chain);
+	if (request(g, nlh, ignore_cb, NULL) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return 1;
 }
 
 struct elem_search {

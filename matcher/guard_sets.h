@@ -60,6 +60,10 @@ struct gnl_error {
  * (e->err ENOMEM for a batch that could not be built). An empty batch sends nothing. */
 int gnl_batch_commit(struct gnl *g, struct gnl_error *e);
 
+/* Sends the batch without its end message: the kernel checks every message and then
+ * aborts the transaction, as `nft -c` does. Returns 0 when all were valid, else -1 + *e. */
+int gnl_batch_check(struct gnl *g, struct gnl_error *e);
+
 /* ---- set elements ---- */
 
 struct gset_elem {
@@ -82,6 +86,8 @@ int gnl_genid(struct gnl *g, uint32_t *genid);
 /* Whether set exists in table (family inet) and has timeouts. Returns 1 yes, 0 no (absent,
  * or a set without the timeout flag), -1 with errno on a socket error. */
 int gset_exists(struct gnl *g, const char *table, const char *set);
+/* Whether chain exists in table (family inet). Returns 1, 0, or -1 with errno. */
+int gnl_chain_exists(struct gnl *g, const char *table, const char *chain);
 /* Reads the remaining time of element addr in set into *expires_ms. Returns 1 when found,
  * 0 when absent, -1 with errno. For tests and the probe: it dumps the whole set. */
 int gset_elem_expires(struct gnl *g, const char *table, const char *set, uint8_t family, struct addr addr,

@@ -1,0 +1,446 @@
+/* guard_steer.c — the guard chains, built with libnftnl into guard_sets' batches. The rule
+ * shapes are listed in guard_steer.h. */
+#include "guard_steer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const steer_chain_names[3] = { "guard_input", "guard_forward", "guard_output" };
+static const uint32_t chain_hooks[3] = { NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT };
+
+const char *steer_queue_name(enum steer_queue q)
+{
+	static const char *const names[] = { "auto", "nft", "xt" };
+	return q <= STEER_QUEUE_XT ? names[q] : "?";
+}
+
+bool steer_is_guard_chain(const char *name)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (!strcmp(name, steer_chain_names[i]))
+			return true;
+	return false;
+}
+
+/* ---- expressions ---- */
+
+static void add(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (e)
+		nftnl_rule_add_expr(r, e);
+}
+
+static void cmp_eq(struct nftnl_rule *r, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	add(r, e);
+}
+
+static void meta_load(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	add(r, e);
+}
+
+static void match_nfproto(struct nftnl_rule *r, uint8_t nfproto)
+{
+	meta_load(r, NFT_META_NFPROTO);
+	cmp_eq(r, &nfproto, 1);
+}
+
+static void match_l4proto(struct nftnl_rule *r, uint8_t proto)
+{
+	meta_load(r, NFT_META_L4PROTO);
+	cmp_eq(r, &proto, 1);
+}
+
+static void payload_load(struct nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	add(r, e);
+}
+
+/* l4proto proto and the source (sport) or destination port. */
+static void match_port(struct nftnl_rule *r, uint8_t proto, bool sport, uint16_t port)
+{
+	uint16_t be = htons(port);
+	match_l4proto(r, proto);
+	payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, sport ? 0 : 2, 2);
+	cmp_eq(r, &be, 2);
+}
+
+/* ip daddr @set or ip6 daddr @set. */
+static void match_daddr_in(struct nftnl_rule *r, bool v6, const char *set)
+{
+	match_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	payload_load(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, v6 ? 16 : 4);
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	add(r, e);
+}
+
+/* reg1 = (reg1 & mask) ^ xor, 4 bytes. */
+static void bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
+	add(r, e);
+}
+
+/* Marks are host-endian 32-bit values in registers. */
+static void ct_mark_load(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add(r, e);
+}
+
+static void match_ct_mark(struct nftnl_rule *r, uint32_t value)
+{
+	ct_mark_load(r);
+	bitwise(r, STEER_MARK_MASK, 0);
+	cmp_eq(r, &value, 4);
+}
+
+static void match_meta_mark(struct nftnl_rule *r, uint32_t value)
+{
+	meta_load(r, NFT_META_MARK);
+	bitwise(r, STEER_MARK_MASK, 0);
+	cmp_eq(r, &value, 4);
+}
+
+/* ct mark set ct mark & ~MASK | value; meta mark set meta mark & ~MASK. */
+static void mark_to_conntrack(struct nftnl_rule *r, uint32_t value)
+{
+	ct_mark_load(r);
+	bitwise(r, ~STEER_MARK_MASK, value);
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+		add(r, e);
+	}
+	meta_load(r, NFT_META_MARK);
+	bitwise(r, ~STEER_MARK_MASK, 0);
+	if ((e = nftnl_expr_alloc("meta"))) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+		add(r, e);
+	}
+}
+
+static void counter(struct nftnl_rule *r)
+{
+	add(r, nftnl_expr_alloc("counter"));
+}
+
+static void verdict(struct nftnl_rule *r, int v)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
+	add(r, e);
+}
+
+static void reject(struct nftnl_rule *r, bool tcp_reset)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, tcp_reset ? NFT_REJECT_TCP_RST : NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, tcp_reset ? 0 : NFT_REJECT_ICMPX_PORT_UNREACH);
+	add(r, e);
+}
+
+static void deny(struct nftnl_rule *r, const struct steer_config *c)
+{
+	if (c->deny_reset) {
+		match_l4proto(r, IPPROTO_TCP);
+		reject(r, true);
+	} else {
+		verdict(r, NF_DROP);
+	}
+}
+
+static void queue(struct nftnl_rule *r, const struct steer_config *c, uint16_t num)
+{
+	struct nftnl_expr *e;
+	if (c->queue == STEER_QUEUE_NFT) {
+		if (!(e = nftnl_expr_alloc("queue")))
+			return;
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, c->bypass ? NFT_QUEUE_FLAG_BYPASS : 0);
+		add(r, e);
+		return;
+	}
+	/* xt_NFQUEUE revision 3, through nft_compat: the target's own info struct. libnftnl
+	 * takes the info buffer over (it frees it with the expression). */
+	struct xt_NFQ_info_v3 *info = calloc(1, sizeof(*info));
+	if (!info || !(e = nftnl_expr_alloc("target"))) {
+		free(info);
+		return;
+	}
+	*info = (struct xt_NFQ_info_v3){ .queuenum = num, .queues_total = 1, .flags = c->bypass ? NFQ_FLAG_BYPASS : 0 };
+	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
+	add(r, e);
+}
+
+static void log_group(struct nftnl_rule *r, uint16_t group)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+	if (!e)
+		return;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	add(r, e);
+}
+
+/* ---- rules and chains ---- */
+
+enum rule_shape {
+	RULE_CT_ALLOW,		/* ct mark ALLOW accept */
+	RULE_CT_DENY,		/* ct mark DENY reject/drop */
+	RULE_VERDICT_ALLOW,	/* meta mark ALLOW: to conntrack, accept */
+	RULE_VERDICT_DENY,	/* meta mark DENY: to conntrack, reject/drop */
+	RULE_DNS_UDP,		/* udp sport 53 queue/log */
+	RULE_DNS_TCP,		/* tcp sport 53 queue/log */
+	RULE_TLS,		/* daddr @set tcp dport 443 queue */
+	RULE_QUIC,		/* daddr @set udp dport 443 reject */
+};
+
+static const char *const rule_comments[] = {
+	"pinhole guard: TLS server name allowed",
+	"pinhole guard: TLS server name denied",
+	"pinhole guard: verdict allow, remembered in the conntrack mark",
+	"pinhole guard: verdict deny, remembered in the conntrack mark",
+	"pinhole guard: DNS answers (udp)",
+	"pinhole guard: DNS answers (tcp)",
+	"pinhole guard: TLS ClientHello towards learnt addresses",
+	"pinhole guard: QUIC towards learnt addresses (browsers fall back to TCP)",
+};
+
+static void rule_exprs(struct nftnl_rule *r, enum rule_shape shape, const struct steer_config *c, const char *set)
+{
+	bool v6 = set && strstr(set, "_dns_v6");
+	switch (shape) {
+	case RULE_CT_ALLOW: match_ct_mark(r, STEER_MARK_ALLOW); counter(r); verdict(r, NF_ACCEPT); break;
+	case RULE_CT_DENY: match_ct_mark(r, STEER_MARK_DENY); counter(r); deny(r, c); break;
+	case RULE_VERDICT_ALLOW:
+		match_meta_mark(r, STEER_MARK_ALLOW);
+		mark_to_conntrack(r, STEER_MARK_ALLOW);
+		counter(r);
+		verdict(r, NF_ACCEPT);
+		break;
+	case RULE_VERDICT_DENY:
+		match_meta_mark(r, STEER_MARK_DENY);
+		mark_to_conntrack(r, STEER_MARK_DENY);
+		counter(r);
+		deny(r, c);
+		break;
+	case RULE_DNS_UDP:
+	case RULE_DNS_TCP:
+		match_port(r, shape == RULE_DNS_UDP ? IPPROTO_UDP : IPPROTO_TCP, true, 53);
+		counter(r);
+		if (c->passive)
+			log_group(r, c->log_group);
+		else
+			queue(r, c, c->dns_queue);
+		break;
+	case RULE_TLS:
+	case RULE_QUIC:
+		match_daddr_in(r, v6, set);
+		match_port(r, shape == RULE_TLS ? IPPROTO_TCP : IPPROTO_UDP, false, 443);
+		counter(r);
+		if (shape == RULE_TLS)
+			queue(r, c, c->tls_queue);
+		else
+			reject(r, false);
+		break;
+	}
+}
+
+static void rule_comment(struct nftnl_rule *r, const char *text)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	if (!ud)
+		return;
+	if (nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, text))
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+}
+
+static void put_rule(struct gnl *g, const struct steer_config *c, const char *chain, enum rule_shape shape,
+		     const char *set)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh = gnl_batch_msg(g, NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_CREATE | NLM_F_APPEND);
+	if (r && nlh) {
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, c->table);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+		rule_exprs(r, shape, c, set);
+		rule_comment(r, rule_comments[shape]);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		gnl_batch_close(g, nlh);
+	}
+	nftnl_rule_free(r);
+}
+
+static void put_chain(struct gnl *g, const char *table, size_t i, int32_t priority, bool add)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nlmsghdr *nlh = gnl_batch_msg(g, add ? NFT_MSG_NEWCHAIN : NFT_MSG_DELCHAIN, NFPROTO_INET,
+					     add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (ch && nlh) {
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, steer_chain_names[i]);
+		if (add) {
+			nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, chain_hooks[i]);
+			nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, priority);
+			nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
+			nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+		}
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+		gnl_batch_close(g, nlh);
+	}
+	nftnl_chain_free(ch);
+}
+
+/* The rules of chain i (input: DNS only). */
+static void put_chain_rules(struct gnl *g, const struct steer_config *c, size_t i)
+{
+	const char *chain = steer_chain_names[i];
+	bool tls = i != 0 && !c->passive;
+	if (tls)
+		for (enum rule_shape s = RULE_CT_ALLOW; s <= RULE_VERDICT_DENY; s++)
+			put_rule(g, c, chain, s, NULL);
+	put_rule(g, c, chain, RULE_DNS_UDP, NULL);
+	put_rule(g, c, chain, RULE_DNS_TCP, NULL);
+	for (size_t k = 0; i != 0 && k < c->n_tls_sets; k++) {
+		if (tls)
+			put_rule(g, c, chain, RULE_TLS, c->tls_sets[k]);
+		put_rule(g, c, chain, RULE_QUIC, c->tls_sets[k]);
+	}
+}
+
+/* Deletes the guard chains that exist (DELCHAIN takes their rules with them). Returns -1
+ * when the kernel could not be asked. */
+static int put_deletes(struct gnl *g, const char *table)
+{
+	for (size_t i = 0; i < 3; i++) {
+		int has = gnl_chain_exists(g, table, steer_chain_names[i]);
+		if (has < 0)
+			return -1;
+		if (has)
+			put_chain(g, table, i, 0, false);
+	}
+	return 0;
+}
+
+int steer_probe_queue(struct gnl *g, enum steer_queue *out)
+{
+	char table[64];
+	struct gnl_error e;
+	struct steer_config c = { .table = table, .queue = STEER_QUEUE_NFT };
+	snprintf(table, sizeof(table), "pinhole_probe_%ld", (long)getpid());
+	for (int q = STEER_QUEUE_NFT; q <= STEER_QUEUE_XT; q++) {
+		c.queue = (enum steer_queue)q;
+		gnl_batch_start(g);
+		struct nlmsghdr *nlh = gnl_batch_msg(g, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE);
+		if (nlh) {
+			mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
+			gnl_batch_close(g, nlh);
+		}
+		put_chain(g, table, 0, 0, true);
+		put_rule(g, &c, steer_chain_names[0], RULE_DNS_UDP, NULL);
+		if (gnl_batch_check(g, &e) == 0) {
+			*out = c.queue;
+			return 0;
+		}
+	}
+	errno = e.err;
+	return -1;
+}
+
+int steer_install(struct gnl *g, struct steer_config *c, struct gnl_error *e)
+{
+	*e = (struct gnl_error){ 0 };
+	if (c->queue == STEER_QUEUE_AUTO && !c->passive && steer_probe_queue(g, &c->queue) < 0) {
+		e->err = errno;
+		return -1;
+	}
+	gnl_batch_start(g);
+	if (put_deletes(g, c->table) < 0) {
+		e->err = errno;
+		return -1;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		put_chain(g, c->table, i, c->priority, true);
+		put_chain_rules(g, c, i);
+	}
+	return gnl_batch_commit(g, e);
+}
+
+int steer_remove(struct gnl *g, const char *table, struct gnl_error *e)
+{
+	*e = (struct gnl_error){ 0 };
+	gnl_batch_start(g);
+	if (put_deletes(g, table) < 0) {
+		e->err = errno;
+		return -1;
+	}
+	return gnl_batch_commit(g, e);
+}
+
+int steer_present(struct gnl *g, const char *table)
+{
+	for (size_t i = 0; i < 3; i++) {
+		int has = gnl_chain_exists(g, table, steer_chain_names[i]);
+		if (has <= 0)
+			return has;
+	}
+	return 1;
+}

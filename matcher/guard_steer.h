@@ -1,0 +1,87 @@
+/* guard_steer.h — the rules that steer packets to the guard, in pinhole's own table.
+ *
+ * The guard installs them when it starts (one batch that replaces its chains atomically),
+ * installs them again when something else (a `pinhole apply` in table mode) removed them,
+ * and leaves them in place when it stops: that is what makes it fail closed, since a queue
+ * nobody listens to drops what reaches it (unless the rules carry `bypass`: fail open).
+ * `pinhole guard --uninstall` removes them; `pinhole remove` removes them with the table.
+ *
+ * Three base chains, guard_input / guard_forward / guard_output, at the policy's priority
+ * minus one so that they run before pinhole's own chains; in nftables a drop in any base
+ * chain is final, an accept only ends that chain. For forward and output (input: DNS only):
+ *
+ *   ct mark & MASK == ALLOW accept                  # TLS decided: allowed
+ *   ct mark & MASK == DENY reject with tcp reset     # TLS decided: denied (or drop)
+ *   meta mark & MASK == ALLOW ct mark set ..., meta mark set ... accept   # a verdict with
+ *   meta mark & MASK == DENY ct mark set ..., meta mark set ... reject    # NF_REPEAT
+ *   udp sport 53 queue num DNS                       # strict; passive: log group G
+ *   tcp sport 53 queue num DNS
+ *   ip daddr @S_dns_v4 tcp dport 443 queue num TLS  # per set whose names may use 443
+ *   ip daddr @S_dns_v4 udp dport 443 reject          # QUIC: browsers fall back to TCP
+ *   (and the same for ip6 / S_dns_v6)
+ *
+ * The guard's verdict cannot set the conntrack mark itself on kernels without
+ * CONFIG_NETFILTER_NETLINK_GLUE_CT (like this one), so it sets the packet mark and answers
+ * NF_REPEAT: the hook runs again and the two mark rules copy the decision into the
+ * conntrack mark, so the connection's later packets never leave the kernel.
+ *
+ * Queueing: the nft `queue` expression needs CONFIG_NFT_QUEUE, which some kernels lack;
+ * then the same rule ends in the xtables NFQUEUE target (nft_compat, CONFIG_NFT_COMPAT and
+ * CONFIG_NETFILTER_XT_TARGET_NFQUEUE), still inside pinhole's table. `nft list` prints both
+ * as `queue num N`; with the xt form it also warns that the table is "managed by
+ * iptables-nft", which here only means it holds an xt expression. */
+#ifndef PINHOLE_GUARD_STEER_H
+#define PINHOLE_GUARD_STEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guard_sets.h"
+
+enum steer_queue {
+	STEER_QUEUE_AUTO,	/* nft queue when the kernel has it, else xt NFQUEUE */
+	STEER_QUEUE_NFT,
+	STEER_QUEUE_XT,
+};
+const char *steer_queue_name(enum steer_queue q);
+
+/* The conntrack / packet mark bits the guard owns; other bits are left as they are. */
+#define STEER_MARK_MASK 0x60000000u
+#define STEER_MARK_ALLOW 0x20000000u
+#define STEER_MARK_DENY 0x40000000u
+
+struct steer_config {
+	const char *table;		/* family inet */
+	int32_t priority;		/* of the guard chains */
+	bool passive;			/* NFLOG copies of DNS answers; no TLS checks */
+	enum steer_queue queue;		/* AUTO is resolved by steer_install */
+	uint16_t dns_queue, tls_queue;	/* strict mode */
+	uint16_t log_group;		/* passive mode */
+	bool bypass;			/* fail open: a queue without listener accepts */
+	bool deny_reset;		/* a denied TLS connection gets a TCP reset, else a drop */
+	const char *const *tls_sets;	/* dynamic sets (NAME_dns_v4/_v6) whose tcp/443 is checked */
+	size_t n_tls_sets;
+};
+
+/* The guard's chain names, for anyone who reads pinhole's table (and must not take them
+ * for stale chains of an older policy). */
+extern const char *const steer_chain_names[3];
+bool steer_is_guard_chain(const char *name);
+
+/* Which queue form this kernel takes: validates a queue rule in a batch that is never
+ * committed. Returns 0 with *out NFT or XT, -1 with errno when neither works. */
+int steer_probe_queue(struct gnl *g, enum steer_queue *out);
+
+/* Replaces the guard chains in c->table with the rules for c, in one batch. c->queue AUTO
+ * is probed first and replaced with the answer. Returns 0, or -1 with *e (ENOENT: the
+ * table or a set is missing). */
+int steer_install(struct gnl *g, struct steer_config *c, struct gnl_error *e);
+
+/* Deletes the guard chains of table. Returns 0 (also when there were none), or -1. */
+int steer_remove(struct gnl *g, const char *table, struct gnl_error *e);
+
+/* Whether all three guard chains are in table. Returns 1, 0, or -1 with errno. */
+int steer_present(struct gnl *g, const char *table);
+
+#endif
