@@ -251,7 +251,8 @@ static int report_names(const struct policy *p, const struct backend_options *o,
 static int iptables_emit_dir(const struct policy *p, const struct backend_options *o, struct backend_dir *dir,
 			     struct diags *d)
 {
-	if (check_lengths(p, d) < 0 || report_names(p, o, d) < 0)
+	int names = report_names(p, o, d), deny = backend_deny_unsupported(p, o, "iptables", d);
+	if (check_lengths(p, d) < 0 || names < 0 || deny < 0)
 		return -1;
 	FILE *f = dir->open(dir, "ipsets");
 	if (!f || emit_ipsets(p, f) < 0)

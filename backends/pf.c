@@ -124,7 +124,8 @@ static int report_names(const struct policy *p, const struct backend_options *o,
 
 static int pf_emit(const struct policy *p, const struct backend_options *o, FILE *out, struct diags *d)
 {
-	if (check_lengths(p, d) < 0 || report_names(p, o, d) < 0)
+	int names = report_names(p, o, d), deny = backend_deny_unsupported(p, o, "pf", d);
+	if (check_lengths(p, d) < 0 || names < 0 || deny < 0)
 		return -1;
 	emit_header(p, out);
 	for (size_t i = 0; i < p->n_sets; i++)

@@ -272,3 +272,15 @@ Test(iptables, files_multiport_chunks_and_zero_prefix)
 	policy_free(p);
 	diags_free(d);
 }
+
+Test(pf, default_deny_is_an_approximation)
+{
+	struct run r;
+	run_backend(&r, "pf", "option default_deny = eth0\nset a { 192.0.2.0/24 }\nallow out to @a tcp\n", false);
+	cr_assert_eq(r.rc, 0);
+	cr_assert(has_diag(r.d, SEV_WARNING, "pf: option default_deny is not written"));
+	run_free(&r);
+	run_backend(&r, "pf", "option default_deny = eth0\nset a { 192.0.2.0/24 }\nallow out to @a tcp\n", true);
+	cr_assert_eq(r.rc, -1);
+	run_free(&r);
+}
