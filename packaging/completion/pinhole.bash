@@ -14,14 +14,14 @@ compile   -b=backend --backend=backend -D=none --define=none -o=file --output=fi
 check     -W=error -D=none --define=none -h --help : rules
 fmt       -w --write -h --help : rules
 aggregate -h --help : file
-apply     --dry-run --confirm=none -D=none --define=none -h --help : rules
-confirm   -h --help : none
+apply     -n --dry-run --confirm=none -D=none --define=none --no-cache -q --quiet -h --help : rules
+confirm   -t=none --table=none -h --help : none
 diff      -f=text,markdown,json --format=text,markdown,json --exit-zero --live -D=none --define=none -h --help : rules
 explain   -f=text,json --format=text,json -D=none --define=none -h --help : rules,none
 match     -r=rules --rules=rules -D=none --define=none -p=file --pcap=file -f=text,jsonl --format=text,jsonl -h --help : none
 guard     --rules=rules --stats -h --help : none
-show      --format=text,json -h --help : none
-remove    -h --help : none
+show      -f=text,json --format=text,json -t=none --table=none --sets-only -D=none --define=none -h --help : rules
+remove    -n --dry-run -t=none --table=none --sets-only -D=none --define=none -h --help : rules
 '
 _pinhole_backends='nft json iptables pf squid all'
 

@@ -54,6 +54,8 @@ expect '' pinhole match -r a.rules ''
 expect '' pinhole explain a.rules ''
 expect 'a.rules b.rules sub dir' pinhole explain -D x = y ''
 expect '' pinhole compile -D x =
+expect 'json text' pinhole show -f ''
+expect 'a.rules b.rules sub dir' pinhole remove -t pinhole ''
 expect '' pinhole nosuchcommand ''
 
 # offered CMD: the options the completion offers for CMD, sorted, one per line.
