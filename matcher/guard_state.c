@@ -1,0 +1,224 @@
+/* guard_state.c — what survives a reload (SIGHUP) and a restart: learnt addresses whose
+ * name the new policy still allows into the same set, and CNAME aliases. */
+#include "guard_internal.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The guard set called name in view v, or -1. */
+static long view_find(const struct guard_view *v, const char *name)
+{
+	for (size_t i = 0; i < v->n_sets; i++)
+		if (!strcmp(v->sets[i].set->name, name))
+			return (long)i;
+	return -1;
+}
+
+static int removal_push(struct guard *g, const char *kset, uint8_t family, struct addr a)
+{
+	if (g->n_removals == g->cap_removals) {
+		size_t cap = g->cap_removals ? 2 * g->cap_removals : 64;
+		struct guard_removal *v = realloc(g->removals, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		g->removals = v;
+		g->cap_removals = cap;
+	}
+	struct guard_removal *r = &g->removals[g->n_removals++];
+	snprintf(r->kset, sizeof(r->kset), "%s", kset);
+	r->family = family;
+	r->addr = a;
+	return 0;
+}
+
+/* Moves e into table t under the new set index j. */
+static int rekey(struct gtab *t, const struct learnt *e, uint32_t j)
+{
+	struct learnt_key k;
+	bool created;
+	guard_learnt_key(&k, j, e->key.family, e->key.addr);
+	struct learnt *n = gtab_insert(t, &k, &created);
+	if (!n)
+		return -1;
+	struct learnt_key keep = n->key;
+	*n = *e;
+	n->key = keep;
+	n->pending_slot = 0;
+	n->pending_ms = 0;
+	return 0;
+}
+
+/* Sorts the learnt addresses into those the new view keeps (moved to t) and removals. */
+static int sort_learnt(struct guard *g, const struct guard_view *nv, struct gtab *t)
+{
+	size_t pos = 0;
+	struct learnt *e;
+	while ((e = gtab_next(&g->learnt, &pos))) {
+		const struct guard_set *old = &g->view.sets[e->key.set];
+		long j = view_find(nv, old->set->name);
+		bool keep = j >= 0 && e->name && domset_match(nv->names[j], e->name, strlen(e->name));
+		if (keep && rekey(t, e, (uint32_t)j) == 0) {
+			e->name = NULL;	/* moved */
+			continue;
+		}
+		if (removal_push(g, old->kset[e->key.family == FAMILY_V6], e->key.family, e->key.addr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int guard_reload(struct guard *g, const struct policy *p, const char **why)
+{
+	struct guard_view nv;
+	struct gtab t;
+	if (guard_view_build(&nv, p, why) < 0)
+		return -1;
+	if (gtab_init(&t, sizeof(struct learnt), sizeof(struct learnt_key), g->cfg.max_learnt) < 0 ||
+	    sort_learnt(g, &nv, &t) < 0) {
+		/* Nothing moved for good: names still in g->learnt were not handed over. */
+		*why = "out of memory";
+		size_t pos = 0;
+		struct learnt *e;
+		while (t.slots && (e = gtab_next(&t, &pos)))
+			free(e->name);
+		gtab_free(&t);
+		guard_view_free(&nv);
+		return -1;
+	}
+	for (size_t i = 0; i < nv.n_sets; i++) {
+		long j = view_find(&g->view, nv.sets[i].set->name);
+		if (j >= 0)
+			memcpy(nv.sets[i].present, g->view.sets[j].present, sizeof(nv.sets[i].present));
+	}
+	size_t pos = 0;
+	struct learnt *e;
+	while ((e = gtab_next(&g->learnt, &pos)))
+		free(e->name);
+	gtab_free(&g->learnt);
+	g->learnt = t;
+	guard_view_free(&g->view);
+	g->view = nv;
+	g->n_pending = 0;
+	return 0;
+}
+
+const struct guard_removal *guard_removals(const struct guard *g, size_t *n)
+{
+	*n = g->n_removals;
+	return g->removals;
+}
+
+void guard_removals_clear(struct guard *g)
+{
+	g->n_removals = 0;
+}
+
+/* ---- persistence ---- */
+
+static void format_addr(char *buf, size_t size, uint8_t family, struct addr a)
+{
+	if (family == FAMILY_V4) {
+		uint32_t v = htonl((uint32_t)a.lo);
+		inet_ntop(AF_INET, &v, buf, (socklen_t)size);
+	} else {
+		uint64_t w[2] = { htobe64(a.hi), htobe64(a.lo) };
+		inet_ntop(AF_INET6, w, buf, (socklen_t)size);
+	}
+}
+
+static bool parse_addr(const char *s, uint8_t *family, struct addr *a)
+{
+	uint32_t v;
+	uint64_t w[2];
+	if (inet_pton(AF_INET, s, &v) == 1) {
+		*family = FAMILY_V4;
+		*a = (struct addr){ 0, ntohl(v) };
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, w) == 1) {
+		*family = FAMILY_V6;
+		*a = (struct addr){ be64toh(w[0]), be64toh(w[1]) };
+		return true;
+	}
+	return false;
+}
+
+static uint64_t to_wall(uint64_t ms, uint64_t now_ms, uint64_t now_wall_ms)
+{
+	return ms > now_ms ? now_wall_ms + (ms - now_ms) : now_wall_ms;
+}
+
+int guard_save(const struct guard *g, uint64_t now_ms, uint64_t now_wall_ms, FILE *f)
+{
+	size_t pos = 0;
+	const struct learnt *e;
+	const struct alias *a;
+	char text[INET6_ADDRSTRLEN];
+	fprintf(f, "# pinhole guard state: learnt SET ADDRESS EXPIRES_MS NAME | alias NAME TARGET EXPIRES_MS\n");
+	while ((e = gtab_next(&g->learnt, &pos))) {
+		if (!e->name || e->expires_ms <= now_ms)
+			continue;
+		format_addr(text, sizeof(text), e->key.family, e->key.addr);
+		fprintf(f, "learnt %s %s %" PRIu64 " %s\n", g->view.sets[e->key.set].set->name, text,
+			to_wall(e->expires_ms, now_ms, now_wall_ms), e->name);
+	}
+	for (pos = 0; (a = gtab_next(&g->aliases, &pos));)
+		if (a->expires_ms > now_ms)
+			fprintf(f, "alias %s %s %" PRIu64 "\n", a->key.name, a->target,
+				to_wall(a->expires_ms, now_ms, now_wall_ms));
+	return ferror(f) ? -1 : 0;
+}
+
+/* "learnt SET ADDRESS EXPIRES NAME": kept when the set still matches the name. The kernel
+ * may have lost the element meanwhile (a re-apply), so it is not trusted. */
+static bool load_learnt(struct guard *g, const char *line, uint64_t now_ms, uint64_t now_wall_ms)
+{
+	char set[256], addr[64], name[DNS_NAME_TEXT_MAX];
+	uint64_t wall;
+	uint8_t family;
+	struct addr a;
+	struct learnt_key k;
+	bool created;
+	if (sscanf(line, "learnt %255s %63s %" SCNu64 " %1023s", set, addr, &wall, name) != 4 || wall <= now_wall_ms ||
+	    !parse_addr(addr, &family, &a))
+		return false;
+	long i = view_find(&g->view, set);
+	if (i < 0 || !domset_match(g->view.names[i], name, strlen(name)))
+		return false;
+	guard_learnt_key(&k, (uint32_t)i, family, a);
+	struct learnt *e = gtab_insert(&g->learnt, &k, &created);
+	if (!e || !created || !(e->name = strdup(name))) {
+		if (e && created)
+			gtab_remove(&g->learnt, e);
+		return false;
+	}
+	e->expires_ms = now_ms + (wall - now_wall_ms);
+	return true;
+}
+
+static bool load_alias(struct guard *g, const char *line, uint64_t now_ms, uint64_t now_wall_ms)
+{
+	char name[DNS_NAME_TEXT_MAX], target[DNS_NAME_TEXT_MAX];
+	uint64_t wall;
+	if (sscanf(line, "alias %1023s %1023s %" SCNu64, name, target, &wall) != 3 || wall <= now_wall_ms)
+		return false;
+	size_t before = g->aliases.n;
+	guard_alias_add(g, name, target, now_ms + (wall - now_wall_ms));
+	return g->aliases.n > before;
+}
+
+size_t guard_load(struct guard *g, uint64_t now_ms, uint64_t now_wall_ms, FILE *f)
+{
+	char line[2200];
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "learnt ", 7))
+			n += load_learnt(g, line, now_ms, now_wall_ms);
+		else if (!strncmp(line, "alias ", 6))
+			n += load_alias(g, line, now_ms, now_wall_ms);
+	}
+	return n;
+}
