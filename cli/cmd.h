@@ -25,5 +25,7 @@ int cmd_show(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_confirm(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+/* pinhole guard (cli/cmd_guard.c, matcher/guard*.c): the DNS/TLS allowlist daemon. */
+int cmd_guard(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "confirm", cmd_confirm, "keep what 'apply --confirm' applied (stop the rollback)" },
 	{ "show", cmd_show, "show what pinhole owns in the kernel now" },
 	{ "remove", cmd_remove, "delete exactly what pinhole owns in the kernel" },
+	{ "guard", cmd_guard, "keep name allowlists enforced: learn DNS answers, check TLS server names" },
 };
 
 static void usage(FILE *out)

@@ -361,6 +361,27 @@ void guard_forget_kernel(struct guard *g)
 		e->trusted = false;
 }
 
+size_t guard_replay(struct guard *g, uint64_t now_ms)
+{
+	size_t pos = 0, n = 0;
+	struct learnt *e;
+	while ((e = gtab_next(&g->learnt, &pos))) {
+		/* Less than a second left: not worth a kernel element that dies at once. */
+		if (e->trusted || e->pending_slot || e->expires_ms < now_ms + 1000 ||
+		    !g->view.sets[e->key.set].present[e->key.family == FAMILY_V6])
+			continue;
+		struct guard_update *u = pending_push(g);
+		if (!u)
+			break;
+		*u = (struct guard_update){ e->key.set, e->key.family, e->key.addr, (uint32_t)(e->expires_ms - now_ms),
+					    false };
+		e->pending_ms = e->expires_ms;
+		e->pending_slot = (uint32_t)g->n_pending;
+		n++;
+	}
+	return n;
+}
+
 void guard_expire(struct guard *g, uint64_t now_ms)
 {
 	size_t pos = 0;

@@ -45,7 +45,7 @@ struct guard_counters {
 	uint64_t packets_dns, packets_tls, packets_undecodable;
 	uint64_t dns_responses, dns_malformed, dns_matched, dns_ignored;
 	uint64_t addrs_new, addrs_refreshed, addrs_fresh;	/* fresh: nothing to send */
-	uint64_t tls_hellos, tls_allowed, tls_denied, tls_no_sni, tls_not_tls, tls_out_of_order, tls_table_full;
+	uint64_t tls_segments, tls_hellos, tls_allowed, tls_denied, tls_no_sni, tls_not_tls, tls_out_of_order, tls_table_full;
 	uint64_t set_batches, set_elements, set_errors;
 	uint64_t queue_overruns, queue_dropped, queue_user_dropped;
 	uint64_t reloads, reload_errors, steer_installs;
@@ -108,6 +108,12 @@ void guard_pending_done(struct guard *g, bool ok, uint64_t now_ms);
 /* Forget what the kernel is believed to hold (someone else changed the ruleset): the next
  * response for each address is sent again. */
 void guard_forget_kernel(struct guard *g);
+
+/* Queues every remembered address whose kernel element is not trusted (guard_load, or
+ * guard_forget_kernel) again, with the time it has left: after a re-apply recreated the
+ * sets, or at start, clients that hold cached answers must not find them gone. Returns
+ * how many were queued. */
+size_t guard_replay(struct guard *g, uint64_t now_ms);
 
 /* ---- TLS ---- */
 

@@ -100,6 +100,7 @@ static void feed(struct guard *g, struct conn *c, const struct packet *p, struct
 	if (skip >= p->len)
 		return;		/* a retransmission of bytes already read */
 	size_t used;
+	g->counters.tls_segments++;
 	enum tls_status st = tls_stream_feed(c->tls, p->payload + skip, p->len - skip, &used, &d->hello);
 	c->next_seq = seq + (uint32_t)p->len;
 	switch (st) {

@@ -7,6 +7,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -248,4 +250,24 @@ int nfq_flush(struct nfq *q)
 	ssize_t n = mnl_socket_sendto(q->nl, q->vbuf, q->vlen);
 	q->vlen = 0;
 	return n < 0 ? -1 : 0;
+}
+
+int nfq_proc_drops(uint16_t num, uint64_t *dropped, uint64_t *user_dropped)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	unsigned queue;
+	uint64_t d, u;
+	int ret = -1;
+	if (!f)
+		return -1;
+	/* queue_number peer_portid queue_total copy_mode copy_range queue_dropped user_dropped
+	 * id_sequence 1 */
+	while (fscanf(f, "%u %*u %*u %*u %*u %" SCNu64 " %" SCNu64 " %*u %*u", &queue, &d, &u) == 3)
+		if (queue == num) {
+			*dropped = d;
+			*user_dropped = u;
+			ret = 0;
+		}
+	fclose(f);
+	return ret;
 }

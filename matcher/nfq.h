@@ -56,6 +56,12 @@ int nfq_receive(struct nfq *q, size_t max, nfq_packet_fn fn, void *arg);
 /* How many times the socket overflowed since it was opened. */
 uint64_t nfq_overruns(const struct nfq *q);
 
+/* The kernel's drop counters for queue num in this network namespace, from
+ * /proc/net/netfilter/nfnetlink_queue: queue_dropped (the queue was full) and user_dropped
+ * (the socket could not take the packet). Returns 0, or -1 when not readable (a sandbox
+ * with ProcSubset=pid) or the queue is not bound. */
+int nfq_proc_drops(uint16_t num, uint64_t *dropped, uint64_t *user_dropped);
+
 /* Queues a verdict for packet id of queue. With set_mark the packet's mark becomes mark.
  * Returns 0, or -1 when the verdict buffer is full (flush first). */
 int nfq_verdict(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, bool set_mark, uint32_t mark);

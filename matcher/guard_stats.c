@@ -1,0 +1,111 @@
+/* guard_stats.c — the stats file, written with jansson. */
+#include "guard_stats.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void lat_hist_add(struct lat_hist *h, uint64_t us)
+{
+	uint64_t i = us / GSTATS_LAT_STEP_US;
+	h->bucket[i < GSTATS_LAT_BUCKETS - 1 ? i : GSTATS_LAT_BUCKETS - 1]++;
+	h->n++;
+}
+
+uint64_t lat_hist_quantile(const struct lat_hist *h, double q)
+{
+	if (h->n == 0)
+		return 0;
+	uint64_t want = (uint64_t)(q * (double)h->n), seen = 0;
+	for (size_t i = 0; i < GSTATS_LAT_BUCKETS; i++) {
+		seen += h->bucket[i];
+		if (seen > want)
+			return (i + 1) * GSTATS_LAT_STEP_US;
+	}
+	return GSTATS_LAT_BUCKETS * GSTATS_LAT_STEP_US;
+}
+
+#define COUNTER(name) json_object_set_new(o, #name, json_integer((json_int_t)c->name))
+
+static json_t *counters_json(const struct guard_counters *c)
+{
+	json_t *o = json_object();
+	COUNTER(packets_dns);
+	COUNTER(packets_tls);
+	COUNTER(packets_undecodable);
+	COUNTER(dns_responses);
+	COUNTER(dns_malformed);
+	COUNTER(dns_matched);
+	COUNTER(dns_ignored);
+	COUNTER(addrs_new);
+	COUNTER(addrs_refreshed);
+	COUNTER(addrs_fresh);
+	COUNTER(tls_segments);
+	COUNTER(tls_hellos);
+	COUNTER(tls_allowed);
+	COUNTER(tls_denied);
+	COUNTER(tls_no_sni);
+	COUNTER(tls_not_tls);
+	COUNTER(tls_out_of_order);
+	COUNTER(tls_table_full);
+	COUNTER(set_batches);
+	COUNTER(set_elements);
+	COUNTER(set_errors);
+	COUNTER(queue_overruns);
+	COUNTER(queue_dropped);
+	COUNTER(queue_user_dropped);
+	COUNTER(reloads);
+	COUNTER(reload_errors);
+	COUNTER(steer_installs);
+	return o;
+}
+
+static json_t *info_json(const struct guard_stats_info *i)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "rules", json_string(i->rules));
+	json_object_set_new(o, "mode", json_string(i->mode));
+	json_object_set_new(o, "queue", json_string(i->queue));
+	json_object_set_new(o, "refresh", json_string(i->refresh));
+	json_object_set_new(o, "fail_open", json_boolean(i->fail_open));
+	json_object_set_new(o, "pid", json_integer(i->pid));
+	json_object_set_new(o, "started", json_integer((json_int_t)i->started));
+	json_object_set_new(o, "updated", json_integer((json_int_t)i->updated));
+	json_object_set_new(o, "sets", json_integer((json_int_t)i->sets));
+	json_object_set_new(o, "learnt", json_integer((json_int_t)i->learnt));
+	json_object_set_new(o, "aliases", json_integer((json_int_t)i->aliases));
+	json_object_set_new(o, "connections", json_integer((json_int_t)i->conns));
+	if (i->hold) {
+		json_object_set_new(o, "dns_hold_p50_us", json_integer((json_int_t)lat_hist_quantile(i->hold, 0.50)));
+		json_object_set_new(o, "dns_hold_p99_us", json_integer((json_int_t)lat_hist_quantile(i->hold, 0.99)));
+	}
+	return o;
+}
+
+int guard_stats_write(const char *path, const struct guard_counters *c, const struct guard_stats_info *i)
+{
+	char *tmp = NULL;
+	int ret = -1, err = 0;
+	json_t *root = json_object();
+	if (!root || asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		err = ENOMEM;
+		goto out;
+	}
+	json_object_set_new(root, "guard", info_json(i));
+	json_object_set_new(root, "counters", counters_json(c));
+	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || rename(tmp, path) < 0) {
+		err = errno ? errno : EIO;
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	free(tmp);
+	errno = err;
+	return ret;
+}
