@@ -377,6 +377,28 @@ static void append_rules(char *buf, size_t max, size_t *n, const struct totals *
 		}
 }
 
+/* "table a -> b; priority 0 -> 10; mode table -> sets-only; default_deny +1 interface" */
+static void append_options(char *buf, size_t max, size_t *n, const struct policy_diff *d, const char *sep)
+{
+	if (d->old_table) {
+		append(buf, max, n, "%stable %s -> %s", sep, d->old_table, d->new_table);
+		sep = "; ";
+	}
+	if (d->priority_changed) {
+		append(buf, max, n, "%spriority %d -> %d", sep, d->old_priority, d->new_priority);
+		sep = "; ";
+	}
+	if (d->mode_changed) {
+		append(buf, max, n, "%smode %s -> %s", sep, policy_mode_name(d->old_mode), policy_mode_name(d->new_mode));
+		sep = "; ";
+	}
+	if (d->n_deny_added || d->n_deny_removed) {
+		const char *inner = "";
+		append(buf, max, n, "%sdefault_deny ", sep);
+		append_plus_minus(buf, max, n, d->n_deny_added, d->n_deny_removed, "interface", "interfaces", &inner);
+	}
+}
+
 size_t diff_summary(const struct policy_diff *d, char *buf, size_t max)
 {
 	struct totals t;
@@ -398,23 +420,7 @@ size_t diff_summary(const struct policy_diff *d, char *buf, size_t max)
 		append_rules(buf, max, &n, &t);
 		sep = "; ";
 	}
-	if (d->old_table) {
-		append(buf, max, &n, "%stable %s -> %s", sep, d->old_table, d->new_table);
-		sep = "; ";
-	}
-	if (d->priority_changed) {
-		append(buf, max, &n, "%spriority %d -> %d", sep, d->old_priority, d->new_priority);
-		sep = "; ";
-	}
-	if (d->mode_changed) {
-		append(buf, max, &n, "%smode %s -> %s", sep, policy_mode_name(d->old_mode), policy_mode_name(d->new_mode));
-		sep = "; ";
-	}
-	if (d->n_deny_added || d->n_deny_removed) {
-		const char *inner = "";
-		append(buf, max, &n, "%sdefault_deny ", sep);
-		append_plus_minus(buf, max, &n, d->n_deny_added, d->n_deny_removed, "interface", "interfaces", &inner);
-	}
+	append_options(buf, max, &n, d, sep);
 	return n;
 }
 

@@ -2,6 +2,7 @@
  * (or a file as it was at a git revision). Exit status as diff(1): 0 same, 1 changed,
  * 2 trouble. `diff --live` (the kernel as OLD) lives in cmd_diff_live.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -93,49 +94,68 @@ static void first_line(char *text)
 		*nl = '\0';
 }
 
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Starts `git show OBJECT` with its stdout and stderr on two new pipes; *out_fd and *err_fd
+ * get the read ends. Returns the child's pid, or -1 with errno set. */
+static pid_t spawn_git(const char *object, int *out_fd, int *err_fd)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	pid_t pid = -1;
+	/* Close-on-exec: when both sides come from git, the other thread's git must not hold
+	 * these pipes open (dup2 clears the flag on the child's own stdout and stderr). */
+	if (pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0 && (pid = fork()) == 0)
+		git_child(out[1], err[1], object);
+	int saved = errno;
+	/* The parent keeps the read ends only, and nothing when git did not start. */
+	close_fd(out[1]);
+	close_fd(err[1]);
+	if (pid < 0) {
+		close_fd(out[0]);
+		close_fd(err[0]);
+	}
+	*out_fd = pid < 0 ? -1 : out[0];
+	*err_fd = pid < 0 ? -1 : err[0];
+	errno = saved;
+	return pid;
+}
+
 /* Runs `git show OBJECT` and returns its output in *text. On failure reports why to d
  * and returns -1. */
 static int git_show(const char *object, const char *label, struct diags *d, char **text, size_t *len)
 {
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, status = 0, ret = -1;
+	int out_fd, err_fd, status = 0;
 	char *message = NULL;
 	size_t mlen;
-	pid_t pid = -1;
 	*text = NULL;
-	if (pipe(out) < 0 || pipe(err) < 0 || (pid = fork()) < 0) {
+	pid_t pid = spawn_git(object, &out_fd, &err_fd);
+	if (pid < 0) {
 		diag_error(d, (struct loc){ label, 0, 0 }, "cannot run git: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (pid == 0)
-		git_child(out[1], err[1], object);
-	close(out[1]);
-	close(err[1]);
-	out[1] = err[1] = -1;
 	/* git's error output is a line or two, far below a pipe's capacity: read stdout first. */
-	int read_failed = read_all(out[0], text, len);
-	if (read_all(err[0], &message, &mlen) < 0)
+	int read_failed = read_all(out_fd, text, len);
+	if (read_all(err_fd, &message, &mlen) < 0)
 		message = NULL;
+	close(out_fd);
+	close(err_fd);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (read_failed || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	bool ok = !read_failed && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok) {
 		if (message)
 			first_line(message);
 		diag_error(d, (struct loc){ label, 0, 0 }, "cannot read: 'git show %s' failed%s%s", object,
 			   message && *message ? ": " : "", message ? message : "");
 		free(*text);
 		*text = NULL;
-		goto out;
-	}
-	ret = 0;
-out:
-	for (int i = 0; i < 2; i++) {
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
 	}
 	free(message);
-	return ret;
+	return ok ? 0 : -1;
 }
 
 /* Compiles git:REV:PATH: the file label in diagnostics and diffs is the whole spec. */
