@@ -213,6 +213,14 @@ static uint32_t min_ttl(uint32_t a, uint32_t b, bool first)
 	return first || b < a ? b : a;
 }
 
+static bool on_chain(const struct wname *const *chain, size_t n, const struct wname *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (wname_equal(chain[i], name))
+			return true;
+	return false;
+}
+
 /* Follows the chain from the question through the kept CNAMEs, then takes the addresses
  * of every name on it in answer-section order. */
 static void build_chain(const struct wname *question, const struct kept_rr *kept, size_t n_kept,
@@ -224,7 +232,8 @@ static void build_chain(const struct wname *question, const struct kept_rr *kept
 	for (bool more = true; more && n_chain <= DNS_MAX_CNAMES;) {
 		more = false;
 		for (size_t i = 0; i < n_kept && !more; i++)
-			if (kept[i].type == TYPE_CNAME && wname_equal(&kept[i].owner, chain[n_chain - 1])) {
+			if (kept[i].type == TYPE_CNAME && wname_equal(&kept[i].owner, chain[n_chain - 1]) &&
+			    !on_chain(chain, n_chain, &kept[i].target)) {
 				struct dns_cname *c = &out->cnames[out->n_cnames++];
 				wname_text(&kept[i].target, c->name);
 				c->ttl = kept[i].ttl;
@@ -234,10 +243,7 @@ static void build_chain(const struct wname *question, const struct kept_rr *kept
 			}
 	}
 	for (size_t i = 0; i < n_kept; i++) {
-		bool on_chain = false;
-		for (size_t c = 0; c < n_chain && !on_chain && kept[i].type != TYPE_CNAME; c++)
-			on_chain = wname_equal(&kept[i].owner, chain[c]);
-		if (!on_chain)
+		if (kept[i].type == TYPE_CNAME || !on_chain(chain, n_chain, &kept[i].owner))
 			continue;
 		if (out->n_addrs == DNS_MAX_ADDRS) {
 			out->addrs_dropped++;
