@@ -56,6 +56,8 @@ static int piece_sources(struct arena *ar, const struct ir_set *s, const uint32_
 			 struct diff_prefix *out)
 {
 	const struct ir_prefix *first = prefix_of_tag(s, tags[0]);
+	if (n_tags == 1 && first->origin_count == 0)
+		return 0;	/* no sources known, e.g. a set read from the kernel */
 	if (n_tags == 1) {
 		out->sources = s->origins + first->origin_first;
 		out->n_sources = first->origin_count;

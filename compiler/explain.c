@@ -118,8 +118,9 @@ static bool match_address(const struct ir_set *s, const struct explain_target *t
 							    : prefix_holding(s->v6, s->n_v6, t->addr);
 	if (!p)
 		return false;
-	*e = (struct explain_element){ .kind = EXPLAIN_PREFIX, .prefix = p->prefix, .sources = s->origins + p->origin_first,
-				       .n_sources = p->origin_count };
+	*e = (struct explain_element){ .kind = EXPLAIN_PREFIX, .prefix = p->prefix, .n_sources = p->origin_count };
+	if (p->origin_count)	/* a set without sources may have no origins array at all */
+		e->sources = s->origins + p->origin_first;
 	return true;
 }
 

@@ -598,3 +598,47 @@ Test(diff, mode_and_default_deny)
 	cr_assert_str_eq(line, "not widening: mode table -> sets-only");
 	diff_done(&f);
 }
+
+/* What the netlink side builds from the live kernel: prefixes without origins, no file
+ * names, no names or regexes arrays at all. */
+Test(diff, kernel_policy_without_origins)
+{
+	struct policy *new = compile("new.rules", SENDERS("192.0.2.0/24 198.51.100.0/24"));
+	struct cidr_parsed a;
+	cidr_parse("192.0.2.0/25", 12, &a);
+	struct ir_prefix v4[] = { { a.prefix, 0, 0 } };
+	struct ir_set set = { .name = "s", .v4 = v4, .n_v4 = 1 };
+	struct ir_rule rule = { .dir = DIR_IN, .set = &set, .proto = PROTO_TCP,
+				.ports = (struct port_range[]){ { 25, 25 } }, .n_ports = 1 };
+	struct policy kernel = { .table = new->table, .priority = new->priority, .sets = &set, .n_sets = 1,
+				 .rules = &rule, .n_rules = 1 };
+	struct policy_diff *d = policy_diff_compute(&kernel, new);
+	cr_assert_not_null(d);
+	cr_assert_eq(d->n_rules, 0);
+	cr_assert_eq(d->n_sets, 1);
+	cr_assert_eq(d->sets[0].addresses.n_added, 2);	/* 192.0.2.128/25, 198.51.100.0/24 */
+	cr_assert_eq(d->sets[0].addresses.n_removed, 0);
+	policy_diff_free(d);
+	d = policy_diff_compute(new, &kernel);
+	cr_assert_eq(d->sets[0].addresses.n_removed, 2);
+	cr_assert_eq(d->sets[0].addresses.removed[0].n_sources, 1, "the rules file side keeps its sources");
+	policy_diff_free(d);
+	d = policy_diff_compute(&kernel, &kernel);
+	cr_assert(policy_diff_empty(d));
+	for (int fmt = DIFF_TEXT; fmt <= DIFF_JSON; fmt++) {
+		policy_diff_free(d);
+		d = policy_diff_compute(&kernel, new);
+		char *text = render(d, fmt, false);
+		cr_assert(strstr(text, "198.51.100.0/24"), "%s", text);
+		free(text);
+	}
+	struct explain_target t;
+	const char *why;
+	explain_target_parse("192.0.2.1:25/tcp", &t, &why);
+	struct explanation *e = policy_explain(&kernel, &t, &why);
+	cr_assert(e->allowed);
+	cr_assert_eq(e->hits[0].element.n_sources, 0);
+	explanation_free(e);
+	policy_diff_free(d);
+	policy_free(new);
+}
