@@ -199,7 +199,7 @@ static int batch_set(struct runner *r, const struct guard_update *u, size_t n, s
 		return -1;
 	for (size_t j = 0; j < n; j++)
 		if (u[j].set == i && (u[j].family == FAMILY_V6) == f)
-			e[k++] = (struct gset_elem){ u[j].family, u[j].addr, u[j].timeout_ms };
+			e[k++] = (struct gset_elem){ .family = u[j].family, .addr = u[j].addr, .timeout_ms = u[j].timeout_ms };
 	if (k == 0)
 		return 0;
 	const char *set = guard_set_at(r->g, i)->kset[f];
@@ -211,7 +211,7 @@ static int batch_set(struct runner *r, const struct guard_update *u, size_t n, s
 		struct gset_elem *d = malloc(k * sizeof(*d));
 		for (size_t j = 0; d && j < n; j++)
 			if (u[j].set == i && (u[j].family == FAMILY_V6) == f && u[j].known)
-				d[known++] = (struct gset_elem){ u[j].family, u[j].addr, 0 };
+				d[known++] = (struct gset_elem){ .family = u[j].family, .addr = u[j].addr };
 		int rc = d && known ? gset_batch_elems(r->nl, table, set, d, known, GSET_DELETE) : 0;
 		free(d);
 		if (!d || rc < 0)
@@ -266,7 +266,7 @@ void run_removals(struct runner *r)
 		size_t until = op == GSET_DESTROY ? n : i + 1;
 		gnl_batch_start(r->nl);
 		for (; i < until; i++) {
-			struct gset_elem e = { rm[i].family, rm[i].addr, 0 };
+			struct gset_elem e = { .family = rm[i].family, .addr = rm[i].addr };
 			gset_batch_elems(r->nl, r->policy->table, rm[i].kset, &e, 1, op);
 		}
 		if (gnl_batch_commit(r->nl, &err) == 0)

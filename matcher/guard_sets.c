@@ -229,8 +229,13 @@ static void put_elem(struct nlmsghdr *nlh, const struct gset_elem *e, enum gset_
 	struct nlattr *k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
 	mnl_attr_put(nlh, NFTA_DATA_VALUE, klen, key);
 	mnl_attr_nest_end(nlh, k);
-	if (op == GSET_ADD && e->timeout_ms)
+	/* The expiration too: a kernel that updates elements changes an existing element's
+	 * expiry only when the timeout differs or an expiration is given, and a DNS answer
+	 * with the same TTL as the last one must still push the expiry out. */
+	if (op == GSET_ADD && e->timeout_ms) {
 		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(e->timeout_ms));
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION, htobe64(e->expires_ms ? e->expires_ms : e->timeout_ms));
+	}
 	mnl_attr_nest_end(nlh, elem);
 }
 
@@ -426,10 +431,11 @@ static void probe_set(struct gnl *g, const char *table)
 	gnl_batch_close(g, nlh);
 }
 
-/* Adds the probe element with timeout ms, after removing it first with op pre (ADD: no). */
+/* Adds the probe element (timeout PROBE_LONG_MS) to expire in ms, after removing it first
+ * with op pre (ADD: no). */
 static int probe_refresh_with(struct gnl *g, const char *table, enum gset_op pre, uint32_t ms)
 {
-	struct gset_elem e = { FAMILY_V4, { 0, 0xc0000201u }, ms };	/* 192.0.2.1 */
+	struct gset_elem e = { FAMILY_V4, { 0, 0xc0000201u }, PROBE_LONG_MS, ms };	/* 192.0.2.1 */
 	struct gnl_error err;
 	gnl_batch_start(g);
 	if (pre != GSET_ADD)

@@ -70,6 +70,7 @@ struct gset_elem {
 	uint8_t family;		/* FAMILY_V4 or FAMILY_V6: the set's key type must match */
 	struct addr addr;
 	uint32_t timeout_ms;	/* 0: the set's default (or none) */
+	uint32_t expires_ms;	/* time left when added; 0: timeout_ms */
 };
 
 enum gset_op { GSET_ADD, GSET_DELETE, GSET_DESTROY };
