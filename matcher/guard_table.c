@@ -24,7 +24,7 @@ uint64_t gtab_hash(const void *key, size_t n, uint64_t seed)
 
 static uint8_t *slot(const struct gtab *t, size_t i)
 {
-	return t->slots + i * (1 + t->esize);
+	return t->slots + i * t->esize;
 }
 
 int gtab_init(struct gtab *t, size_t esize, size_t ksize, size_t max)
@@ -32,14 +32,19 @@ int gtab_init(struct gtab *t, size_t esize, size_t ksize, size_t max)
 	*t = (struct gtab){ .cap = GTAB_MIN_CAP, .esize = esize, .ksize = ksize, .max = max };
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
 		t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ull;
-	t->slots = calloc(t->cap, 1 + esize);
-	return t->slots ? 0 : -1;
+	t->slots = calloc(t->cap, esize);
+	t->used = calloc(t->cap, 1);
+	if (t->slots && t->used)
+		return 0;
+	gtab_free(t);
+	return -1;
 }
 
 void gtab_free(struct gtab *t)
 {
 	free(t->slots);
-	t->slots = NULL;
+	free(t->used);
+	t->slots = t->used = NULL;
 	t->cap = t->n = 0;
 }
 
@@ -51,11 +56,10 @@ static size_t home(const struct gtab *t, const void *key)
 void *gtab_find(const struct gtab *t, const void *key)
 {
 	for (size_t i = home(t, key);; i = (i + 1) & (t->cap - 1)) {
-		uint8_t *s = slot(t, i);
-		if (!s[0])
+		if (!t->used[i])
 			return NULL;
-		if (!memcmp(s + 1, key, t->ksize))
-			return s + 1;
+		if (!memcmp(slot(t, i), key, t->ksize))
+			return slot(t, i);
 	}
 }
 
@@ -64,19 +68,24 @@ static int grow(struct gtab *t)
 	struct gtab bigger = *t;
 	bigger.cap = t->cap * 2;
 	bigger.n = 0;
-	if (!(bigger.slots = calloc(bigger.cap, 1 + t->esize)))
+	bigger.slots = calloc(bigger.cap, t->esize);
+	bigger.used = calloc(bigger.cap, 1);
+	if (!bigger.slots || !bigger.used) {
+		gtab_free(&bigger);
 		return -1;
+	}
 	for (size_t i = 0; i < t->cap; i++) {
-		uint8_t *s = slot(t, i);
-		if (!s[0])
+		if (!t->used[i])
 			continue;
-		size_t j = home(&bigger, s + 1);
-		while (slot(&bigger, j)[0])
+		size_t j = home(&bigger, slot(t, i));
+		while (bigger.used[j])
 			j = (j + 1) & (bigger.cap - 1);
-		memcpy(slot(&bigger, j), s, 1 + t->esize);
+		memcpy(slot(&bigger, j), slot(t, i), t->esize);
+		bigger.used[j] = 1;
 		bigger.n++;
 	}
 	free(t->slots);
+	free(t->used);
 	*t = bigger;
 	return 0;
 }
@@ -93,15 +102,15 @@ void *gtab_insert(struct gtab *t, const void *key, bool *created)
 	if ((t->n + 1) * 4 > t->cap * 3 && grow(t) < 0)
 		return NULL;
 	size_t i = home(t, key);
-	while (slot(t, i)[0])
+	while (t->used[i])
 		i = (i + 1) & (t->cap - 1);
 	uint8_t *s = slot(t, i);
-	s[0] = 1;
-	memcpy(s + 1, key, t->ksize);
-	memset(s + 1 + t->ksize, 0, t->esize - t->ksize);
+	t->used[i] = 1;
+	memcpy(s, key, t->ksize);
+	memset(s + t->ksize, 0, t->esize - t->ksize);
 	t->n++;
 	*created = true;
-	return s + 1;
+	return s;
 }
 
 /* Whether home position h lies cyclically in (from, to]. */
@@ -112,17 +121,18 @@ static bool between(size_t from, size_t h, size_t to)
 
 void gtab_remove(struct gtab *t, void *entry)
 {
-	size_t hole = (size_t)((uint8_t *)entry - 1 - t->slots) / (1 + t->esize);
-	slot(t, hole)[0] = 0;
+	size_t hole = (size_t)((uint8_t *)entry - t->slots) / t->esize;
+	t->used[hole] = 0;
 	t->n--;
 	/* Backward shift: pull later entries of the run into the hole when their home allows
 	 * it, so that no lookup meets an empty slot before its entry. */
-	for (size_t j = (hole + 1) & (t->cap - 1); slot(t, j)[0]; j = (j + 1) & (t->cap - 1)) {
-		size_t h = home(t, slot(t, j) + 1);
+	for (size_t j = (hole + 1) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1)) {
+		size_t h = home(t, slot(t, j));
 		if (between(hole, h, j))
 			continue;
-		memcpy(slot(t, hole), slot(t, j), 1 + t->esize);
-		slot(t, j)[0] = 0;
+		memcpy(slot(t, hole), slot(t, j), t->esize);
+		t->used[hole] = 1;
+		t->used[j] = 0;
 		hole = j;
 	}
 }
@@ -130,8 +140,8 @@ void gtab_remove(struct gtab *t, void *entry)
 void *gtab_next(const struct gtab *t, size_t *pos)
 {
 	for (; *pos < t->cap; (*pos)++)
-		if (slot(t, *pos)[0])
-			return slot(t, (*pos)++) + 1;
+		if (t->used[*pos])
+			return slot(t, (*pos)++);
 	return NULL;
 }
 
@@ -142,6 +152,6 @@ void gtab_next_after_remove(size_t *pos)
 
 void gtab_clear(struct gtab *t)
 {
-	memset(t->slots, 0, t->cap * (1 + t->esize));
+	memset(t->used, 0, t->cap);
 	t->n = 0;
 }

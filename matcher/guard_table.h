@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 struct gtab {
-	uint8_t *slots;		/* cap slots of 1 + esize bytes: a used flag, then the entry */
+	uint8_t *used;		/* cap flags */
+	uint8_t *slots;		/* cap entries of esize bytes (a struct size: aligned) */
 	size_t cap, n;
 	size_t esize, ksize;	/* entry size; its first ksize bytes are the key */
 	size_t max;		/* entries allowed (0: no limit) */
