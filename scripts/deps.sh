@@ -14,6 +14,10 @@ TEST="$TEST systemd"   # systemd-analyze verify judges the units (tests/integrat
 TEST="$TEST iptables ipset squid-openssl openssl curl busybox"
 # git makes the git:REV:PATH sources of pinhole diff; jq judges its JSON (tests/integration/diff_*.sh).
 TEST="$TEST git jq"
+# The matcher: tshark judges pinhole match on the captures; tcpdump, dnsmasq, dig, gnutls-cli and
+# ethtool record them (tests/captures/make.sh); clang + libFuzzer run tests/fuzz; Hyperscan and
+# time are what bench/match.sh measures against and with.
+TEST="$TEST tshark tcpdump dnsmasq-base dnsutils gnutls-bin ethtool clang libclang-rt-14-dev libhyperscan-dev time"
 
 # systemd gives systemd-analyze (unit checks); the rest build and check the .deb.
 PACKAGE="debhelper dpkg-dev fakeroot lintian systemd"
