@@ -57,8 +57,11 @@ static int install_steering(struct runner *r)
 	};
 	struct gnl_error err;
 	if (steer_install(r->nl, &c, &err) < 0) {
-		glog(r->log, GLOG_ERR, "cannot install the steering rules in table inet %s: %s", r->policy->table,
-		     strerror(err.err));
+		bool no_queue = err.err == ENOENT && c.queue == STEER_QUEUE_NFT;
+		glog(r->log, GLOG_ERR, "cannot install the steering rules in table inet %s: %s%s", r->policy->table,
+		     strerror(err.err),
+		     no_queue ? " (this kernel has no nft queue expression, CONFIG_NFT_QUEUE: use --steer auto or xt)"
+			      : "");
 		return -1;
 	}
 	r->queue = c.queue;
@@ -230,8 +233,11 @@ static int open_packets(struct runner *r)
 	struct nfq_opts qo = { .maxlen = o->queue_maxlen, .fail_open = o->fail_open };
 	if (!(r->q = nfq_open(RUN_RCVBUF)) || nfq_bind(r->q, o->dns_queue, &qo) < 0 ||
 	    nfq_bind(r->q, o->tls_queue, &qo) < 0) {
+		/* The kernel answers EPERM both without CAP_NET_ADMIN and when another socket
+		 * holds the queue. */
 		glog(r->log, GLOG_ERR, "cannot bind queues %u and %u: %s%s", o->dns_queue, o->tls_queue,
-		     strerror(errno), errno == EBUSY ? " (another guard runs?)" : "");
+		     strerror(errno),
+		     errno == EPERM || errno == EBUSY ? " (another guard runs, or no CAP_NET_ADMIN?)" : "");
 		return -1;
 	}
 	return 0;
@@ -334,7 +340,7 @@ static int loop(struct runner *r)
 
 int guard_run(const struct guard_run_opts *o)
 {
-	struct runner r = { .o = o, .log = o->log, .sfd = -1, .tfd = -1, .started_wall = wall_ms() };
+	struct runner r = { .o = o, .log = o->log, .sfd = -1, .tfd = -1, .started_wall = wall_ms(), .queue = o->queue };
 	int ret = -1;
 	if (start(&r) < 0)
 		goto out;

@@ -129,7 +129,7 @@ gl_guard_start() {
 		"$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$T/run/guard.stats" "$@" >>"$T/guard.log" 2>&1 &
 	GUARD_PID=$!
 	gl_wait 10 "the guard to start" "grep -q 'started:' '$T/guard.log' || ! kill -0 $GUARD_PID 2>/dev/null" &&
-		kill -0 "$GUARD_PID" 2>/dev/null || { cat "$T/guard.log"; return 1; }
+		kill -0 "$GUARD_PID" 2>/dev/null || { cat "$T/guard.log" >&2; GUARD_PID=""; return 1; }
 }
 
 gl_guard_stop() {
