@@ -176,6 +176,7 @@ struct nl_error {
 	int err;			/* positive errno */
 	char *what;			/* "set marketo_senders_v4", "element 192.0.2.0/24 of set ..." */
 	char *message;			/* the kernel's extended ack message, or NULL */
+	const char *reason;		/* what the errno means for that message, in words */
 	struct loc loc;			/* the rules-file line, line 0 when none */
 };
 

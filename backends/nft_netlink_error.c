@@ -119,12 +119,30 @@ static char *describe(const struct nl_origin *o, uint32_t offset, struct loc *lo
 	return n < 0 ? NULL : what;
 }
 
+/* What an errno means for the message that got it: the kernel's codes are terse and
+ * reused (ENFILE is "set full", not "too many open files"). */
+static const char *reason_of(const struct nl_origin *o, int err)
+{
+	bool elems = o && (o->type == NFT_MSG_NEWSETELEM || o->type == NFT_MSG_DELSETELEM);
+	switch (err) {
+	case ENFILE: return elems ? "the set is full (its size limit)" : "a kernel limit is reached";
+	case EEXIST: return elems ? "the element, or one overlapping it, is there already" : "it exists already";
+	case ENOENT: return o && o->type == NFT_MSG_DELSETELEM ? "the element is not there" : "it does not exist";
+	case EBUSY: return "it is in use (a rule refers to it)";
+	case ERESTART: return "the ruleset changed since pinhole read it";
+	case EOPNOTSUPP: return "this kernel does not support it";
+	case ENOMEM: return "the kernel is out of memory";
+	default: return strerror(err);
+	}
+}
+
 int nl_error_describe(const struct nl_batch *b, uint32_t seq, int err, const char *ext_msg, uint32_t bad_offset,
 		      struct nl_error *e)
 {
 	const struct nl_origin *o = nl_batch_origin(b, seq);
 	memset(e, 0, sizeof(*e));
 	e->err = err;
+	e->reason = reason_of(o, err);
 	e->what = o ? describe(o, bad_offset, &e->loc) : strdup("a message pinhole did not send");
 	e->message = ext_msg ? strdup(ext_msg) : NULL;
 	if (!e->what || (ext_msg && !e->message)) {

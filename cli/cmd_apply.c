@@ -20,6 +20,7 @@ enum outcome { OUT_ERROR, OUT_NO_CHANGE, OUT_CHANGED };
 
 struct apply_args {
 	bool dry_run, use_cache, quiet;
+	bool rejected;			/* out: the kernel rejected the batch (said after the errors) */
 	long confirm;			/* seconds; 0: no commit-confirmed */
 	struct defines defs;
 	const char *rules;
@@ -63,7 +64,7 @@ void apply_report(const char *cmd, const struct nl_result *res, struct diags *d)
 {
 	for (size_t i = 0; i < res->n_errors; i++) {
 		const struct nl_error *e = &res->errors[i];
-		const char *why = e->err == ERESTART ? "the ruleset changed since pinhole read it" : strerror(e->err);
+		const char *why = e->reason ? e->reason : strerror(e->err);
 		if (d && e->loc.file && e->loc.line) {
 			struct loc at = e->loc;
 			at.col = at.col ? at.col : 1;
@@ -259,12 +260,11 @@ static void test_sync(void)
 	}
 }
 
-static void report_failure(const char *cmd, const struct nl_result *res, struct diags *d)
+static void report_failure(const char *cmd, const struct nl_result *res, struct apply_args *a, struct diags *d)
 {
 	if (res->n_errors) {
 		apply_report(cmd, res, d);
-		fprintf(stderr, "pinhole %s: nothing was %s: the kernel rejects a batch as a whole\n", cmd,
-			strcmp(cmd, "apply") ? "changed" : "applied");
+		a->rejected = true;
 	} else {
 		fprintf(stderr, "pinhole %s: %s; the kernel %s the batch\n", cmd, strerror(errno),
 			res->committed ? "did commit" : "did not commit");
@@ -273,7 +273,7 @@ static void report_failure(const char *cmd, const struct nl_result *res, struct 
 
 /* One attempt: plan, print it, send it. *stale asks for another attempt. */
 static enum outcome attempt(const char *cmd, struct nl_session *s, const struct nk_ruleset *want,
-			    const struct apply_args *a, struct diags *d, bool first, bool *stale)
+			    struct apply_args *a, struct diags *d, bool first, bool *stale)
 {
 	struct nl_plan plan;
 	struct nl_result res = { 0 };
@@ -298,7 +298,7 @@ static enum outcome attempt(const char *cmd, struct nl_session *s, const struct 
 	if (nl_delta_commit(s, &plan.delta, &o, &res) < 0 && !res.committed) {
 		*stale = res.stale;
 		if (!res.stale)
-			report_failure(cmd, &res, d);
+			report_failure(cmd, &res, a, d);
 		goto done;
 	}
 	out = OUT_CHANGED;
@@ -323,7 +323,7 @@ done:
 /* The whole apply; retries when the kernel refused the batch as stale, since nothing was
  * changed then and the next plan is made against what the other writer left. */
 static enum outcome apply_want(const char *cmd, struct nl_session *s, const struct nk_ruleset *want,
-			       const struct apply_args *a, struct diags *d)
+			       struct apply_args *a, struct diags *d)
 {
 	for (int i = 0; i < 3; i++) {
 		bool stale = false;
@@ -338,7 +338,7 @@ static enum outcome apply_want(const char *cmd, struct nl_session *s, const stru
 }
 
 static enum outcome apply_policy(const char *cmd, struct nl_session *s, const struct policy *p,
-				 const struct apply_args *a, struct diags *d)
+				 struct apply_args *a, struct diags *d)
 {
 	struct nk_ruleset want;
 	if (nk_ruleset_from_policy(p, &want) < 0) {
@@ -352,7 +352,7 @@ static enum outcome apply_policy(const char *cmd, struct nl_session *s, const st
 
 /* Remembers what was applied, for a later --confirm's snapshot: as "applied", or as
  * "applied.new" until `pinhole confirm` makes it "applied". */
-static void remember_source(const struct policy *p, const struct apply_args *a, const char *suffix)
+static void remember_source(const struct policy *p, struct apply_args *a, const char *suffix)
 {
 	char *path = apply_snapshot_path(nk_state_dir(), p->table, suffix);
 	if (!path || (mkdir(nk_state_dir(), 0700) < 0 && errno != EEXIST) ||
@@ -510,7 +510,7 @@ static int start_waiter(const struct policy *p, long seconds, const char *pendin
 	return fclose(f);
 }
 
-static enum outcome apply_confirmed(struct nl_session *s, const struct policy *p, const struct apply_args *a,
+static enum outcome apply_confirmed(struct nl_session *s, const struct policy *p, struct apply_args *a,
 				    struct diags *d)
 {
 	char *pending = apply_snapshot_path(apply_run_dir(), p->table, "pending");
@@ -610,6 +610,9 @@ int cmd_apply(int argc, char **argv)
 out:
 	if (d)
 		cli_render(d);
+	if (a.rejected)
+		fprintf(stderr, "pinhole apply: %s: the kernel takes a batch whole or not at all\n",
+			a.dry_run ? "the kernel rejects this batch" : "nothing was applied");
 	nl_session_close(s);
 	policy_free(p);
 	diags_free(d);

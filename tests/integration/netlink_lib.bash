@@ -33,10 +33,12 @@ expect_status() {
 }
 
 # The whole ruleset as nft -j sees it, without handles and the metainfo header: what two
-# rulesets with the same objects have in common, element by element.
+# rulesets with the same objects have in common, element by element. Sets are sorted by
+# name (a set made again moves to the end of the listing); rules keep their order.
+NL_NORMALIZE='[.[] | select(has("metainfo") | not)] | walk(if type == "object" then del(.handle) else . end) |
+	(map(select(.set)) | sort_by(.set.family, .set.table, .set.name)) + map(select(.set | not))'
 ruleset_json() {
-	nft -j list ruleset | jq -S '[.nftables[] | select(has("metainfo") | not)] |
-		walk(if type == "object" then del(.handle) else . end)'
+	nft -j list ruleset | jq -S ".nftables | $NL_NORMALIZE"
 }
 # Only what is not in table inet NAME (default pinhole): what pinhole must never touch.
 others_json() {
@@ -57,8 +59,7 @@ set_elems() {
 reference_json() {
 	local rules=$1
 	"$PINHOLE" compile -o "$NL_TMP/ref.nft" "$rules" || return 1
-	unshare -n bash -c "nft -f '$NL_TMP/ref.nft' && nft -j list ruleset" | jq -S '[.nftables[] |
-		select(has("metainfo") | not)] | walk(if type == "object" then del(.handle) else . end)'
+	unshare -n bash -c "nft -f '$NL_TMP/ref.nft' && nft -j list ruleset" | jq -S ".nftables | $NL_NORMALIZE"
 }
 
 nl_main() {

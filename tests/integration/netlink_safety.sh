@@ -1,0 +1,124 @@
+#!/bin/bash
+# pinhole touches only what it owns: other tables (and, in sets-only mode, the user's own
+# sets, chains and rules) are identical after apply, re-apply, a changed apply and remove;
+# a change someone commits between pinhole's read and its commit is detected by the
+# generation id and never overwritten blindly. Fresh network namespace per case.
+CASES="others_survive sets_only concurrent_other_table concurrent_own_set"
+source "$(dirname "$0")/netlink_lib.bash"
+
+someone_elses() {
+	nft -f - <<'NFT'
+table inet filter {
+	set blocklist {
+		type ipv4_addr
+		flags interval
+		elements = { 192.0.2.0/25, 203.0.113.7 }
+	}
+	chain input {
+		type filter hook input priority 0; policy accept;
+		ip saddr @blocklist counter drop
+		tcp dport 22 accept comment "ssh"
+	}
+}
+table ip nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth0" masquerade
+	}
+}
+NFT
+}
+
+case_others_survive() {
+	someone_elses
+	local before
+	before=$(others_json)
+	"$PINHOLE" apply -q rules/marketo.rules
+	expect "other tables are identical after apply" test "$before" = "$(others_json)"
+	sed 's/130.248.173.0\/24/130.248.174.0\/24/' rules/marketo.rules >"$NL_TMP/changed.rules"
+	"$PINHOLE" apply -q "$NL_TMP/changed.rules"
+	expect "other tables are identical after a changed apply" test "$before" = "$(others_json)"
+	"$PINHOLE" apply -q "$NL_TMP/changed.rules"
+	expect "other tables are identical after re-apply" test "$before" = "$(others_json)"
+	"$PINHOLE" remove >/dev/null
+	expect "other tables are identical after remove" test "$before" = "$(others_json)"
+	expect "and pinhole's table is gone" test -z "$(nft list tables | grep 'inet pinhole')"
+}
+
+case_sets_only() {
+	someone_elses
+	cat >"$NL_TMP/s.rules" <<'RULES'
+option mode sets-only
+option table filter
+set peers { 198.51.100.0/24 2001:db8::/48 }
+RULES
+	"$PINHOLE" apply -q "$NL_TMP/s.rules"
+	expect "sets-only made peers_v4 in the user's table" nft list set inet filter peers_v4 >/dev/null
+	expect "sets-only made no chains of its own" test "$(nft -j list chains inet | jq '[.nftables[] | select(.chain)] | length')" -eq 1
+	nft add rule inet filter input ip saddr @peers_v4 accept comment '"users rule"'
+	local before
+	before=$(ruleset_json | jq -S '[.[] | select(.set.name? != "peers_v4" and .set.name? != "peers_v6")]')
+	sed -i 's/198.51.100.0\/24/198.51.100.0\/25/' "$NL_TMP/s.rules"
+	"$PINHOLE" apply -q "$NL_TMP/s.rules"
+	expect "the changed set holds the new prefix" test "$(set_elems filter peers_v4 | cut -d' ' -f1)" = "198.51.100.0/25"
+	expect "the user's set, chains and rules are identical" test "$before" = \
+		"$(ruleset_json | jq -S '[.[] | select(.set.name? != "peers_v4" and .set.name? != "peers_v6")]')"
+	expect "the user's own set keeps its elements" test "$(set_elems filter blocklist | wc -l)" -eq 2
+	nft flush chain inet filter input
+	nft add rule inet filter input tcp dport 22 accept
+	"$PINHOLE" remove "$NL_TMP/s.rules" >/dev/null
+	expect "remove took pinhole's sets out" test -z "$(nft list sets | grep -e peers_v4 -e peers_v6)"
+	expect "remove left the user's set" nft list set inet filter blocklist >/dev/null
+	expect "remove left the user's table and chain" nft list chain inet filter input >/dev/null
+}
+
+# apply stops between reading the ruleset and committing (PINHOLE_TEST_SYNC), someone
+# commits meanwhile, and the kernel refuses the stale batch; apply reads again and retries.
+with_intruder() {
+	local rules=$1 intrusion=$2
+	rm -f "$NL_TMP/sync"
+	mkfifo "$NL_TMP/sync"
+	PINHOLE_TEST_SYNC=$NL_TMP/sync "$PINHOLE" apply "$rules" >"$NL_TMP/out" 2>"$NL_TMP/err" &
+	local pid=$!
+	sleep 0.5
+	eval "$intrusion"
+	timeout 10 bash -c "echo go >'$NL_TMP/sync'" || fail "apply never reached its commit"
+	wait "$pid"
+}
+
+case_concurrent_other_table() {
+	"$PINHOLE" apply -q rules/marketo.rules
+	sed 's/130.248.173.0\/24/130.248.174.0\/24/' rules/marketo.rules >"$NL_TMP/changed.rules"
+	with_intruder "$NL_TMP/changed.rules" "nft add table inet intruder; nft add set inet intruder s '{ type ipv4_addr; }'"
+	expect "apply succeeded after the retry" test $? -eq 0
+	expect "apply said the ruleset changed under it" grep -q 'changed between reading it and committing' "$NL_TMP/err"
+	expect "the intruder's table survived" nft list set inet intruder s >/dev/null
+	if diff <(ruleset_json | jq '[.[] | select((.[]? | .table? // .name?) != "intruder")]') \
+		<(reference_json "$NL_TMP/changed.rules") >"$NL_TMP/diff"; then
+		pass "pinhole's table holds the new policy"
+	else
+		fail "pinhole's table differs from the policy:"
+		head -20 "$NL_TMP/diff"
+	fi
+}
+
+case_concurrent_own_set() {
+	cp rules/marketo.rules "$NL_TMP/m.rules"
+	"$PINHOLE" apply -q "$NL_TMP/m.rules"
+	sed -i 's/130.248.173.0\/24/130.248.174.0\/24/' "$NL_TMP/m.rules"
+	with_intruder "$NL_TMP/m.rules" "nft add element inet pinhole marketo_senders_v4 '{ 203.0.113.0/24 }'"
+	expect "apply succeeded after the retry" test $? -eq 0
+	expect "apply said the ruleset changed under it" grep -q 'changed between reading it and committing' "$NL_TMP/err"
+	expect "the retry read the elements from the kernel, not the stale cache" \
+		grep -q 'generation 3, elements read from the kernel' "$NL_TMP/out"
+	expect "the element someone slipped into pinhole's set is gone again" \
+		test -z "$(set_elems pinhole marketo_senders_v4 | grep 203.0.113.0)"
+	if diff <(ruleset_json) <(reference_json "$NL_TMP/m.rules") >"$NL_TMP/diff"; then
+		pass "the kernel holds exactly the new policy"
+	else
+		fail "the kernel differs from the new policy:"
+		head -20 "$NL_TMP/diff"
+	fi
+}
+
+nl_main
