@@ -150,18 +150,18 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 	bool *drop = calloc(n, sizeof(*drop));
 	if (!drop)
 		return -1;
+	/* Copies of one name are adjacent and share their fate: all covered by a wildcard,
+	 * or the first kept and the others repeats of it. */
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && !strcmp(names[i].name, names[i - 1].name) && names[i].kind == names[i - 1].kind) {
-			size_t first = i - 1;
-			while (drop[first])
-				first--;
-			warn_dropped(r, out, &names[i], &names[first], "repeats");
-			drop[i] = true;
-			continue;
-		}
 		const struct ir_name *w = covering_wildcard(names, n, &names[i]);
 		if (w) {
 			warn_dropped(r, out, &names[i], w, "is already covered by");
+			drop[i] = true;
+		} else if (i > 0 && !strcmp(names[i].name, names[i - 1].name) && names[i].kind == names[i - 1].kind) {
+			size_t first = i - 1;
+			while (first > 0 && drop[first])
+				first--;
+			warn_dropped(r, out, &names[i], &names[first], "repeats");
 			drop[i] = true;
 		}
 	}

@@ -1,7 +1,8 @@
 #!/bin/bash
 # A short, bounded libFuzzer run of the TLS, DNS and rules parsers (tests/fuzz), seeded from
 # tests/fuzz/corpus (payloads taken from tests/captures) and the repository's rules files.
-# Any crash, leak or sanitizer report fails the test (tests/fuzz/known/ lists open bugs). Needs clang with libFuzzer; the run
+# Any crash, leak or sanitizer report fails the test; inputs that once crashed live in
+# tests/fuzz/regress and must stay clean. Needs clang with libFuzzer; the run
 # happens once, in the normal build's test pass (the fuzzers carry their own sanitizers).
 #   FUZZ_SECONDS=N   seconds per fuzzer (default 20)
 set -u
@@ -31,14 +32,16 @@ fi
 mkdir -p "$tmp/rules"
 cp rules/*.rules tests/golden/*.rules tests/bad/*.rules "$tmp/rules/" 2>/dev/null
 targets="tls dns rules"
-# Inputs the fuzzers found in code outside the matcher, kept until their owners fix them:
-# while one still fails, the rules fuzzer would only find it again, so it is reported and
-# skipped instead of failing everyone's CI. Delete the file once the bug is fixed.
-for known in tests/fuzz/known/*.rules; do
-	if ! "$build/tests/fuzz/fuzz_rules" "$known" >"$tmp/known.log" 2>&1; then
-		echo "KNOWN BUG still present, fuzz_rules skipped: $known"
-		grep -E "runtime error|SUMMARY" "$tmp/known.log" | head -3
-		targets="tls dns"
+# Inputs the fuzzers once crashed on stay as regression tests and seeds: each must run clean.
+for input in tests/fuzz/regress/*.rules; do
+	[ -e "$input" ] || continue
+	cp "$input" "$tmp/rules/"
+	if "$build/tests/fuzz/fuzz_rules" "$input" >"$tmp/regress.log" 2>&1; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL: fuzz regression input $input:"
+		grep -E "runtime error|SUMMARY" "$tmp/regress.log" | head -3
+		fail=$((fail + 1))
 	fi
 done
 for target in $targets; do

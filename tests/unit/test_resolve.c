@@ -156,3 +156,17 @@ Test(resolve, deterministic_output_order)
 	diags_free(d1);
 	diags_free(d2);
 }
+
+/* Found by the rules fuzzer: a name repeated after a wildcard already covered it. */
+Test(resolve, repeated_name_under_wildcard)
+{
+	struct diags *d = diags_new();
+	struct policy *p = compile("set s { *.example.com a.example.com a.example.com }", d);
+	cr_assert_not_null(p);
+	const struct ir_set *s = policy_find_set(p, "s");
+	cr_assert_eq(s->n_names, 1);
+	cr_assert_eq(s->names[0].kind, NAME_WILDCARD);
+	cr_assert_eq(diags_warnings(d), 2);	/* both copies are covered */
+	policy_free(p);
+	diags_free(d);
+}
