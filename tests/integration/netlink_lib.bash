@@ -46,13 +46,14 @@ others_json() {
 	ruleset_json | jq -S --arg t "$t" '[.[] | select((.[]? | .table? // .name?) != $t or
 		(.[]? | .family?) != "inet")]'
 }
-# The elements of a set as sorted "prefix comment" lines.
+# The elements of a set as sorted "prefix comment" lines (nft -j writes an element as a
+# string, a {"prefix"} or {"range"} object, or an {"elem"} object with its comment).
 set_elems() {
-	nft -j list set inet "$1" "$2" | jq -r '.nftables[1].set.elem // [] | .[] |
-		if type == "object" then
-			(.elem.val | if type == "object" then "\(.prefix.addr)/\(.prefix.len)" else . end) +
-			" " + (.elem.comment // "")
-		else (if type == "object" then "\(.prefix.addr)/\(.prefix.len)" else . end) end' | sort
+	nft -j list set inet "$1" "$2" | jq -r 'def v: if type == "object" then
+			(if .prefix then "\(.prefix.addr)/\(.prefix.len)" elif .range then "\(.range[0])-\(.range[1])"
+			 else tostring end) else tostring end;
+		.nftables[1].set.elem // [] | .[] |
+		if type == "object" and .elem then (.elem.val | v) + " " + (.elem.comment // "") else v end' | sort
 }
 
 # What the nft text backend's script makes in another fresh namespace: the reference.
