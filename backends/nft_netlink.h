@@ -237,6 +237,16 @@ int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cach
 /* Removes the cache of table (after remove, or when it can no longer be trusted). */
 void nk_cache_drop(const char *dir, const char *table);
 
+/* The policy the kernel's ruleset amounts to, for the review diff (compiler/diff.h): sets
+ * from the live sets (elements must have been read; their comments give the sources, and
+ * without comments — elements from the cache — the sources are unknown: loc.file NULL),
+ * rules decoded from the expressions pinhole writes, and the names of sets whose learnt
+ * sets exist taken from want (the kernel holds no names; may be NULL). Rules of another
+ * shape are left out and counted in *n_unknown. Returns the policy (policy_free) or NULL
+ * with errno set. */
+struct policy *nl_ruleset_policy(struct nl_session *s, struct nk_ruleset *live, const struct policy *want,
+				 size_t *n_unknown);
+
 /* ---- a plan: the live state (through the cache when it can be trusted) and the delta ---- */
 
 struct nl_plan {

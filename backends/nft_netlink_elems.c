@@ -13,15 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct raw_elem {
-	struct addr key;
-	bool end;
-	const char *comment;
-};
+#define raw_elem nk_raw_elem
 
 struct elem_ctx {
 	struct nk_ruleset *rs;
-	const struct nk_set *set;
+	uint32_t key_len;
 	struct raw_elem *v;
 	size_t n, cap;
 	int err;
@@ -64,7 +60,7 @@ static const char *udata_comment(struct elem_ctx *c, const struct nlattr *ud)
 static int parse_elem(struct elem_ctx *c, const struct nlattr *e, struct raw_elem *out)
 {
 	const struct nlattr *a, *val = NULL;
-	size_t klen = c->set->key_len;
+	size_t klen = c->key_len;
 	*out = (struct raw_elem){ 0 };
 	mnl_attr_for_each_nested(a, e) {
 		switch (mnl_attr_get_type(a)) {
@@ -169,7 +165,6 @@ static bool push_interval(struct nk_set *s, size_t *cap, struct addr lo, const s
 static int raw_to_prefixes(struct nk_set *s, struct raw_elem *v, size_t n)
 {
 	size_t cap = 0;
-	qsort(v, n, sizeof(*v), raw_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].end)
 			continue;
@@ -186,7 +181,6 @@ static int hosts_to_prefixes(struct nk_set *s, struct raw_elem *v, size_t n)
 {
 	size_t cap = 0;
 	uint8_t family = s->key_len == 4 ? FAMILY_V4 : FAMILY_V6;
-	qsort(v, n, sizeof(*v), raw_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct nk_elem e = { .prefix = { v[i].key, family, family == FAMILY_V4 ? 32 : 128 },
 				     .comment = v[i].comment };
@@ -196,29 +190,43 @@ static int hosts_to_prefixes(struct nk_set *s, struct raw_elem *v, size_t n)
 	return 0;
 }
 
-int nl_set_read_elems(struct nl_session *s, struct nk_ruleset *rs, struct nk_set *set)
+int nl_set_dump_raw(struct nl_session *s, struct nk_ruleset *rs, const char *name, uint32_t key_len,
+		    struct nk_raw_elem **out, size_t *n)
 {
 	char buf[512];
-	struct elem_ctx c = { .rs = rs, .set = set };
+	struct elem_ctx c = { .rs = rs, .key_len = key_len };
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, rs->family, NLM_F_DUMP, ++s->seq);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, rs->table);
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set->name);
-	free(set->elems);
-	set->elems = NULL;
-	set->n_elems = 0;
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
 	int ret = nl_request(s, nlh, elems_cb, &c);
 	if (ret == 0 && c.err) {
 		errno = c.err;
 		ret = -1;
 	}
-	if (ret == 0 && !(set->flags & NFT_SET_INTERVAL) && hosts_to_prefixes(set, c.v, c.n) < 0) {
-		errno = ENOMEM;
-		ret = -1;
-	} else if (ret == 0 && (set->flags & NFT_SET_INTERVAL) && raw_to_prefixes(set, c.v, c.n) < 0) {
+	if (ret < 0) {
+		free(c.v);
+		return -1;
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), raw_cmp);
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+int nl_set_read_elems(struct nl_session *s, struct nk_ruleset *rs, struct nk_set *set)
+{
+	struct raw_elem *v = NULL;
+	size_t n = 0;
+	free(set->elems);
+	set->elems = NULL;
+	set->n_elems = 0;
+	int ret = nl_set_dump_raw(s, rs, set->name, set->key_len, &v, &n);
+	if (ret == 0 && ((set->flags & NFT_SET_INTERVAL) ? raw_to_prefixes(set, v, n) : hosts_to_prefixes(set, v, n)) < 0) {
 		errno = ENOMEM;
 		ret = -1;
 	}
 	set->elems_known = ret == 0;
-	free(c.v);
+	free(v);
 	return ret;
 }

@@ -101,6 +101,23 @@ int nl_batch_from_delta(struct nl_batch *b, const struct nk_delta *d, uint32_t g
 /* A formatted string in the arena; NULL on ENOMEM. */
 char *nk_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- live elements ---- */
+
+/* One kernel element as dumped: its key (right-aligned in an addr: IPv4 and ports in lo),
+ * whether it ends an interval, and its comment (in the ruleset's arena; NULL if none). */
+struct nk_raw_elem {
+	struct addr key;
+	bool end;
+	const char *comment;
+};
+
+struct nl_session;
+/* Dumps the elements of set name in rs's table, keys of key_len bytes, sorted by key with
+ * an interval's end before the next start at the same key. *out is malloc'd (caller
+ * frees). Returns 0, or -1 with errno set. */
+int nl_set_dump_raw(struct nl_session *s, struct nk_ruleset *rs, const char *name, uint32_t key_len,
+		    struct nk_raw_elem **out, size_t *n);
+
 /* ---- rules ---- */
 
 /* The rule in nft syntax, as `nft list` prints it and nft_text writes it (no newline).

@@ -1,0 +1,137 @@
+/* cmd_diff_live.c — pinhole diff --live RULES: what `pinhole apply RULES` would change, in
+ * the review diff's words and formats, with the kernel's ruleset as the old side. Exit
+ * status as diff(1): 0 no change, 1 changes, 2 error. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "cmd_apply.h"
+#include "diff.h"
+#include "diff_format.h"
+
+struct live_args {
+	enum diff_format format;
+	bool exit_zero, use_cache;
+	struct defines defs;
+	const char *rules;
+};
+
+static void live_usage(FILE *out)
+{
+	fprintf(out, "Usage: pinhole diff --live [--format text|markdown|json] [--exit-zero] [--no-cache]\n"
+		     "                    [-D NAME=VALUE]... RULES\n"
+		     "\n"
+		     "Shows what 'pinhole apply RULES' would change in the kernel, as 'pinhole diff' shows a\n"
+		     "change between two rules files, with the kernel's ruleset (what pinhole owns in it) as\n"
+		     "the old side. Sources of the kernel's prefixes come from its element comments; with\n"
+		     "the last-applied state in use they are not read and show as unknown (--no-cache reads\n"
+		     "them). The kernel holds no names: a set's names count as there when its learnt sets\n"
+		     "are.\n"
+		     "\n"
+		     "Exit status: 0 no changes, 1 changes, 2 error.\n");
+}
+
+static int parse_args(int argc, char **argv, struct live_args *a)
+{
+	static const struct option longopts[] = {
+		{ "live", no_argument, NULL, 'L' },	     { "format", required_argument, NULL, 'f' },
+		{ "exit-zero", no_argument, NULL, 'z' },   { "define", required_argument, NULL, 'D' },
+		{ "no-cache", no_argument, NULL, 'N' },    { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "f:D:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'L': break;
+		case 'f':
+			if (diff_format_parse(optarg, &a->format) == 0)
+				break;
+			fprintf(stderr, "pinhole diff: unknown format '%s'; valid formats: text markdown json\n", optarg);
+			return -1;
+		case 'z': a->exit_zero = true; break;
+		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
+		case 'N': a->use_cache = false; break;
+		case 'h': live_usage(stdout); return 1;
+		default: live_usage(stderr); return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		live_usage(stderr);
+		return -1;
+	}
+	a->rules = argv[optind];
+	return 0;
+}
+
+static bool color_for(enum diff_format format)
+{
+	const char *no_color = getenv("NO_COLOR");
+	return format == DIFF_TEXT && isatty(STDOUT_FILENO) && !(no_color && *no_color);
+}
+
+/* The diff of the kernel against p. In sets-only mode pinhole applies no rules, so the
+ * policy's rules are left out of the comparison. */
+static struct policy_diff *live_diff(struct nl_session *s, const struct policy *p, struct nl_plan *plan,
+				     struct policy **live)
+{
+	size_t unknown = 0;
+	struct policy want = *p;	/* a view: shares p's arena, never freed */
+	if (p->mode == POLICY_MODE_SETS_ONLY)
+		want.n_rules = 0;
+	*live = nl_ruleset_policy(s, &plan->live, p, &unknown);
+	if (!*live)
+		return NULL;
+	if (unknown)
+		fprintf(stderr, "pinhole diff: note: %zu rules in table inet %s are not of a shape pinhole writes; "
+				"apply would replace them\n", unknown, p->table);
+	return policy_diff_compute(*live, &want);
+}
+
+int cmd_diff_live(int argc, char **argv)
+{
+	struct live_args a = { .format = DIFF_TEXT, .use_cache = true };
+	struct diags *d = diags_new();
+	struct policy *p = NULL, *live = NULL;
+	struct policy_diff *diff = NULL;
+	struct nl_session *s = NULL;
+	struct nk_ruleset want = { 0 };
+	struct nl_plan plan = { 0 };
+	int ret = 2, parsed = d ? parse_args(argc, argv, &a) : -1;
+	if (parsed != 0) {
+		ret = parsed > 0 ? 0 : 2;
+		goto out;
+	}
+	if (!(p = cli_compile(a.rules, &a.defs, d)) || !(s = apply_session_open("diff")))
+		goto out;
+	if (nk_ruleset_from_policy(p, &want) < 0 || nl_plan_make(s, &want, nk_state_dir(), a.use_cache, &plan) < 0) {
+		fprintf(stderr, "pinhole diff: cannot read the ruleset: %s\n",
+			errno == ENOENT ? "sets-only mode and the table does not exist" : strerror(errno));
+		goto out;
+	}
+	if (!(diff = live_diff(s, p, &plan, &live)) || policy_diff_label(diff, "kernel", a.rules) < 0) {
+		fprintf(stderr, "pinhole diff: %s\n", strerror(errno ? errno : ENOMEM));
+		goto out;
+	}
+	if (diff_render(diff, a.format, color_for(a.format), stdout) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "pinhole diff: cannot write the diff: %s\n", strerror(errno));
+		goto out;
+	}
+	/* the kernel can differ where a packet sees no difference (a comment): apply's plan
+	 * counts those too, and so does the exit status */
+	ret = (policy_diff_empty(diff) && plan.delta.n_changes == 0) || a.exit_zero ? 0 : 1;
+out:
+	if (d)
+		cli_render(d);
+	policy_diff_free(diff);
+	policy_free(live);
+	nl_plan_free(&plan);
+	nk_ruleset_free(&want);
+	nl_session_close(s);
+	policy_free(p);
+	diags_free(d);
+	return ret;
+}
