@@ -149,13 +149,20 @@ static void on_logged(const struct nflog_packet *lp, void *arg)
 		dns_packet(r, &p);
 }
 
+/* All held answers come from the DNS queue, read in id order: one batch verdict up to the
+ * last of them releases the round (and the answers it already let through are gone). */
 static void release_held(struct runner *r)
 {
 	uint64_t now = run_now_us();
+	uint32_t last = 0;
 	for (size_t i = 0; i < r->n_held; i++) {
-		nfq_verdict(r->q, r->held[i].queue, r->held[i].id, NFQ_ACCEPT, false, 0);
+		last = r->held[i].id;
 		lat_hist_add(&r->hold, now - r->held[i].since_us);
 	}
+	if (r->n_held == 1)
+		nfq_verdict(r->q, r->held[0].queue, last, NFQ_ACCEPT, false, 0);
+	else if (r->n_held > 1)
+		nfq_verdict_upto(r->q, r->held[0].queue, last, NFQ_ACCEPT);
 	r->n_held = 0;
 }
 

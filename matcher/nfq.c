@@ -243,6 +243,17 @@ int nfq_verdict(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, 
 	return 0;
 }
 
+int nfq_verdict_upto(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v)
+{
+	if (q->vlen + 64 > NFQ_VERDICT_BUF && nfq_flush(q) < 0)
+		return -1;
+	struct nlmsghdr *nlh = put_header(q->vbuf + q->vlen, NFQNL_MSG_VERDICT_BATCH, 0, queue, ++q->seq);
+	struct nfqnl_msg_verdict_hdr vh = { htonl((uint32_t)v), htonl(id) };
+	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
 int nfq_flush(struct nfq *q)
 {
 	if (q->vlen == 0)
