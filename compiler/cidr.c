@@ -199,8 +199,33 @@ static struct addr expand_v6(const uint16_t *g, int ng, int gap)
 	return a;
 }
 
+/* Steps over the ':' or "::" at s[*i] after a group, noting where a "::" stands. Refuses
+ * a second "::" and a single ':' that ends the text. */
+static bool skip_separator(const char *s, size_t n, size_t *i, int ng, int *gap)
+{
+	if (*i + 1 < n && s[*i + 1] == ':') {
+		if (*gap >= 0)
+			return false;
+		*gap = ng;
+		*i += 2;
+		return true;
+	}
+	return ++*i < n;
+}
+
+/* A dotted-quad tail (::ffff:192.0.2.1): worth the last two groups. */
+static bool parse_v4_tail(const char *s, size_t n, uint16_t *g, int *ng)
+{
+	uint32_t v4;
+	if (*ng > 6 || !parse_v4(s, n, &v4))
+		return false;
+	g[(*ng)++] = (uint16_t)(v4 >> 16);
+	g[(*ng)++] = (uint16_t)v4;
+	return true;
+}
+
 /* RFC 4291 §2.2: eight hex groups, one "::" standing for one or more zero groups, and an
- * optional dotted-quad tail worth two groups. Zone ids ("%eth0") are not addresses. */
+ * optional dotted-quad tail. Zone ids ("%eth0") are not addresses. */
 static bool parse_v6(const char *s, size_t n, struct addr *out)
 {
 	uint16_t g[8];
@@ -216,26 +241,15 @@ static bool parse_v6(const char *s, size_t n, struct addr *out)
 		if (ng == 8)
 			return false;
 		if (memchr(s + i, '.', end - i)) {
-			uint32_t v4;
-			if (end != n || ng > 6 || !parse_v4(s + i, n - i, &v4))
+			if (end != n || !parse_v4_tail(s + i, n - i, g, &ng))
 				return false;
-			g[ng++] = (uint16_t)(v4 >> 16);
-			g[ng++] = (uint16_t)v4;
 			break;
 		}
 		if (!parse_hex_group(s + i, end - i, &g[ng++]))
 			return false;
 		i = end;
-		if (i == n)
-			break;
-		if (i + 1 < n && s[i + 1] == ':') {
-			if (gap >= 0)
-				return false;
-			gap = ng;
-			i += 2;
-		} else if (++i == n) {
-			return false;	/* a trailing single ':' */
-		}
+		if (i < n && !skip_separator(s, n, &i, ng, &gap))
+			return false;
 	}
 	if (gap < 0 ? ng != 8 : ng > 7)
 		return false;
@@ -592,23 +606,11 @@ static unsigned v6_digit(const struct v6_key *k, unsigned b)
 	return (unsigned)((b < 8 ? k->lo.lo >> (8 * b) : k->lo.hi >> (8 * (b - 8))) & 0xff);
 }
 
+/* The same sort for 128-bit keys: 16 byte digits, constant ones skipped. The histograms
+ * (32 KiB) live on the stack. */
 static void radix_sort_v6(struct v6_key *a, struct v6_key *tmp, size_t n)
 {
-	size_t (*count)[256] = calloc(16, sizeof(*count));
-	if (!count) {
-		/* 32 KiB could not be had: fall back to one histogram per pass. */
-		for (unsigned b = 0; b < 16; b++) {
-			size_t one[256] = { 0 };
-			for (size_t i = 0; i < n; i++)
-				one[v6_digit(&a[i], b)]++;
-			if (!digit_offsets(one, n))
-				continue;
-			for (size_t i = 0; i < n; i++)
-				tmp[one[v6_digit(&a[i], b)]++] = a[i];
-			memcpy(a, tmp, n * sizeof(*a));
-		}
-		return;
-	}
+	size_t count[16][256] = { { 0 } };
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 0; b < 16; b++)
 			count[b][v6_digit(&a[i], b)]++;
@@ -624,7 +626,6 @@ static void radix_sort_v6(struct v6_key *a, struct v6_key *tmp, size_t n)
 	}
 	if (src != a)
 		memcpy(a, src, n * sizeof(*a));
-	free(count);
 }
 
 /* Rearranges in[0..n) so in[j] = old in[order(j)]. */
@@ -836,7 +837,8 @@ int cidr_aggregate(struct cidr_list *l, bool want_tags, struct cidr_agg *out)
 	struct u64_vec *tag_pairs = want_tags ? &pairs : NULL;
 	int ret = -1;
 	memset(out, 0, sizeof(*out));
-	/* Sort keys carry input positions, and tag pairs prefix indexes, in 32 bits. */
+	/* Sort keys carry input positions, and tag pairs prefix indexes, in 32 bits: more
+	 * would need over 200 GB of input anyway, and is reported like running out of it. */
 	if (l->n > UINT32_MAX)
 		goto out;
 	size_t n4 = partition_families(l->v, l->n);
