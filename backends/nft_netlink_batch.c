@@ -375,16 +375,9 @@ static void put_elem_udata(struct nlmsghdr *nlh, const char *comment, size_t len
 static void put_interval(struct nlmsghdr *nlh, const struct nk_set *s, const struct nk_elem *e, bool del)
 {
 	char comment[NFT_USERDATA_MAXLEN];
-	size_t len = 0;
 	struct addr end;
 	bool closed = nk_prefix_end(&e->prefix, &end);
-	if (!del && e->origin)
-		len = ir_prefix_sources(s->origin, e->origin, comment, 128);
-	else if (!del && e->comment) {
-		len = strnlen(e->comment, 127);
-		memcpy(comment, e->comment, len);
-	}
-	comment[len] = '\0';
+	size_t len = del ? 0 : nk_elem_comment(s, e, comment);
 	struct nlattr *el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
 	put_key(nlh, NFTA_SET_ELEM_KEY, e->prefix.family, e->prefix.addr);
 	if (!del)

@@ -93,16 +93,38 @@ bool nk_set_is_ours(const char *name, const char *comment)
 
 /* ---- the wanted ruleset ---- */
 
-static int want_elems(struct nk_set *ks, const struct ir_set *s, const struct ir_prefix *v, size_t n)
+size_t nk_set_comment(char *buf, const struct ir_set *s, enum kset_kind kind)
+{
+	int n = kind >= KSET_DNS_V4 ? snprintf(buf, COMMENT_MAX, "learnt by pinhole guard for the names of set %s", s->name)
+				    : snprintf(buf, COMMENT_MAX, "set %s, %s:%u", s->name, s->loc.file, s->loc.line);
+	size_t len = n < 0 ? 0 : (size_t)n < COMMENT_MAX ? (size_t)n : COMMENT_MAX - 1;
+	buf[len] = '\0';
+	comment_sanitize(buf, len);
+	return len;
+}
+
+size_t nk_elem_comment(const struct nk_set *s, const struct nk_elem *e, char *buf)
+{
+	size_t len = 0;
+	if (e->origin && s->origin)
+		len = ir_prefix_sources(s->origin, e->origin, buf, COMMENT_MAX);
+	else if (e->comment)
+		memcpy(buf, e->comment, len = strnlen(e->comment, COMMENT_MAX - 1));
+	buf[len] = '\0';
+	comment_sanitize(buf, len);
+	return len;
+}
+
+static int want_elems(struct nk_set *ks, const struct ir_prefix *v, size_t n)
 {
 	char comment[COMMENT_MAX];
 	ks->elems = calloc(n ? n : 1, sizeof(*ks->elems));
 	if (!ks->elems)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = ir_prefix_sources(s, &v[i], comment, sizeof(comment));
-		ks->elems[i] = (struct nk_elem){ .prefix = v[i].prefix, .hash = nk_hash(comment, len, 0),
-						 .origin = &v[i] };
+		ks->elems[i] = (struct nk_elem){ .prefix = v[i].prefix, .origin = &v[i] };
+		size_t len = nk_elem_comment(ks, &ks->elems[i], comment);
+		ks->elems[i].hash = nk_hash(comment, len, 0);
 	}
 	ks->n_elems = n;
 	ks->elems_known = true;
@@ -116,16 +138,17 @@ static int want_set(struct nk_ruleset *rs, struct nk_set *ks, const struct ir_se
 	kset_name(name, s, kind);
 	*ks = (struct nk_set){ .kind = kind, .origin = s, .flags = dynamic ? NFT_SET_TIMEOUT : NFT_SET_INTERVAL,
 			       .key_type = v4 ? NFT_TYPE_IPV4_ADDR : NFT_TYPE_IPV6_ADDR, .key_len = v4 ? 4 : 16 };
+	char comment[COMMENT_MAX];
+	nk_set_comment(comment, s, kind);
 	ks->name = arena_strdup(&rs->arena, name);
-	ks->comment = dynamic ? nk_printf(&rs->arena, "learnt by pinhole guard for the names of set %s", s->name)
-			      : nk_printf(&rs->arena, "set %s, %s:%u", s->name, s->loc.file, s->loc.line);
+	ks->comment = arena_strdup(&rs->arena, comment);
 	if (!ks->name || !ks->comment)
 		return -1;
 	if (dynamic) {
 		ks->elems_known = true;	/* the guard's business: never compared */
 		return 0;
 	}
-	return kind == KSET_V4 ? want_elems(ks, s, s->v4, s->n_v4) : want_elems(ks, s, s->v6, s->n_v6);
+	return kind == KSET_V4 ? want_elems(ks, s->v4, s->n_v4) : want_elems(ks, s->v6, s->n_v6);
 }
 
 static int want_sets(const struct policy *p, struct nk_ruleset *rs)
@@ -241,14 +264,14 @@ static int want_chain(const struct policy *p, struct nk_ruleset *rs, const char 
 	return err;
 }
 
-int nk_ruleset_from_policy(const struct policy *p, struct nk_ruleset *out)
+static int from_policy(const struct policy *p, struct nk_ruleset *out, bool sets)
 {
 	memset(out, 0, sizeof(*out));
 	out->family = NFPROTO_INET;
 	out->table = p->table;
 	out->mode = p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE;
 	out->table_exists = true;
-	int err = want_sets(p, out);
+	int err = sets ? want_sets(p, out) : 0;
 	if (!err && out->mode == NK_MODE_TABLE) {
 		out->chains = calloc(3, sizeof(*out->chains));
 		err = !out->chains || want_chain(p, out, "input", NF_INET_LOCAL_IN) ||
@@ -260,4 +283,14 @@ int nk_ruleset_from_policy(const struct policy *p, struct nk_ruleset *out)
 		return -1;
 	}
 	return 0;
+}
+
+int nk_ruleset_from_policy(const struct policy *p, struct nk_ruleset *out)
+{
+	return from_policy(p, out, true);
+}
+
+int nk_ruleset_chains(const struct policy *p, struct nk_ruleset *out)
+{
+	return from_policy(p, out, false);
 }

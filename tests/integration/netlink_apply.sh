@@ -4,7 +4,7 @@
 # re-applying changes nothing; a small change sends only its elements (seen by nft monitor);
 # --dry-run changes nothing; show and remove see exactly pinhole's objects.
 # Every case runs in a fresh network namespace (see netlink_lib.bash).
-CASES="same_as_nft reapply_noop delta_only dry_run show_json remove"
+CASES="same_as_nft same_as_nft_options sets_only_same_as_nft reapply_noop delta_only dry_run show_json remove"
 source "$(dirname "$0")/netlink_lib.bash"
 
 # Policies in table mode that exercise every element and rule form.
@@ -29,6 +29,52 @@ case_same_as_nft() {
 			head -40 "$NL_TMP/diff"
 		fi
 	done
+}
+
+# default_deny, priority, ports and IPv6: the base chains nft_text writes and apply sends.
+case_same_as_nft_options() {
+	cat >"$NL_TMP/o.rules" <<'RULES'
+option table gw
+option priority -5
+option default_deny eth1
+option default_deny wg*
+set peers { 198.51.100.0/24 2001:db8::/48 }
+set web { *.example.com 203.0.113.0/25 }
+allow in from @peers tcp port 22
+allow out to @web tcp port { 80, 443, 8000-8080, 65000-65535 } comment "web"
+allow out to @peers udp
+RULES
+	"$PINHOLE" apply -q "$NL_TMP/o.rules" || fail "apply o.rules"
+	if diff <(ruleset_json) <(reference_json "$NL_TMP/o.rules") >"$NL_TMP/diff"; then
+		pass "apply with default_deny, priority and port lists makes what nft -f makes"
+	else
+		fail "apply with options differs from nft -f:"
+		head -40 "$NL_TMP/diff"
+	fi
+	expect_status "re-apply with options has nothing to do" 0 "$PINHOLE" apply -q --dry-run "$NL_TMP/o.rules"
+}
+
+# sets-only: the same user table in two namespaces, filled by apply and by nft -f.
+case_sets_only_same_as_nft() {
+	local user='table inet filter { chain input { type filter hook input priority 0; policy accept; }; }'
+	cat >"$NL_TMP/so.rules" <<'RULES'
+option mode sets-only
+option table filter
+set peers { 198.51.100.0/24 2001:db8::/48 }
+set web { *.example.com }
+RULES
+	nft -f - <<<"$user"
+	"$PINHOLE" apply -q "$NL_TMP/so.rules" || fail "apply so.rules"
+	"$PINHOLE" compile -o "$NL_TMP/so.nft" "$NL_TMP/so.rules"
+	if diff <(ruleset_json) <(unshare -n bash -c "nft -f - <<<'$user' && nft -f '$NL_TMP/so.nft' && nft -j list ruleset" |
+		jq -S ".nftables | $NL_NORMALIZE") >"$NL_TMP/diff"; then
+		pass "sets-only apply makes what nft -f of the sets-only script makes"
+	else
+		fail "sets-only apply differs from nft -f:"
+		head -40 "$NL_TMP/diff"
+	fi
+	expect "the sets-only script refuses a missing table" \
+		test -n "$(unshare -n nft -f "$NL_TMP/so.nft" 2>&1 | grep -i 'no such file')"
 }
 
 case_reapply_noop() {
