@@ -13,6 +13,7 @@ struct diags {
 	struct diag *v;
 	size_t n, cap;
 	size_t errors, warnings;
+	bool last_dropped;	/* the newest diagnostic was not stored: its hint goes too */
 	struct source *sources;
 	size_t n_sources;
 };
@@ -78,6 +79,7 @@ static void add(struct diags *d, enum severity sev, struct loc loc, const char *
 	else if (sev == SEV_WARNING)
 		d->warnings++;
 	/* Past the cap, count but do not store: the first errors are the useful ones. */
+	d->last_dropped = true;
 	if (sev == SEV_ERROR && d->errors > DIAG_MAX_ERRORS)
 		return;
 	if (d->n == d->cap) {
@@ -96,6 +98,7 @@ static void add(struct diags *d, enum severity sev, struct loc loc, const char *
 	if (loc.file)
 		loc.file = diags_add_source(d, loc.file, "", 0);
 	d->v[d->n++] = (struct diag){ .severity = sev, .loc = loc, .message = msg };
+	d->last_dropped = false;
 }
 
 #define DEFINE_ADDER(fn, sev)                                                     \
@@ -112,7 +115,7 @@ DEFINE_ADDER(diag_note, SEV_NOTE)
 
 void diag_hint(struct diags *d, const char *fmt, ...)
 {
-	if (d->n == 0)
+	if (d->n == 0 || d->last_dropped)
 		return;
 	va_list ap;
 	va_start(ap, fmt);

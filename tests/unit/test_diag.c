@@ -46,6 +46,8 @@ Test(diag, cap_and_promotion)
 	struct diags *d = diags_new();
 	for (int i = 0; i < DIAG_MAX_ERRORS + 5; i++)
 		diag_error(d, (struct loc){ "f", 1, 1 }, "e%d", i);
+	diag_hint(d, "belongs to a dropped error");
+	cr_assert_null(diags_get(d, DIAG_MAX_ERRORS - 1)->hint, "a dropped error's hint must not land elsewhere");
 	cr_assert(diags_full(d));
 	cr_assert_eq(diags_count(d), DIAG_MAX_ERRORS);
 	cr_assert_eq(diags_errors(d), DIAG_MAX_ERRORS + 5);
