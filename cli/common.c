@@ -32,10 +32,15 @@ struct policy *cli_compile(const char *path, const struct defines *defs, struct 
 		diag_error(d, (struct loc){ path, 0, 0 }, "cannot read: %s", strerror(errno));
 		return NULL;
 	}
-	struct compile_request req = { .file = !strcmp(path, "-") ? "<stdin>" : path, .text = text, .len = len,
+	const char *file = !strcmp(path, "-") ? "<stdin>" : path;
+	/* The diagnostics keep the text for quoting lines; the compiler then finds it there
+	 * instead of copying it. */
+	bool adopted = diags_adopt_source(d, file, text, len) != NULL;
+	struct compile_request req = { .file = file, .text = text, .len = len,
 				       .defines = defs ? defs->v : NULL, .n_defines = defs ? defs->n : 0 };
 	struct policy *p = policy_compile(&req, d);
-	free(text);
+	if (!adopted)
+		free(text);
 	return p;
 }
 

@@ -40,28 +40,42 @@ void diags_free(struct diags *d)
 	free(d);
 }
 
-const char *diags_add_source(struct diags *d, const char *file, const char *text, size_t len)
+static const char *find_source(const struct diags *d, const char *file)
 {
 	for (size_t i = 0; i < d->n_sources; i++)
 		if (!strcmp(d->sources[i].file, file))
 			return d->sources[i].file;
+	return NULL;
+}
+
+const char *diags_adopt_source(struct diags *d, const char *file, char *text, size_t len)
+{
+	if (find_source(d, file))
+		return NULL;
 	struct source *grown = realloc(d->sources, (d->n_sources + 1) * sizeof(*grown));
-	if (!grown)
+	if (grown)
+		d->sources = grown;
+	char *name = grown ? strdup(file) : NULL;
+	if (!name)
 		return NULL;
-	d->sources = grown;
-	struct source *s = &d->sources[d->n_sources];
-	s->file = strdup(file);
-	s->text = malloc(len + 1);
-	if (!s->file || !s->text) {
-		free(s->file);
-		free(s->text);
+	d->sources[d->n_sources++] = (struct source){ name, text, len };
+	return name;
+}
+
+const char *diags_add_source(struct diags *d, const char *file, const char *text, size_t len)
+{
+	const char *known = find_source(d, file);
+	if (known)
+		return known;
+	char *copy = malloc(len + 1);
+	if (!copy)
 		return NULL;
-	}
-	memcpy(s->text, text, len);
-	s->text[len] = '\0';
-	s->len = len;
-	d->n_sources++;
-	return s->file;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	const char *name = diags_adopt_source(d, file, copy, len);
+	if (!name)
+		free(copy);
+	return name;
 }
 
 static char *vformat(const char *fmt, va_list ap)
@@ -180,9 +194,12 @@ static void render_one(const struct diags *d, const struct diag *g, FILE *out, b
 {
 	static const char *const names[] = { "error", "warning", "note" };
 	static const char *const colors[] = { "\033[1;31m", "\033[1;35m", "\033[1;36m" };
-	if (g->loc.file && g->loc.line)
+	if (g->loc.file && g->loc.line && g->loc.col)
 		fprintf(out, "%s%s:%u:%u:%s ", color ? "\033[1m" : "", g->loc.file, g->loc.line,
 			g->loc.col, color ? "\033[0m" : "");
+	else if (g->loc.file && g->loc.line)	/* a whole line, e.g. a prefix's source */
+		fprintf(out, "%s%s:%u:%s ", color ? "\033[1m" : "", g->loc.file, g->loc.line,
+			color ? "\033[0m" : "");
 	else if (g->loc.file)
 		fprintf(out, "%s: ", g->loc.file);
 	fprintf(out, "%s%s:%s %s\n", color ? colors[g->severity] : "", names[g->severity],
@@ -191,6 +208,8 @@ static void render_one(const struct diags *d, const struct diag *g, FILE *out, b
 	const char *line = source_line(d, g->loc.file, g->loc.line, &len);
 	if (line && g->loc.col)
 		render_caret(out, line, len, g->loc.col, color);
+	else if (line)
+		fprintf(out, "%.*s\n", (int)len, line);
 	if (g->hint)
 		fprintf(out, "%shint:%s %s\n", color ? "\033[1;36m" : "", color ? "\033[0m" : "", g->hint);
 }

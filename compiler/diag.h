@@ -37,6 +37,11 @@ void diags_free(struct diags *d);
  * name to use in locs (owned by d), NULL on ENOMEM. The text is copied. */
 const char *diags_add_source(struct diags *d, const char *file, const char *text, size_t len);
 
+/* The same, taking ownership of text (malloc'd, NUL-terminated at len) instead of copying
+ * it, so a large input is held once. Returns NULL, leaving text the caller's, when file is
+ * already registered or on ENOMEM. */
+const char *diags_adopt_source(struct diags *d, const char *file, char *text, size_t len);
+
 /* Records a diagnostic at loc. Never fails visibly: on ENOMEM it is counted, not stored. */
 void diag_error(struct diags *d, struct loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

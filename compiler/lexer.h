@@ -22,11 +22,12 @@ enum tok_kind {
 	TOK_COMMENT,	/* # to end of line — text holds what follows '#' */
 };
 
+/* 24 bytes: a large address list is a million of these. */
 struct token {
-	enum tok_kind kind;
 	const char *text;	/* points into the source buffer */
 	uint32_t len;
 	uint32_t line, col;
+	uint8_t kind;		/* enum tok_kind */
 	bool line_start;	/* first token on its line */
 	bool blank_before;	/* an empty line separates it from the previous token */
 };

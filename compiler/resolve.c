@@ -371,8 +371,10 @@ static void resolve_all(struct resolver *r, const struct compile_request *req)
 	resolve_sets(r);
 	resolve_rules(r);
 	warn_unused_defines(r);
-	for (size_t i = 0; i < r->n_sets; i++)
+	for (size_t i = 0; i < r->n_sets; i++) {
 		vec_free(&r->sets[i].flat);
+		cidr_list_free(&r->sets[i].ranges);
+	}
 	vec_free(&sets);
 	vec_free(&defs);
 }

@@ -4,16 +4,16 @@
 
 #include "policy.h"
 
-enum flat_kind { FLAT_RANGE, FLAT_NAME, FLAT_REGEX };
+enum flat_kind { FLAT_NAME, FLAT_REGEX };
 
-/* One element after includes and defines are expanded. */
+/* A name or regex element after includes and defines are expanded. Addresses go
+ * straight into the set's cidr_list instead: a set may hold millions of them. */
 struct flat_elem {
 	enum flat_kind kind;
 	bool included;	/* came through an @include: the included set reports its problems */
 	uint32_t tok;	/* where it was written (resolver_loc gives the loc); kept small since
 			 * a set may hold millions */
 	union {
-		struct addr_range range;
 		struct {
 			const char *name;
 			enum name_kind name_kind;
@@ -29,7 +29,9 @@ struct set_work {
 	struct loc loc;
 	const char *name;
 	enum visit state;
-	struct vec flat;	/* struct flat_elem */
+	struct vec flat;	/* struct flat_elem: names and regexes */
+	struct cidr_list ranges;	/* addresses; a tag is the line that wrote it */
+	size_t n_elements;	/* everything expanded, for "set is empty" */
 	bool failed;		/* had an element error: silence follow-on errors */
 };
 
@@ -62,9 +64,10 @@ struct define_work *resolver_find_define(struct resolver *r, const char *name, s
 /* Adds "did you mean 'x'?" when a known name is close to the unknown one. */
 void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets);
 
-/* Expands set w's elements (recursively through @includes) into w->flat. */
+/* Expands set w's elements (recursively through @includes) into w->flat and w->ranges. */
 void resolve_set_elements(struct resolver *r, struct set_work *w);
-/* Builds the IR set from w->flat: aggregation, name normalization, redundancy. */
+/* Builds the IR set from w->flat and w->ranges: aggregation, name normalization,
+ * redundancy. Consumes w->ranges (reordered by the aggregation). */
 int resolve_set_build(struct resolver *r, struct set_work *w, struct ir_set *out);
 
 #endif

@@ -24,35 +24,23 @@ static void sort_origins(struct loc *v, size_t n)
 		}
 }
 
-/* The set's addresses, aggregated; a tag is the index of the element in flat. */
-static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_set *out)
+/* The set's addresses, aggregated; a tag is the line that wrote the address, so the
+ * sources of a prefix have no column. */
+static int build_prefixes(struct resolver *r, struct cidr_list *list, struct ir_set *out)
 {
-	const struct flat_elem *v = flat->v;
-	struct cidr_list list = { 0 };
 	struct cidr_agg agg = { 0 };
+	if (list->n == 0)
+		return 0;
+	if (cidr_aggregate(list, true, &agg) < 0)
+		return -1;
 	int ret = -1;
-	/* Room for every element up front: a million-prefix set would otherwise be copied
-	 * ~20 times while doubling. */
-	list.v = malloc((flat->n ? flat->n : 1) * sizeof(*list.v));
-	if (!list.v)
-		goto out;
-	list.cap = flat->n ? flat->n : 1;
-	for (size_t i = 0; i < flat->n; i++)
-		if (v[i].kind == FLAT_RANGE && cidr_list_add(&list, &v[i].range, (uint32_t)i) < 0)
-			goto out;
-	if (list.n == 0) {
-		ret = 0;
-		goto out;
-	}
-	if (cidr_aggregate(&list, true, &agg) < 0)
-		goto out;
 	size_t n_tags = agg.tag_start[agg.n];
 	struct ir_prefix *all = arena_alloc(&r->p->arena, agg.n * sizeof(*all));
 	out->origins = arena_alloc(&r->p->arena, (n_tags ? n_tags : 1) * sizeof(struct loc));
 	if (!all || !out->origins)
 		goto out;
 	for (size_t k = 0; k < n_tags; k++)
-		out->origins[k] = resolver_loc(r, v[agg.tags[k]].tok);
+		out->origins[k] = (struct loc){ r->file, agg.tags[k], 0 };
 	out->n_origins = n_tags;
 	size_t n_v4 = 0;
 	for (size_t i = 0; i < agg.n; i++) {
@@ -66,7 +54,6 @@ static int build_prefixes(struct resolver *r, const struct vec *flat, struct ir_
 	out->n_v6 = agg.n - n_v4;
 	ret = 0;
 out:
-	cidr_list_free(&list);
 	cidr_agg_free(&agg);
 	return ret;
 }
@@ -206,12 +193,12 @@ int resolve_set_build(struct resolver *r, struct set_work *w, struct ir_set *out
 {
 	out->name = w->name;
 	out->loc = w->loc;
-	if (w->flat.n == 0 && !w->failed && !w->ast->broken) {
+	if (w->n_elements == 0 && !w->failed && !w->ast->broken) {
 		diag_error(r->d, w->loc, "set '%s' is empty", w->name);
 		diag_hint(r->d, "add elements, or remove the set and the rules that use it");
 		return 0;
 	}
-	if (build_prefixes(r, &w->flat, out) < 0 || build_names(r, &w->flat, out) < 0 ||
+	if (build_prefixes(r, &w->ranges, out) < 0 || build_names(r, &w->flat, out) < 0 ||
 	    build_regexes(r, &w->flat, out) < 0) {
 		r->oom = true;
 		return -1;

@@ -7,6 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Room for every element written, so a million-prefix set is not copied while doubling. */
+static int reserve_ranges(struct cidr_list *l, size_t n)
+{
+	if (n <= l->cap)
+		return 0;
+	struct cidr_input *v = realloc(l->v, n * sizeof(*v));
+	if (!v)
+		return -1;
+	l->v = v;
+	l->cap = n;
+	return 0;
+}
+
 static void push_flat(struct resolver *r, struct set_work *w, const struct flat_elem *e)
 {
 	struct flat_elem *slot = vec_push(&w->flat, sizeof(*e));
@@ -15,6 +28,7 @@ static void push_flat(struct resolver *r, struct set_work *w, const struct flat_
 		return;
 	}
 	*slot = *e;
+	w->n_elements++;
 }
 
 /* Addresses are words made of digits, dots, '/' and '-' only, or anything with a ':' or
@@ -55,8 +69,11 @@ static void add_address(struct resolver *r, struct set_work *w, const char *s, s
 		w->failed = true;
 		return;
 	}
-	struct flat_elem e = { .kind = FLAT_RANGE, .tok = tok, .range = parsed.range };
-	push_flat(r, w, &e);
+	/* The tag is the line: all a prefix's sources need, and cheaper to map back than a
+	 * token when a million prefixes come out of the aggregation in address order. */
+	if (cidr_list_add(&w->ranges, &parsed.range, loc.line) < 0)
+		r->oom = true;
+	w->n_elements++;
 }
 
 static void add_name(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
@@ -151,6 +168,10 @@ static void add_include(struct resolver *r, struct set_work *w, uint32_t tok)
 		e.included = true;
 		push_flat(r, w, &e);
 	}
+	for (size_t i = 0; i < inc->ranges.n && !r->oom; i++)
+		if (cidr_list_add(&w->ranges, &inc->ranges.v[i].range, inc->ranges.v[i].tag) < 0)
+			r->oom = true;
+	w->n_elements += inc->ranges.n;
 }
 
 static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
@@ -177,7 +198,7 @@ void resolve_set_elements(struct resolver *r, struct set_work *w)
 	if (w->state != UNVISITED)
 		return;
 	w->state = VISITING;
-	if (vec_reserve(&w->flat, w->ast->n_elems, sizeof(struct flat_elem)) < 0)
+	if (reserve_ranges(&w->ranges, w->ast->n_elems) < 0)
 		r->oom = true;
 	for (size_t i = 0; i < w->ast->n_elems && !r->oom && !diags_full(r->d); i++) {
 		const struct ast_elem *e = &w->ast->elems[i];
