@@ -65,6 +65,7 @@ static int install_steering(struct runner *r)
 		return -1;
 	}
 	r->queue = c.queue;
+	r->genid++;	/* one commit of its own, not someone else's change */
 	guard_counters(r->g)->steer_installs++;
 	glog(r->log, GLOG_NOTICE, "steering rules installed in table inet %s (%s, %s, %zu checked sets, fail-%s)",
 	     r->policy->table, r->o->passive ? "log group" : "queue",
