@@ -44,13 +44,15 @@ static void copy_as_live(const struct nk_ruleset *want, struct nk_ruleset *live)
 		live->sets[i] = want->sets[i];
 		live->sets[i].handle = i + 1;
 		live->sets[i].elems = malloc((want->sets[i].n_elems + 1) * sizeof(struct nk_elem));
-		memcpy(live->sets[i].elems, want->sets[i].elems, want->sets[i].n_elems * sizeof(struct nk_elem));
+		if (want->sets[i].n_elems)
+			memcpy(live->sets[i].elems, want->sets[i].elems, want->sets[i].n_elems * sizeof(struct nk_elem));
 	}
 	for (size_t i = 0; i < want->n_chains; i++) {
 		live->chains[i] = want->chains[i];
 		live->chains[i].handle = 100 + i;
 		live->chains[i].rules = malloc((want->chains[i].n_rules + 1) * sizeof(struct nk_rule));
-		memcpy(live->chains[i].rules, want->chains[i].rules, want->chains[i].n_rules * sizeof(struct nk_rule));
+		if (want->chains[i].n_rules)
+			memcpy(live->chains[i].rules, want->chains[i].rules, want->chains[i].n_rules * sizeof(struct nk_rule));
 	}
 }
 
