@@ -37,7 +37,7 @@ static void guard_usage(FILE *out)
 		"                          (default: fail closed, they are dropped)\n"
 		"      --queue N           DNS answers on queue N, TLS on N+1 (default %d)\n"
 		"      --log-group N       NFLOG group in passive mode (default %d)\n"
-		"      --queue-maxlen N    packets the kernel holds per queue (default 4096)\n"
+		"      --queue-maxlen N    packets the kernel holds per queue (default 16384)\n"
 		"      --steer auto|nft|xt how rules reach the queue: nft 'queue' or the xtables\n"
 		"                          NFQUEUE target (default auto: what the kernel has)\n"
 		"      --no-steer          install no steering rules (your own rules queue)\n"
@@ -202,7 +202,7 @@ static void guard_cli_init(struct guard_cli *c, struct glog *log)
 	c->run = (struct guard_run_opts){
 		.load = load_rules, .load_arg = c, .steer = true, .deny_reset = true,
 		.dns_queue = GUARD_DEFAULT_QUEUE, .tls_queue = GUARD_DEFAULT_QUEUE + 1,
-		.log_group = GUARD_DEFAULT_QUEUE, .queue_maxlen = 4096, .log = log,
+		.log_group = GUARD_DEFAULT_QUEUE, .queue_maxlen = 16384, .log = log,
 	};
 	guard_config_defaults(&c->run.cfg);
 }
