@@ -218,6 +218,8 @@ struct nk_cache_key {
 	char boot_id[40];		/* /proc/sys/kernel/random/boot_id */
 	uint64_t netns_cookie;
 	uint32_t genid;
+	uint64_t source;		/* what was applied: a hash of the rules file, its name, the
+					 * -D defines and pinhole's version; 0 when not known */
 };
 
 /* Reads the current boot id and the session's netns cookie into key (genid 0). Returns 0,
@@ -234,6 +236,11 @@ int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct n
  * handle matches. Returns 1 when used, 0 when absent or stale (live unchanged), -1 on
  * ENOMEM. */
 int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key);
+/* Whether a cache in dir says that the source whose hash key->source gives was applied
+ * last and nothing changed since (same boot, netns and generation). Returns 1 and the
+ * table's name (table, of size bytes), or 0. Apply answers "no changes" from this without
+ * compiling: the same source compiles to the same policy. */
+int nk_cache_find_source(const char *dir, const struct nk_cache_key *key, char *table, size_t size);
 /* Removes the cache of table (after remove, or when it can no longer be trusted). */
 void nk_cache_drop(const char *dir, const char *table);
 

@@ -5,12 +5,13 @@
  * set costs the kernel seconds to minutes).
  *
  * File: DIR/inet-TABLE.state, binary, host byte order (it never leaves the machine):
- *   "PHSTATE1" | boot_id[40] | netns cookie u64 | genid u32 | n_sets u32
+ *   "PHSTATE2" | boot_id[40] | netns cookie u64 | genid u32 | source u64 | n_sets u32
  *   per set: name_len u16, name, handle u64, n u64, n x {hi u64, lo u64, family u8, len u8,
  *            pad[6], hash u64}
  *   FNV-1a of everything before, u64 */
 #include "nft_netlink_sock.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "PHSTATE1"
+#define MAGIC "PHSTATE2"
 #define MAX_NAME 256
 
 struct rec {
@@ -66,16 +67,19 @@ static uint64_t fnv_update(uint64_t h, const void *p, size_t n)
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
 
-/* A buffered writer that hashes what it writes. */
+/* The file is built in memory and written with one write(2): a big set's cache is a few
+ * MiB, and apply is waiting. */
 struct writer {
-	FILE *f;
-	uint64_t hash;
+	unsigned char *buf;
+	size_t len, cap;
 };
 
 static void put(struct writer *w, const void *p, size_t n)
 {
-	fwrite(p, 1, n, w->f);
-	w->hash = fnv_update(w->hash, p, n);
+	if (w->len + n <= w->cap) {
+		memcpy(w->buf + w->len, p, n);
+		w->len += n;
+	}
 }
 
 static void put_set(struct writer *w, const struct nk_set *s, uint64_t handle)
@@ -98,18 +102,26 @@ static bool is_static(const struct nk_set *s)
 	return s->kind == KSET_V4 || s->kind == KSET_V6;
 }
 
-static int write_all(FILE *f, const struct nk_ruleset *want, const struct nk_ruleset *live,
-		     const struct nk_cache_key *key)
+static size_t cache_size(const struct nk_ruleset *want)
 {
-	struct writer w = { f, FNV_OFFSET };
+	size_t n = 8 + 40 + 8 + 4 + 8 + 4 + 8;
+	for (size_t i = 0; i < want->n_sets; i++)
+		n += 2 + strlen(want->sets[i].name) + 8 + 8 + want->sets[i].n_elems * sizeof(struct rec);
+	return n;
+}
+
+static int build(struct writer *w, const struct nk_ruleset *want, const struct nk_ruleset *live,
+		 const struct nk_cache_key *key)
+{
 	uint32_t n = 0;
 	for (size_t i = 0; i < want->n_sets; i++)
 		n += is_static(&want->sets[i]);
-	put(&w, MAGIC, 8);
-	put(&w, key->boot_id, sizeof(key->boot_id));
-	put(&w, &key->netns_cookie, sizeof(key->netns_cookie));
-	put(&w, &key->genid, sizeof(key->genid));
-	put(&w, &n, sizeof(n));
+	put(w, MAGIC, 8);
+	put(w, key->boot_id, sizeof(key->boot_id));
+	put(w, &key->netns_cookie, sizeof(key->netns_cookie));
+	put(w, &key->genid, sizeof(key->genid));
+	put(w, &key->source, sizeof(key->source));
+	put(w, &n, sizeof(n));
 	for (size_t i = 0; i < want->n_sets; i++) {
 		const struct nk_set *s = &want->sets[i], *l = nk_ruleset_find_set(live, s->name);
 		if (!is_static(s))
@@ -118,52 +130,61 @@ static int write_all(FILE *f, const struct nk_ruleset *want, const struct nk_rul
 			errno = ESTALE;
 			return -1;
 		}
-		put_set(&w, s, l->handle);
+		put_set(w, s, l->handle);
 	}
-	uint64_t sum = w.hash;
-	fwrite(&sum, 1, sizeof(sum), f);
-	return ferror(f) ? -1 : 0;
+	uint64_t sum = fnv_update(FNV_OFFSET, w->buf, w->len);
+	put(w, &sum, sizeof(sum));
+	return 0;
+}
+
+static int write_file(const char *tmp, const struct writer *w)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	size_t off = 0;
+	while (off < w->len) {
+		ssize_t n = write(fd, w->buf + off, w->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = errno;
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	/* No fsync: a cache lost in a crash is only a cache, and after a reboot its boot id
+	 * does not match anyway; the rename keeps readers from seeing half a file and the
+	 * checksum catches what a crash could tear. */
+	return close(fd);
 }
 
 int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct nk_ruleset *live,
 		  const struct nk_cache_key *key)
 {
 	char *path = cache_path(dir, want->table, ""), *tmp = cache_path(dir, want->table, ".tmp");
-	int ret = -1, err = 0;
-	FILE *f = NULL;
-	if (!path || !tmp)
+	struct writer w = { .cap = cache_size(want) };
+	int ret = -1, err = ENOMEM;
+	w.buf = malloc(w.cap);
+	if (!path || !tmp || !w.buf)
 		goto out;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		goto out;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	/* No fsync: a cache lost in a crash is only a cache, and after a reboot its boot id
-	 * does not match anyway; the rename keeps readers from seeing half a file and the
-	 * checksum catches what a crash could tear. */
-	bool ok = write_all(f, want, live, key) == 0 && fflush(f) == 0;
-	err = errno;
-	ok = fclose(f) == 0 && ok;
-	f = NULL;
-	if (ok && rename(tmp, path) == 0)
-		ret = 0;
-	else if (!err)
+	err = 0;
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || build(&w, want, live, key) < 0 || write_file(tmp, &w) < 0 ||
+	    rename(tmp, path) < 0) {
 		err = errno;
-out:
-	if (ret < 0) {
-		err = err ? err : errno;
-		if (tmp)
-			unlink(tmp);
-		errno = err;
+		unlink(tmp);
+		goto out;
 	}
+	ret = 0;
+out:
+	free(w.buf);
 	free(path);
 	free(tmp);
+	errno = err;
 	return ret;
 }
-
 /* ---- reading ---- */
 
 struct reader {
@@ -208,15 +229,15 @@ static bool load_set(struct reader *r, struct nk_ruleset *live, bool *used)
 	return true;
 }
 
-static bool header_matches(struct reader *r, const struct nk_cache_key *key, uint32_t *n_sets)
+static bool header_matches(struct reader *r, const struct nk_cache_key *key, uint64_t *source, uint32_t *n_sets)
 {
-	char magic[8], boot_id[40];
+	char magic[8], boot_id[40];	/* fields as written by build() */
 	uint64_t cookie;
 	uint32_t genid;
 	return get(r, magic, 8) && !memcmp(magic, MAGIC, 8) && get(r, boot_id, sizeof(boot_id)) &&
 	       !strncmp(boot_id, key->boot_id, sizeof(boot_id)) && get(r, &cookie, sizeof(cookie)) &&
 	       cookie == key->netns_cookie && get(r, &genid, sizeof(genid)) && genid == key->genid &&
-	       get(r, n_sets, sizeof(*n_sets));
+	       get(r, source, sizeof(*source)) && get(r, n_sets, sizeof(*n_sets));
 }
 
 static void forget_elems(struct nk_ruleset *live)
@@ -241,13 +262,13 @@ static bool all_known(const struct nk_ruleset *live)
 
 static int load_buffer(const unsigned char *buf, size_t len, struct nk_ruleset *live, const struct nk_cache_key *key)
 {
-	uint64_t sum;
+	uint64_t sum, source;
 	uint32_t n_sets;
 	if (len < sizeof(sum))
 		return 0;
 	memcpy(&sum, buf + len - sizeof(sum), sizeof(sum));
 	struct reader r = { buf, len - sizeof(sum) };
-	if (fnv_update(FNV_OFFSET, buf, len - sizeof(sum)) != sum || !header_matches(&r, key, &n_sets))
+	if (fnv_update(FNV_OFFSET, buf, len - sizeof(sum)) != sum || !header_matches(&r, key, &source, &n_sets))
 		return 0;
 	bool used = false, ok = true;
 	for (uint32_t i = 0; i < n_sets && ok; i++)
@@ -280,6 +301,43 @@ int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cach
 	free(buf);
 	free(path);
 	return ret;
+}
+
+/* Reads just the header: the file's checksum is not verified, but every field it uses is
+ * compared, and a false "no changes" would need a torn header that still names this boot,
+ * namespace, generation and source. */
+static bool source_matches(const char *path, const struct nk_cache_key *key)
+{
+	unsigned char head[8 + 40 + 8 + 4 + 8 + 4];
+	uint64_t source;
+	uint32_t n_sets;
+	FILE *f = fopen(path, "r");
+	bool ok = f && fread(head, 1, sizeof(head), f) == sizeof(head);
+	if (f)
+		fclose(f);
+	struct reader r = { head, sizeof(head) };
+	return ok && header_matches(&r, key, &source, &n_sets) && key->source && source == key->source;
+}
+
+int nk_cache_find_source(const char *dir, const struct nk_cache_key *key, char *table, size_t size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+	while (d && !found && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (strncmp(de->d_name, "inet-", 5) || len <= 11 || strcmp(de->d_name + len - 6, ".state"))
+			continue;
+		char *path = NULL;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0 && source_matches(path, key)) {
+			snprintf(table, size, "%.*s", (int)(len - 11), de->d_name + 5);
+			found = 1;
+		}
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	return found;
 }
 
 void nk_cache_drop(const char *dir, const char *table)

@@ -21,6 +21,7 @@ enum outcome { OUT_ERROR, OUT_NO_CHANGE, OUT_CHANGED };
 struct apply_args {
 	bool dry_run, use_cache, quiet;
 	bool rejected;			/* out: the kernel rejected the batch (said after the errors) */
+	uint64_t source;		/* hash of what is applied (nk_cache_key.source), 0 unknown */
 	long confirm;			/* seconds; 0: no commit-confirmed */
 	struct defines defs;
 	const char *rules;
@@ -308,6 +309,7 @@ static enum outcome attempt(const char *cmd, struct nl_session *s, const struct 
 			       res.n_messages, res.n_bytes);
 		goto done;
 	}
+	plan.key.source = a->source;
 	if (nl_plan_remember(s, &plan, want, &res, dir) < 0)
 		fprintf(stderr, "pinhole %s: warning: cannot save the last-applied state in %s: %s\n", cmd, dir,
 			strerror(errno));
@@ -545,6 +547,44 @@ out:
 	return out;
 }
 
+/* ---- unchanged since the last apply ---- */
+
+/* What identifies an applied source: pinhole's version, the file's name and text, and the
+ * -D defines. 0 (unknown) for standard input, which cannot be read twice. */
+static uint64_t source_hash(const char *path, const struct defines *defs)
+{
+	char *text;
+	size_t len;
+	if (!strcmp(path, "-") || source_read(path, &text, &len) < 0)
+		return 0;
+	uint64_t h = nk_hash(PINHOLE_VERSION, strlen(PINHOLE_VERSION), 0);
+	h = nk_hash(path, strlen(path) + 1, h);
+	for (size_t i = 0; i < defs->n; i++) {
+		h = nk_hash(defs->v[i].name, strlen(defs->v[i].name) + 1, h);
+		h = nk_hash(defs->v[i].value, strlen(defs->v[i].value) + 1, h);
+	}
+	h = nk_hash(text, len, h);
+	free(text);
+	return h;
+}
+
+/* The same source as the last apply, and the ruleset's generation still the one that apply
+ * left: the kernel holds what the rules want, so there is nothing to compile or compare. */
+static bool unchanged(struct nl_session *s, const struct apply_args *a)
+{
+	struct nk_cache_key key;
+	char table[256];
+	if (!a->source || nk_cache_key_now(s, &key) < 0 || nl_genid(s, &key.genid) < 0)
+		return false;
+	key.source = a->source;
+	if (!nk_cache_find_source(nk_state_dir(), &key, table, sizeof(table)))
+		return false;
+	if (!a->quiet)
+		printf("table inet %s, generation %u: no changes: %s is what pinhole applied last, and the ruleset "
+		       "has not changed since\n", table, key.genid, a->rules);
+	return true;
+}
+
 /* ---- the command ---- */
 
 static int parse_args(int argc, char **argv, struct apply_args *a)
@@ -598,7 +638,12 @@ int cmd_apply(int argc, char **argv)
 	}
 	error_status = a.dry_run ? 2 : 1;
 	ret = error_status;
-	if (!(p = cli_compile(a.rules, &a.defs, d)) || !(s = apply_session_open("apply")))
+	a.source = a.use_cache && !a.confirm ? source_hash(a.rules, &a.defs) : 0;
+	if (a.source && (s = nl_session_open()) && unchanged(s, &a)) {
+		ret = 0;
+		goto out;
+	}
+	if (!(p = cli_compile(a.rules, &a.defs, d)) || (!s && !(s = apply_session_open("apply"))))
 		goto out;
 	out = a.confirm ? apply_confirmed(s, p, &a, d) : apply_policy("apply", s, p, &a, d);
 	if ((out == OUT_CHANGED || (out == OUT_NO_CHANGE && !has_snapshot(p))) && !a.dry_run)
