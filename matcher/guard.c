@@ -115,6 +115,7 @@ struct guard *guard_new(const struct policy *p, const struct guard_config *c, co
 	if (gtab_init(&g->learnt, sizeof(struct learnt), sizeof(struct learnt_key), c->max_learnt) < 0 ||
 	    gtab_init(&g->aliases, sizeof(struct alias), sizeof(struct alias_key), GUARD_MAX_ALIASES) < 0 ||
 	    gtab_init(&g->conns, sizeof(struct conn), sizeof(struct conn_key), c->max_conns) < 0 ||
+	    gtab_init(&g->dnsconns, sizeof(struct dnsconn), sizeof(struct conn_key), GUARD_MAX_DNS_CONNS) < 0 ||
 	    guard_view_build(&g->view, p, why) < 0) {
 		guard_free(g);
 		return NULL;
@@ -130,6 +131,7 @@ void guard_free(struct guard *g)
 	learnt_free_all(&g->learnt);
 	gtab_free(&g->aliases);
 	conns_free_all(&g->conns);
+	guard_dnsconns_free(&g->dnsconns);
 	free(g->pending);
 	free(g->removals);
 	free(g);
@@ -408,4 +410,5 @@ void guard_expire(struct guard *g, uint64_t now_ms)
 		gtab_remove(&g->conns, c);
 		gtab_next_after_remove(&pos);
 	}
+	guard_dnsconns_expire(g, now_ms);
 }

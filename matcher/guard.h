@@ -43,7 +43,7 @@ void guard_config_defaults(struct guard_config *c);
  * and writes them to the stats file. */
 struct guard_counters {
 	uint64_t packets_dns, packets_tls, packets_undecodable;
-	uint64_t dns_responses, dns_malformed, dns_matched, dns_ignored;
+	uint64_t dns_responses, dns_malformed, dns_matched, dns_ignored, dns_tcp_out_of_order;
 	uint64_t addrs_new, addrs_refreshed, addrs_fresh;	/* fresh: nothing to send */
 	uint64_t tls_segments, tls_hellos, tls_allowed, tls_denied, tls_no_sni, tls_not_tls, tls_out_of_order, tls_table_full;
 	uint64_t set_batches, set_elements, set_errors;
@@ -114,6 +114,13 @@ void guard_forget_kernel(struct guard *g);
  * sets, or at start, clients that hold cached answers must not find them gone. Returns
  * how many were queued. */
 size_t guard_replay(struct guard *g, uint64_t now_ms);
+
+/* DNS over TCP (RFC 7766: each message behind a two-byte length), one server-to-client
+ * segment p at a time, reassembled in stream order. Every message the segment completes is
+ * read as guard_dns reads one, and fn gets its decision. Returns false when the segment
+ * lies past a gap and must be dropped (the server sends it again), true otherwise. */
+typedef void (*guard_dns_fn)(const struct guard_dns_decision *d, void *arg);
+bool guard_dns_tcp(struct guard *g, uint64_t now_ms, const struct packet *p, guard_dns_fn fn, void *arg);
 
 /* ---- TLS ---- */
 

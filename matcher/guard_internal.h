@@ -60,10 +60,21 @@ struct conn {
 	uint64_t last_ms;
 };
 
+/* A DNS-over-TCP connection's server-to-client bytes since the last whole message. */
+struct dnsconn {
+	struct conn_key key;
+	uint32_t next_seq;
+	uint8_t *buf;		/* up to GUARD_DNS_TCP_MAX bytes */
+	size_t len;
+	uint64_t last_ms;
+};
+#define GUARD_DNS_TCP_MAX (2 + 65535)
+#define GUARD_MAX_DNS_CONNS 4096
+
 struct guard {
 	struct guard_config cfg;
 	struct guard_view view;
-	struct gtab learnt, aliases, conns;
+	struct gtab learnt, aliases, conns, dnsconns;
 	struct guard_update *pending;
 	size_t n_pending, cap_pending;
 	struct guard_removal *removals;
@@ -76,6 +87,8 @@ int guard_view_build(struct guard_view *v, const struct policy *p, const char **
 void guard_view_free(struct guard_view *v);
 uint32_t guard_clamp_ttl(const struct guard_config *c, uint32_t ttl);
 void guard_learnt_key(struct learnt_key *k, uint32_t set, uint8_t family, struct addr a);
+void guard_dnsconns_free(struct gtab *t);
+void guard_dnsconns_expire(struct guard *g, uint64_t now_ms);
 void guard_alias_add(struct guard *g, const char *name, const char *target, uint64_t expires_ms);
 
 #endif

@@ -78,25 +78,30 @@ static void hold(struct runner *r, uint16_t queue, uint32_t id)
 	r->held[r->n_held++] = (struct held){ queue, id, r->now_us };
 }
 
-/* A DNS answer over UDP, or over TCP when the segment holds whole messages (RFC 7766:
- * each behind its two-byte length). Answers split across segments are not read. */
-static void dns_packet(struct runner *r, const struct packet *p)
+struct dns_log {
+	struct runner *r;
+	const struct packet *p;
+};
+
+static void log_dns_cb(const struct guard_dns_decision *d, void *arg)
+{
+	struct dns_log *l = arg;
+	log_dns(l->r, l->p, d);
+}
+
+/* A DNS answer over UDP, or a segment of DNS over TCP. Returns false when the segment must
+ * be dropped (it lies past a gap in the stream). */
+static bool dns_packet(struct runner *r, const struct packet *p)
 {
 	struct guard_dns_decision d;
 	guard_counters(r->g)->packets_dns++;
 	if (p->proto == 17) {
 		guard_dns(r->g, r->now_us / 1000, p->payload, p->len, &d);
 		log_dns(r, p, &d);
-		return;
+		return true;
 	}
-	for (size_t off = 0; off + 2 <= p->len;) {
-		size_t len = (size_t)p->payload[off] << 8 | p->payload[off + 1];
-		if (off + 2 + len > p->len)
-			break;
-		guard_dns(r->g, r->now_us / 1000, p->payload + off + 2, len, &d);
-		log_dns(r, p, &d);
-		off += 2 + len;
-	}
+	struct dns_log l = { r, p };
+	return guard_dns_tcp(r->g, r->now_us / 1000, p, log_dns_cb, &l);
 }
 
 static void tls_packet(struct runner *r, const struct nfq_packet *qp, const struct packet *p)
@@ -128,8 +133,10 @@ static void on_queued(const struct nfq_packet *qp, void *arg)
 		return;
 	}
 	if (dns && p.sport == 53) {
-		dns_packet(r, &p);
-		hold(r, qp->queue, qp->id);
+		if (dns_packet(r, &p))
+			hold(r, qp->queue, qp->id);
+		else
+			nfq_verdict(r->q, qp->queue, qp->id, NFQ_DROP, false, 0);
 	} else if (!dns && p.proto == 6) {
 		tls_packet(r, qp, &p);
 	} else {
@@ -146,7 +153,7 @@ static void on_logged(const struct nflog_packet *lp, void *arg)
 		return;
 	}
 	if (p.sport == 53)
-		dns_packet(r, &p);
+		dns_packet(r, &p);	/* a copy: a gap cannot be waited out, the answer goes unread */
 }
 
 /* All held answers come from the DNS queue, read in id order: one batch verdict up to the

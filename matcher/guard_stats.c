@@ -40,6 +40,7 @@ static json_t *counters_json(const struct guard_counters *c)
 	COUNTER(dns_malformed);
 	COUNTER(dns_matched);
 	COUNTER(dns_ignored);
+	COUNTER(dns_tcp_out_of_order);
 	COUNTER(addrs_new);
 	COUNTER(addrs_refreshed);
 	COUNTER(addrs_fresh);

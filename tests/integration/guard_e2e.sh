@@ -54,6 +54,13 @@ segments=$(gl_stat tls_segments)
 hellos=$(gl_stat tls_hellos)
 [ "${segments:-0}" -gt "${hellos:-0}" ] && ok || bad "ClientHellos were not split: $segments segments, $hellos hellos"
 
+# DNS over TCP, an answer of 20 addresses in several segments: all learnt before the
+# client has the answer.
+big=$(ip netns exec "$C" dig +tcp +time=2 +tries=1 @198.51.100.2 big.marketo.com +short | wc -l)
+expect "dig +tcp big.marketo.com: addresses" 20 "$big"
+[ -n "$(gl_set_expires marketo_web_dns_v4 203.0.113.119)" ] && [ -n "$(gl_set_expires marketo_web_dns_v4 203.0.113.100)" ] &&
+	ok || bad "the TCP answer's addresses are not in the set"
+
 # A name outside the allowlist: DNS answers, the connection does not.
 expect "dig evil.example.net" 203.0.113.66 "$(gl_dig evil.example.net)"
 expect "curl evil.example.net" 000 "$(gl_curl evil.example.net 203.0.113.66)"

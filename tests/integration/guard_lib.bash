@@ -64,15 +64,17 @@ gl_topology() {
 	for a in 10 66; do ip -n "$S" addr add "2001:db8:3::$a/128" dev lo nodad; done
 	ip -n "$C" link set c0 up; ip -n "$S" link set s0 up
 	ip -n "$G" link set gwc0 up; ip -n "$G" link set gws0 up
-	ip -n "$C" route add 198.51.100.0/24 via 192.0.2.1
+	ip -n "$C" route add 198.51.100.0/24 via 192.0.2.1 advmss 200
 	ip -n "$C" route add 203.0.113.0/24 via 192.0.2.1
 	ip -n "$C" -6 route add 2001:db8:2::/64 via 2001:db8:1::1
 	ip -n "$C" -6 route add 2001:db8:3::/64 via 2001:db8:1::1
 	ip -n "$G" route add 203.0.113.0/24 via 198.51.100.2
 	ip -n "$G" -6 route add 2001:db8:3::/64 via 2001:db8:2::2
-	# A small MSS towards the client makes it send its ClientHello in several segments; veth
-	# would otherwise carry them as one GSO packet, so the client may build no GSO packets.
+	# Small MSSes make the client send its ClientHello, and the DNS server its answers over
+	# TCP, in several segments; veth would otherwise carry them as one GSO packet, so neither
+	# may build GSO packets.
 	ip -n "$C" link set c0 gso_max_segs 1
+	ip -n "$S" link set s0 gso_max_segs 1
 	ip -n "$S" route add 192.0.2.0/24 via 198.51.100.1 advmss 200
 	ip -n "$S" -6 route add 2001:db8:1::/64 via 2001:db8:2::1 advmss 200
 	ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
@@ -89,7 +91,8 @@ gl_dns() {
 		--cname=go.customer.example,acct.mktoweb.com,300 \
 		--host-record=short.marketo.com,203.0.113.30,3 \
 		--host-record=brief.marketo.com,203.0.113.31,6 \
-		--host-record=evil.example.net,203.0.113.66,2001:db8:3::66,300 "$@" &
+		--host-record=evil.example.net,203.0.113.66,2001:db8:3::66,300 \
+		$(for i in $(seq 100 119); do printf -- '--host-record=big.marketo.com,203.0.113.%s,300 ' "$i"; done) "$@" &
 	gl_wait 5 "dnsmasq" "[ -s '$T/dnsmasq.pid' ]" || return 1
 }
 

@@ -440,6 +440,56 @@ Test(guard, connections_are_bounded_and_idle_ones_forgotten)
 	policy_free(p);
 }
 
+static void count_learn(const struct guard_dns_decision *d, void *arg)
+{
+	*(int *)arg += d->what == GUARD_DNS_LEARN;
+}
+
+static struct packet dns_segment(uint32_t seq, uint8_t flags, const uint8_t *data, size_t len)
+{
+	struct packet p = { .family = FAMILY_V4, .proto = 6, .sport = 53, .dport = 40000, .seq = seq,
+			    .tcp_flags = flags, .payload = data, .len = len };
+	p.src.lo = 0xc6336402;	/* 198.51.100.2 */
+	p.dst.lo = 0xc0000202;
+	return p;
+}
+
+Test(guard, dns_over_tcp_is_read_across_segments_in_order)
+{
+	struct policy *p = compile(RULES);
+	struct guard *g = make(p, 1, 3600);
+	uint8_t stream[4096];
+	size_t n = 0;
+	struct msg a = answer_a("ws.marketo.com", 300, 10), b = answer_a("app.marketo.com", 300, 11);
+	stream[n++] = (uint8_t)(a.n >> 8);
+	stream[n++] = (uint8_t)a.n;
+	memcpy(stream + n, a.b, a.n);
+	n += a.n;
+	stream[n++] = (uint8_t)(b.n >> 8);
+	stream[n++] = (uint8_t)b.n;
+	memcpy(stream + n, b.b, b.n);
+	n += b.n;
+	int learnt = 0;
+	size_t cut = a.n / 2, k;
+	struct packet syn = dns_segment(999, TCP_SYN | TCP_ACK, NULL, 0);
+	cr_assert(guard_dns_tcp(g, 0, &syn, count_learn, &learnt));
+	/* The second part first: dropped, nothing read. */
+	struct packet late = dns_segment(1000 + (uint32_t)cut, TCP_ACK, stream + cut, n - cut);
+	cr_assert_not(guard_dns_tcp(g, 0, &late, count_learn, &learnt));
+	struct packet first = dns_segment(1000, TCP_ACK, stream, cut);
+	cr_assert(guard_dns_tcp(g, 0, &first, count_learn, &learnt));
+	cr_assert_eq(learnt, 0, "half a message");
+	cr_assert(guard_dns_tcp(g, 0, &late, count_learn, &learnt));
+	cr_assert_eq(learnt, 2, "both messages, the second whole in the same segment");
+	guard_pending(g, &k);
+	cr_assert_eq(k, 4);
+	cr_assert(guard_dns_tcp(g, 0, &first, count_learn, &learnt), "a retransmission");
+	cr_assert_eq(learnt, 2);
+	guard_pending_done(g, true, 0);
+	guard_free(g);
+	policy_free(p);
+}
+
 /* ---- reload and restart ---- */
 
 Test(guard, reload_keeps_what_still_matches_and_removes_the_rest)
