@@ -68,8 +68,10 @@ static void read_messages(struct guard *g, struct dnsconn *c, uint64_t now_ms, g
 		fn(&d, arg);
 		off += 2 + len;
 	}
-	memmove(c->buf, c->buf + off, c->len - off);
-	c->len -= off;
+	if (off) {
+		memmove(c->buf, c->buf + off, c->len - off);
+		c->len -= off;
+	}
 }
 
 /* Appends the bytes of p that are new; false when p lies past a gap. */
