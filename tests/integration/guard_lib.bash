@@ -142,6 +142,11 @@ gl_guard_stop() {
 	wait "$GUARD_PID" 2>/dev/null
 	local rc=$?
 	GUARD_PID=""
+	# Under the sanitizers (ctest in build-asan) a report fails the stop.
+	if grep -qE 'runtime error|Sanitizer' "$T/guard.log"; then
+		grep -E -A5 'runtime error|Sanitizer' "$T/guard.log" >&2
+		return 1
+	fi
 	return $rc
 }
 
