@@ -112,8 +112,16 @@ static const struct nk_chain *find_chain(const struct nk_ruleset *rs, const char
 	return NULL;
 }
 
+/* pinhole guard's steering chains (guard_input, guard_forward, guard_output) live in
+ * pinhole's table but are the guard's: apply leaves them, unless a learnt set their rules
+ * use has to be made again (the guard installs them again within a second). */
+static bool guards_chain(const char *name)
+{
+	return !strncmp(name, "guard_", 6);
+}
+
 static void chains_delta(const struct nk_ruleset *want, const struct nk_ruleset *have, bool sets_rebuilt,
-			 struct nk_delta *d)
+			 bool learnt_rebuilt, struct nk_delta *d)
 {
 	for (size_t i = 0; i < want->n_chains; i++) {
 		const struct nk_chain *w = &want->chains[i], *h = have->table_exists ? find_chain(have, w->name) : NULL;
@@ -127,9 +135,11 @@ static void chains_delta(const struct nk_ruleset *want, const struct nk_ruleset 
 			a = NK_REWRITE;
 		d->chains[d->n_chains++] = (struct nk_chain_delta){ w, h, a };
 	}
-	for (size_t i = 0; have->table_exists && i < have->n_chains; i++)
-		if (!find_chain(want, have->chains[i].name))
+	for (size_t i = 0; have->table_exists && i < have->n_chains; i++) {
+		const char *name = have->chains[i].name;
+		if (!find_chain(want, name) && (!guards_chain(name) || learnt_rebuilt))
 			d->chains[d->n_chains++] = (struct nk_chain_delta){ NULL, &have->chains[i], NK_DELETE };
+	}
 }
 
 static int sets_delta(const struct nk_ruleset *want, const struct nk_ruleset *have, struct nk_delta *d)
@@ -171,11 +181,16 @@ int nk_delta_compute(const struct nk_ruleset *want, const struct nk_ruleset *hav
 		errno = ENOMEM;
 		return -1;
 	}
-	bool rebuilt = false;
-	for (size_t i = 0; i < out->n_sets; i++)
-		rebuilt |= out->sets[i].action == NK_DELETE || out->sets[i].action == NK_RECREATE;
+	bool rebuilt = false, learnt = false;
+	for (size_t i = 0; i < out->n_sets; i++) {
+		const struct nk_set_delta *sd = &out->sets[i];
+		bool gone = sd->action == NK_DELETE || sd->action == NK_RECREATE;
+		const struct nk_set *set = sd->want ? sd->want : sd->have;
+		rebuilt |= gone;
+		learnt |= gone && set->kind >= KSET_DNS_V4;
+	}
 	if (want->mode == NK_MODE_TABLE)
-		chains_delta(want, have, rebuilt, out);
+		chains_delta(want, have, rebuilt, learnt, out);
 	count_changes(out);
 	return 0;
 }

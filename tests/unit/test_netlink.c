@@ -397,3 +397,32 @@ Test(netlink, cache_round_trip)
 	nk_ruleset_free(&want);
 	policy_free(p);
 }
+
+Test(netlink, guard_chains_stay)
+{
+	struct policy *p = compile("set a { 192.0.2.0/24 }\nset n { *.example.com }\nallow out to @n tcp port 443\n");
+	struct nk_ruleset want, live;
+	struct nk_delta d;
+	nk_ruleset_from_policy(p, &want);
+	copy_as_live(&want, &live);
+	struct nk_chain *more = realloc(live.chains, (live.n_chains + 2) * sizeof(*more));
+	live.chains = more;
+	live.chains[live.n_chains++] = (struct nk_chain){ .name = "guard_output", .base = true, .handle = 50 };
+	live.chains[live.n_chains++] = (struct nk_chain){ .name = "mine", .handle = 51 };
+	cr_assert_eq(nk_delta_compute(&want, &live, &d), 0);
+	cr_assert_eq(d.n_changes, 1, "only the chain nobody wants goes");
+	cr_assert_str_eq(d.chains[d.n_chains - 1].have->name, "mine");
+	nk_delta_free(&d);
+	/* a learnt set made again takes the guard's chains (their rules use it) with it */
+	((struct nk_set *)nk_ruleset_find_set(&live, "n_dns_v4"))->flags = 0;
+	cr_assert_eq(nk_delta_compute(&want, &live, &d), 0);
+	bool guard_deleted = false;
+	for (size_t i = 0; i < d.n_chains; i++)
+		guard_deleted |= d.chains[i].have && !strcmp(d.chains[i].have->name, "guard_output") &&
+				 d.chains[i].action == NK_DELETE;
+	cr_assert(guard_deleted);
+	nk_delta_free(&d);
+	nk_ruleset_free(&live);
+	nk_ruleset_free(&want);
+	policy_free(p);
+}
