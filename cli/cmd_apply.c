@@ -343,6 +343,9 @@ static enum outcome apply_policy(const char *cmd, struct nl_session *s, const st
 				 struct apply_args *a, struct diags *d)
 {
 	struct nk_ruleset want;
+	if (p->mode == POLICY_MODE_SETS_ONLY && p->n_rules && !a->quiet)
+		fprintf(stderr, "pinhole %s: note: sets-only mode applies sets only; the %zu allow rules are for "
+				"your own chains to express (pinhole(8), APPLY)\n", cmd, p->n_rules);
 	if (nk_ruleset_from_policy(p, &want) < 0) {
 		fprintf(stderr, "pinhole %s: out of memory\n", cmd);
 		return OUT_ERROR;
