@@ -73,6 +73,14 @@ static int install_steering(struct runner *r)
 	return 0;
 }
 
+/* Whether the guard puts its chains in the policy's table. In sets-only mode the table is
+ * the user's, whose own rules steer packets (pinhole(8), GUARD), unless --steer names a
+ * queue form explicitly. */
+static bool steering(const struct runner *r)
+{
+	return r->o->steer && (r->policy->mode != POLICY_MODE_SETS_ONLY || r->o->queue != STEER_QUEUE_AUTO);
+}
+
 /* ---- the stats and state files ---- */
 
 static void write_stats(struct runner *r)
@@ -141,7 +149,7 @@ static void foreign_change(struct runner *r)
 	run_commit(r);
 	if (n)
 		glog(r->log, GLOG_NOTICE, "%zu learnt addresses sent to the kernel again", n);
-	if (r->o->steer && steer_present(r->nl, r->policy->table) != 1) {
+	if (steering(r) && steer_present(r->nl, r->policy->table) != 1) {
 		glog(r->log, GLOG_WARNING, "the steering rules were removed; installing them again");
 		install_steering(r);
 	}
@@ -186,7 +194,7 @@ static void reload(struct runner *r)
 	guard_counters(r->g)->reloads++;
 	run_removals(r);
 	check_sets(r);
-	if (r->o->steer)
+	if (steering(r))
 		install_steering(r);
 	glog(r->log, GLOG_NOTICE, "reloaded: %zu name sets, %zu learnt addresses kept", guard_n_sets(r->g),
 	     guard_n_learnt(r->g));
@@ -285,8 +293,12 @@ static int start(struct runner *r)
 	if (open_kernel(r) < 0 || open_packets(r) < 0)
 		return -1;
 	load_state(r);
-	if (r->o->steer && install_steering(r) < 0)
+	if (steering(r) && install_steering(r) < 0)
 		return -1;
+	if (!steering(r))
+		glog(r->log, GLOG_NOTICE, "no steering rules installed (%s): queue DNS answers to %u and TLS to %u "
+					  "yourself, see pinhole(8), GUARD", r->o->steer ? "sets-only mode" : "--no-steer",
+		     r->o->dns_queue, r->o->tls_queue);
 	if (gnl_genid(r->nl, &r->genid) < 0)
 		return -1;
 	glog(r->log, GLOG_NOTICE, "started: %s mode, %zu name sets, refresh by %s, ttl %u..%u s, fail-%s",

@@ -103,6 +103,20 @@ grep -q 'another guard runs' "$T/second.log" && ok || bad "second guard: $(cat "
 GUARD_PID=$first
 gl_guard_stop
 
+# Sets-only mode: the table is the user's; the guard fills the sets and installs nothing.
+ip netns exec "$G" nft add table inet usertab
+cp "$T/gw.rules" "$T/main.rules"
+printf 'option mode sets-only\noption table = usertab\nset marketo_web { *.marketo.com }\n' >"$T/gw.rules"
+if ip netns exec "$G" "$PINHOLE" apply -q "$T/gw.rules"; then
+	gl_guard_start || bad "start in sets-only mode"
+	grep -q 'no steering rules installed (sets-only mode)' "$T/guard.log" && ok || bad "sets-only: $(cat "$T/guard.log")"
+	ip netns exec "$G" nft list table inet usertab 2>/dev/null | grep -q guard_ && bad "chains in the user's table" || ok
+	gl_guard_stop || bad "stop in sets-only mode"
+else
+	bad "apply in sets-only mode"
+fi
+cp "$T/main.rules" "$T/gw.rules"
+
 # Usage errors.
 "$PINHOLE" guard >/dev/null 2>&1; expect "no --rules" 1 $?
 "$PINHOLE" guard --rules x --deny maybe >/dev/null 2>&1; expect "bad --deny" 1 $?
