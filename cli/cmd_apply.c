@@ -43,7 +43,7 @@ static void apply_usage(FILE *out)
 		     "  -D, --define NAME=VALUE  override 'define NAME' of the rules file\n"
 		     "      --no-cache         read the elements from the kernel even when the last-applied\n"
 		     "                         state says nobody changed them\n"
-		     "  -q, --quiet            print only errors\n"
+		     "  -q, --quiet            print only errors (and --confirm's reminder)\n"
 		     "  -h, --help             show this help\n"
 		     "\n"
 		     "State: $PINHOLE_STATE_DIR (default /var/lib/pinhole); pending confirmations:\n"
@@ -447,18 +447,13 @@ out_path:
 	return ret;
 }
 
-static void rollback(const char *snap, const char *log_path, const struct policy *now)
+static void rollback(const char *snap, const struct policy *now)
 {
-	FILE *log = fopen(log_path, "a");
 	struct diags *d = diags_new();
 	bool absent = false;
 	struct policy *p = d ? apply_snapshot_compile(snap, &absent, d) : NULL;
 	struct nl_session *s = nl_session_open();
-	if (log) {
-		dup2(fileno(log), STDOUT_FILENO);
-		dup2(fileno(log), STDERR_FILENO);
-		fprintf(stderr, "pinhole: not confirmed in time: restoring %s\n", snap);
-	}
+	fprintf(stderr, "pinhole: not confirmed in time: restoring %s\n", snap);
 	struct apply_args a = { .use_cache = true };
 	enum nk_mode mode = now->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE;
 	if (s && p && apply_policy("confirm", s, p, &a, d) != OUT_ERROR)
@@ -473,19 +468,33 @@ static void rollback(const char *snap, const char *log_path, const struct policy
 	diags_free(d);
 }
 
+/* The waiter lets go of everything apply's caller might wait on: the terminal, an ssh
+ * session's pipes (ssh waits for every holder of them to close), the netlink socket. Its
+ * output goes to the log. */
+static void detach(const char *log_path)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	setsid();
+	dup2(null >= 0 ? null : STDIN_FILENO, STDIN_FILENO);
+	dup2(log >= 0 ? log : null, STDOUT_FILENO);
+	dup2(log >= 0 ? log : null, STDERR_FILENO);
+	close_range(3, ~0u, 0);
+}
+
 /* The waiter: a detached child that sleeps until the deadline, then restores the snapshot
  * unless `pinhole confirm` removed the pending file first (it also SIGTERMs us). */
 static void waiter(const char *pending, const char *snap, const char *log_path, const char *unconfirmed,
 		   const struct policy *now, long seconds)
 {
 	struct timespec ts = { seconds, 0 };
-	setsid();
+	detach(log_path);
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 	char *taken = NULL;
 	/* rename is the commit point between us and `pinhole confirm` racing at the deadline */
 	if (asprintf(&taken, "%s.rolling-back", pending) >= 0 && rename(pending, taken) == 0) {
-		rollback(snap, log_path, now);
+		rollback(snap, now);
 		unlink(taken);
 		unlink(snap);
 		unlink(unconfirmed);	/* the rules that were not confirmed */
