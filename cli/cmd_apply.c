@@ -16,17 +16,6 @@
 #include "cmd_apply.h"
 #include "source.h"
 
-enum outcome { OUT_ERROR, OUT_NO_CHANGE, OUT_CHANGED };
-
-struct apply_args {
-	bool dry_run, use_cache, quiet;
-	bool rejected;			/* out: the kernel rejected the batch (said after the errors) */
-	uint64_t source;		/* hash of what is applied (nk_cache_key.source), 0 unknown */
-	long confirm;			/* seconds; 0: no commit-confirmed */
-	struct defines defs;
-	const char *rules;
-};
-
 static void apply_usage(FILE *out)
 {
 	fprintf(out, "Usage: pinhole apply [--dry-run] [--confirm SECONDS] [-D NAME=VALUE]... [--no-cache] RULES\n"
@@ -161,7 +150,7 @@ void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_rul
 
 /* Written next to its place and renamed, without fsync: the snapshot only matters while
  * the kernel holds what it describes, and a reboot empties the kernel. */
-static int snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent)
+int apply_snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent)
 {
 	char *text = NULL, *tmp = NULL;
 	size_t len = 0;
@@ -273,24 +262,24 @@ static void report_failure(const char *cmd, const struct nl_result *res, struct 
 }
 
 /* One attempt: plan, print it, send it. *stale asks for another attempt. */
-static enum outcome attempt(const char *cmd, struct nl_session *s, const struct nk_ruleset *want,
+static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const struct nk_ruleset *want,
 			    struct apply_args *a, struct diags *d, bool first, bool *stale)
 {
 	struct nl_plan plan;
 	struct nl_result res = { 0 };
 	const char *dir = nk_state_dir();
 	double t0 = now_ms();
-	enum outcome out = OUT_ERROR;
+	enum apply_outcome out = APPLY_ERROR;
 	if (nl_plan_make(s, want, dir, a->use_cache, &plan) < 0) {
 		fprintf(stderr, "pinhole %s: cannot read the ruleset: %s\n", cmd,
 			errno == ENOENT ? "sets-only mode needs the table to exist (create it, with your chains, first)"
 					: strerror(errno));
-		return OUT_ERROR;
+		return APPLY_ERROR;
 	}
 	if (!a->quiet)
 		apply_print_plan(stdout, &plan, want);
 	if (plan.delta.n_changes == 0) {
-		out = OUT_NO_CHANGE;
+		out = APPLY_NO_CHANGE;
 		goto done;
 	}
 	if (first)
@@ -302,7 +291,7 @@ static enum outcome attempt(const char *cmd, struct nl_session *s, const struct 
 			report_failure(cmd, &res, a, d);
 		goto done;
 	}
-	out = OUT_CHANGED;
+	out = APPLY_CHANGED;
 	if (a->dry_run) {
 		if (!a->quiet)
 			printf("the kernel accepts this batch (%zu messages, %zu bytes); nothing was committed\n",
@@ -324,22 +313,22 @@ done:
 
 /* The whole apply; retries when the kernel refused the batch as stale, since nothing was
  * changed then and the next plan is made against what the other writer left. */
-static enum outcome apply_want(const char *cmd, struct nl_session *s, const struct nk_ruleset *want,
+static enum apply_outcome apply_want(const char *cmd, struct nl_session *s, const struct nk_ruleset *want,
 			       struct apply_args *a, struct diags *d)
 {
 	for (int i = 0; i < 3; i++) {
 		bool stale = false;
-		enum outcome out = attempt(cmd, s, want, a, d, i == 0, &stale);
+		enum apply_outcome out = attempt(cmd, s, want, a, d, i == 0, &stale);
 		if (!stale)
 			return out;
 		fprintf(stderr, "pinhole %s: the ruleset changed between reading it and committing; nothing was "
 				"applied; reading it again\n", cmd);
 	}
 	fprintf(stderr, "pinhole %s: the ruleset keeps changing under us; giving up\n", cmd);
-	return OUT_ERROR;
+	return APPLY_ERROR;
 }
 
-static enum outcome apply_policy(const char *cmd, struct nl_session *s, const struct policy *p,
+enum apply_outcome apply_policy(const char *cmd, struct nl_session *s, const struct policy *p,
 				 struct apply_args *a, struct diags *d)
 {
 	struct nk_ruleset want;
@@ -348,9 +337,9 @@ static enum outcome apply_policy(const char *cmd, struct nl_session *s, const st
 				"your own chains to express (pinhole(8), APPLY)\n", cmd, p->n_rules);
 	if (nk_ruleset_from_policy(p, &want) < 0) {
 		fprintf(stderr, "pinhole %s: out of memory\n", cmd);
-		return OUT_ERROR;
+		return APPLY_ERROR;
 	}
-	enum outcome out = apply_want(cmd, s, &want, a, d);
+	enum apply_outcome out = apply_want(cmd, s, &want, a, d);
 	nk_ruleset_free(&want);
 	return out;
 }
@@ -361,7 +350,7 @@ static void remember_source(const struct policy *p, struct apply_args *a, const 
 {
 	char *path = apply_snapshot_path(nk_state_dir(), p->table, suffix);
 	if (!path || (mkdir(nk_state_dir(), 0700) < 0 && errno != EEXIST) ||
-	    snapshot_write(path, a->rules, &a->defs, false) < 0)
+	    apply_snapshot_write(path, a->rules, &a->defs, false) < 0)
 		fprintf(stderr, "pinhole apply: warning: cannot keep a copy of the applied rules: %s\n", strerror(errno));
 	free(path);
 }
@@ -372,191 +361,6 @@ static bool has_snapshot(const struct policy *p)
 	bool there = path && access(path, F_OK) == 0;
 	free(path);
 	return there;
-}
-
-/* ---- commit confirmed ---- */
-
-static int copy_file(const char *from, const char *to)
-{
-	char *text;
-	size_t len;
-	struct output o;
-	if (source_read(from, &text, &len) < 0)
-		return -1;
-	int ret = cli_output_open(&o, to);
-	if (ret == 0) {
-		fwrite(text, 1, len, o.f);
-		ret = cli_output_close(&o, true);
-	}
-	free(text);
-	return ret;
-}
-
-/* Whether pinhole owns anything in the kernel for this table and mode now. */
-static bool owns_anything(const struct nk_ruleset *live)
-{
-	if (!live->table_exists)
-		return false;
-	if (live->mode == NK_MODE_TABLE)
-		return true;
-	for (size_t i = 0; i < live->n_sets; i++)
-		if (!live->sets[i].foreign)
-			return true;
-	return false;
-}
-
-/* The snapshot to restore: the last applied source, provided the kernel still holds exactly
- * that; or "absent" when pinhole owns nothing yet. Written to the run directory. */
-static int take_snapshot(struct nl_session *s, const struct policy *p, const char *snap, struct diags *d)
-{
-	struct nk_ruleset want_new, want_old;
-	struct nl_plan plan;
-	char *applied = apply_snapshot_path(nk_state_dir(), p->table, "applied");
-	int ret = -1;
-	bool absent = false;
-	if (!applied || nk_ruleset_from_policy(p, &want_new) < 0)
-		goto out_path;
-	if (nl_plan_make(s, &want_new, nk_state_dir(), true, &plan) < 0) {
-		fprintf(stderr, "pinhole apply: cannot read the ruleset: %s\n", strerror(errno));
-		goto out_want;
-	}
-	if (!owns_anything(&plan.live)) {
-		ret = snapshot_write(snap, "-", NULL, true);
-		goto out_plan;
-	}
-	struct policy *old = access(applied, R_OK) == 0 ? apply_snapshot_compile(applied, &absent, d) : NULL;
-	struct nl_plan check;
-	if (old && nk_ruleset_from_policy(old, &want_old) == 0) {
-		if (nl_plan_make(s, &want_old, nk_state_dir(), true, &check) == 0) {
-			if (check.delta.n_changes == 0)
-				ret = copy_file(applied, snap);
-			nl_plan_free(&check);
-		}
-		nk_ruleset_free(&want_old);
-	}
-	if (ret < 0)
-		fprintf(stderr, "pinhole apply: --confirm needs a snapshot of what the kernel holds now, and it does "
-				"not hold what pinhole last applied (%s); apply once without --confirm\n", applied);
-	policy_free(old);
-out_plan:
-	nl_plan_free(&plan);
-out_want:
-	nk_ruleset_free(&want_new);
-out_path:
-	free(applied);
-	return ret;
-}
-
-static void rollback(const char *snap, const struct policy *now)
-{
-	struct diags *d = diags_new();
-	bool absent = false;
-	struct policy *p = d ? apply_snapshot_compile(snap, &absent, d) : NULL;
-	struct nl_session *s = nl_session_open();
-	fprintf(stderr, "pinhole: not confirmed in time: restoring %s\n", snap);
-	struct apply_args a = { .use_cache = true };
-	enum nk_mode mode = now->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE;
-	if (s && p && apply_policy("confirm", s, p, &a, d) != OUT_ERROR)
-		fprintf(stderr, "pinhole: the previous rules are back\n");
-	else if (s && absent && remove_owned("confirm", s, now->table, mode, false) == 0)
-		fprintf(stderr, "pinhole: pinhole owned nothing before: removed what it applied\n");
-	if (d)
-		diags_render(d, stderr, false);
-	fflush(NULL);
-	nl_session_close(s);
-	policy_free(p);
-	diags_free(d);
-}
-
-/* The waiter lets go of everything apply's caller might wait on: the terminal, an ssh
- * session's pipes (ssh waits for every holder of them to close), the netlink socket. Its
- * output goes to the log. */
-static void detach(const char *log_path)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	setsid();
-	dup2(null >= 0 ? null : STDIN_FILENO, STDIN_FILENO);
-	dup2(log >= 0 ? log : null, STDOUT_FILENO);
-	dup2(log >= 0 ? log : null, STDERR_FILENO);
-	close_range(3, ~0u, 0);
-}
-
-/* The waiter: a detached child that sleeps until the deadline, then restores the snapshot
- * unless `pinhole confirm` removed the pending file first (it also SIGTERMs us). */
-static void waiter(const char *pending, const char *snap, const char *log_path, const char *unconfirmed,
-		   const struct policy *now, long seconds)
-{
-	struct timespec ts = { seconds, 0 };
-	detach(log_path);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-	char *taken = NULL;
-	/* rename is the commit point between us and `pinhole confirm` racing at the deadline */
-	if (asprintf(&taken, "%s.rolling-back", pending) >= 0 && rename(pending, taken) == 0) {
-		rollback(snap, now);
-		unlink(taken);
-		unlink(snap);
-		unlink(unconfirmed);	/* the rules that were not confirmed */
-	}
-	free(taken);
-	_exit(0);
-}
-
-static int start_waiter(const struct policy *p, long seconds, const char *pending, const char *snap)
-{
-	char *log_path = apply_snapshot_path(apply_run_dir(), p->table, "log");
-	char *unconfirmed = apply_snapshot_path(nk_state_dir(), p->table, "applied.new");
-	fflush(NULL);
-	pid_t pid = log_path && unconfirmed ? fork() : -1;
-	if (pid == 0)
-		waiter(pending, snap, log_path, unconfirmed, p, seconds);
-	free(log_path);
-	free(unconfirmed);
-	if (pid < 0)
-		return -1;
-	FILE *f = fopen(pending, "w");
-	if (!f) {
-		kill(pid, SIGTERM);
-		return -1;
-	}
-	fprintf(f, "%ld %ld\n", (long)pid, (long)time(NULL) + seconds);
-	return fclose(f);
-}
-
-static enum outcome apply_confirmed(struct nl_session *s, const struct policy *p, struct apply_args *a,
-				    struct diags *d)
-{
-	char *pending = apply_snapshot_path(apply_run_dir(), p->table, "pending");
-	char *snap = apply_snapshot_path(apply_run_dir(), p->table, "rollback");
-	enum outcome out = OUT_ERROR;
-	if (!pending || !snap || (mkdir(apply_run_dir(), 0700) < 0 && errno != EEXIST)) {
-		fprintf(stderr, "pinhole apply: cannot use %s: %s\n", apply_run_dir(), strerror(errno));
-		goto out;
-	}
-	if (access(pending, F_OK) == 0) {
-		fprintf(stderr, "pinhole apply: a confirmation is pending for table %s (%s); run 'pinhole confirm' "
-				"first\n", p->table, pending);
-		goto out;
-	}
-	if (take_snapshot(s, p, snap, d) < 0)
-		goto out;
-	out = apply_policy("apply", s, p, a, d);
-	if (out == OUT_ERROR) {
-		unlink(snap);
-		goto out;
-	}
-	if (start_waiter(p, a->confirm, pending, snap) < 0) {
-		fprintf(stderr, "pinhole apply: cannot start the rollback timer: %s; the new rules stay\n",
-			strerror(errno));
-		out = OUT_ERROR;
-		goto out;
-	}
-	printf("run 'pinhole confirm' within %ld seconds, or the previous state comes back\n", a->confirm);
-out:
-	free(pending);
-	free(snap);
-	return out;
 }
 
 /* ---- unchanged since the last apply ---- */
@@ -643,7 +447,7 @@ int cmd_apply(int argc, char **argv)
 	struct nl_session *s = NULL;
 	int parsed = d ? parse_args(argc, argv, &a) : -1;
 	int ret = 1, error_status = 1;
-	enum outcome out = OUT_ERROR;
+	enum apply_outcome out = APPLY_ERROR;
 	if (parsed != 0) {
 		ret = parsed > 0 ? 0 : 1;
 		goto out;
@@ -658,12 +462,12 @@ int cmd_apply(int argc, char **argv)
 	if (!(p = cli_compile(a.rules, &a.defs, d)) || (!s && !(s = apply_session_open("apply"))))
 		goto out;
 	out = a.confirm ? apply_confirmed(s, p, &a, d) : apply_policy("apply", s, p, &a, d);
-	if ((out == OUT_CHANGED || (out == OUT_NO_CHANGE && !has_snapshot(p))) && !a.dry_run)
+	if ((out == APPLY_CHANGED || (out == APPLY_NO_CHANGE && !has_snapshot(p))) && !a.dry_run)
 		remember_source(p, &a, a.confirm ? "applied.new" : "applied");
 	if (a.dry_run)
-		ret = out == OUT_ERROR ? 2 : out == OUT_CHANGED ? 1 : 0;
+		ret = out == APPLY_ERROR ? 2 : out == APPLY_CHANGED ? 1 : 0;
 	else
-		ret = out == OUT_ERROR ? 1 : 0;
+		ret = out == APPLY_ERROR ? 1 : 0;
 out:
 	if (d)
 		cli_render(d);

@@ -5,10 +5,35 @@
 #define PINHOLE_CMD_APPLY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common.h"
 #include "nft_netlink.h"
+
+enum apply_outcome { APPLY_ERROR, APPLY_NO_CHANGE, APPLY_CHANGED };
+
+struct apply_args {
+	bool dry_run, use_cache, quiet;
+	bool rejected;			/* out: the kernel rejected the batch (said after the errors) */
+	uint64_t source;		/* hash of what is applied (nk_cache_key.source), 0 unknown */
+	long confirm;			/* seconds; 0: no commit-confirmed */
+	struct defines defs;
+	const char *rules;
+};
+
+/* Applies p (plans, prints the plan unless quiet, commits; retries a stale batch). */
+enum apply_outcome apply_policy(const char *cmd, struct nl_session *s, const struct policy *p,
+				struct apply_args *a, struct diags *d);
+
+/* apply --confirm (cli/cmd_confirm.c): snapshot, apply, and a waiter that restores the
+ * snapshot unless `pinhole confirm` comes first. */
+enum apply_outcome apply_confirmed(struct nl_session *s, const struct policy *p, struct apply_args *a,
+				   struct diags *d);
+
+/* Writes the snapshot of an applied source: rules (read again) with its name and defines,
+ * or "absent" (pinhole owned nothing). Atomic (renamed into place), not fsync'd. */
+int apply_snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent);
 
 /* Opens the netlink session; on failure prints why ("needs CAP_NET_ADMIN") under the
  * command's name and returns NULL. */

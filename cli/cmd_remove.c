@@ -130,46 +130,58 @@ static int remove_applied(struct nl_session *s, bool dry_run, bool *found)
 	return ret;
 }
 
-int cmd_remove(int argc, char **argv)
+struct remove_args {
+	bool dry_run, sets_only;
+	const char *table;		/* -t, or NULL */
+	struct defines defs;
+	const char *rules;		/* NULL: -t, or what was applied before */
+};
+
+/* Returns 0, 1 for --help (done), -1 after printing the problem. */
+static int parse_args(int argc, char **argv, struct remove_args *a)
 {
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' }, { "table", required_argument, NULL, 't' },
 		{ "sets-only", no_argument, NULL, 'S' }, { "define", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },	{ 0 },
 	};
-	int ret = 1, c;
-	bool dry_run = false, sets_only = false, found = false;
-	const char *table = NULL;
-	struct defines defs = { 0 };
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "nt:D:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': a->dry_run = true; break;
+		case 't': a->table = optarg; break;
+		case 'S': a->sets_only = true; break;
+		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
+		case 'h': remove_usage(stdout); return 1;
+		default: remove_usage(stderr); return -1;
+		}
+	}
+	if (optind < argc - 1 || (optind == argc - 1 && (a->table || a->sets_only)) || (a->sets_only && !a->table)) {
+		remove_usage(stderr);
+		return -1;
+	}
+	a->rules = optind == argc - 1 ? argv[optind] : NULL;
+	return 0;
+}
+
+int cmd_remove(int argc, char **argv)
+{
+	struct remove_args a = { 0 };
 	struct diags *d = diags_new();
 	struct policy *p = NULL;
 	struct nl_session *s = NULL;
-	optind = 0;
-	while (d && (c = getopt_long(argc, argv, "nt:D:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n': dry_run = true; break;
-		case 't': table = optarg; break;
-		case 'S': sets_only = true; break;
-		case 'D': if (cli_add_define(&defs, optarg) < 0) goto out; break;
-		case 'h': remove_usage(stdout); ret = 0; goto out;
-		default: remove_usage(stderr); goto out;
-		}
-	}
-	if (!d || optind < argc - 1 || (optind == argc - 1 && (table || sets_only)) || (sets_only && !table)) {
-		remove_usage(stderr);
-		goto out;
-	}
-	if (optind == argc - 1 && !(p = cli_compile(argv[optind], &defs, d)))
-		goto out;
-	if (!(s = apply_session_open("remove")))
+	bool found = false;
+	int parsed = d ? parse_args(argc, argv, &a) : -1, ret = parsed > 0 ? 0 : 1;
+	if (parsed != 0 || (a.rules && !(p = cli_compile(a.rules, &a.defs, d))) || !(s = apply_session_open("remove")))
 		goto out;
 	if (p)
 		ret = remove_one(s, p->table, p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE,
-				 dry_run);
-	else if (table)
-		ret = remove_one(s, table, sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, dry_run);
-	else if ((ret = remove_applied(s, dry_run, &found)) == 0 && !found)
-		ret = remove_one(s, "pinhole", NK_MODE_TABLE, dry_run);
+				 a.dry_run);
+	else if (a.table)
+		ret = remove_one(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, a.dry_run);
+	else if ((ret = remove_applied(s, a.dry_run, &found)) == 0 && !found)
+		ret = remove_one(s, "pinhole", NK_MODE_TABLE, a.dry_run);
 	ret = ret ? 1 : 0;
 out:
 	if (d)

@@ -149,66 +149,83 @@ static int read_all_elems(struct nl_session *s, struct nk_ruleset *rs)
 	return 0;
 }
 
-int cmd_show(int argc, char **argv)
+struct show_args {
+	bool json, sets_only;
+	const char *table;
+	struct defines defs;
+	const char *rules;		/* NULL: the table from -t */
+};
+
+/* Returns 0, 1 for --help (done), -1 after printing the problem. */
+static int parse_args(int argc, char **argv, struct show_args *a)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' }, { "table", required_argument, NULL, 't' },
 		{ "sets-only", no_argument, NULL, 'S' },	   { "define", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },	   { 0 },
 	};
-	int ret = 1, c;
-	bool json = false, sets_only = false;
-	const char *table = "pinhole";
-	struct defines defs = { 0 };
-	struct diags *d = diags_new();
-	struct policy *p = NULL;
-	struct nl_session *s = NULL;
-	struct nk_ruleset live = { 0 };
+	int c;
 	optind = 0;
-	while (d && (c = getopt_long(argc, argv, "f:t:D:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:t:D:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
 				fprintf(stderr, "pinhole show: unknown format '%s'; valid formats: text json\n", optarg);
-				goto out;
+				return -1;
 			}
-			json = !strcmp(optarg, "json");
+			a->json = !strcmp(optarg, "json");
 			break;
-		case 't': table = optarg; break;
-		case 'S': sets_only = true; break;
-		case 'D': if (cli_add_define(&defs, optarg) < 0) goto out; break;
-		case 'h': show_usage(stdout); ret = 0; goto out;
-		default: show_usage(stderr); goto out;
+		case 't': a->table = optarg; break;
+		case 'S': a->sets_only = true; break;
+		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
+		case 'h': show_usage(stdout); return 1;
+		default: show_usage(stderr); return -1;
 		}
 	}
-	if (!d || optind < argc - 1) {
+	if (optind < argc - 1) {
 		show_usage(stderr);
-		goto out;
+		return -1;
 	}
-	if (optind == argc - 1) {
-		if (!(p = cli_compile(argv[optind], &defs, d)))
+	a->rules = optind == argc - 1 ? argv[optind] : NULL;
+	return 0;
+}
+
+static int print_json(const struct nk_ruleset *live)
+{
+	json_t *doc = ruleset_json(live);
+	int ret = doc && json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : -1;
+	json_decref(doc);
+	printf("\n");
+	return ret;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct show_args a = { .table = "pinhole" };
+	struct diags *d = diags_new();
+	struct policy *p = NULL;
+	struct nl_session *s = NULL;
+	struct nk_ruleset live = { 0 };
+	int parsed = d ? parse_args(argc, argv, &a) : -1, ret = parsed > 0 ? 0 : 1;
+	if (parsed != 0)
+		goto out;
+	if (a.rules) {
+		if (!(p = cli_compile(a.rules, &a.defs, d)))
 			goto out;
-		table = p->table;
-		sets_only = p->mode == POLICY_MODE_SETS_ONLY;
+		a.table = p->table;
+		a.sets_only = p->mode == POLICY_MODE_SETS_ONLY;
 	}
 	if (!(s = apply_session_open("show")))
 		goto out;
-	if (nl_ruleset_read(s, table, sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, NL_READ_ELEMENTS, &live) < 0 ||
+	if (nl_ruleset_read(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, NL_READ_ELEMENTS, &live) < 0 ||
 	    read_all_elems(s, &live) < 0) {
 		fprintf(stderr, "pinhole show: cannot read the ruleset: %s\n", strerror(errno));
 		goto out;
 	}
-	if (json) {
-		json_t *doc = ruleset_json(&live);
-		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-			json_decref(doc);
-			goto out;
-		}
-		json_decref(doc);
-		printf("\n");
-	} else {
+	if (!a.json)
 		print_text(&live);
-	}
+	else if (print_json(&live) < 0)
+		goto out;
 	ret = fflush(stdout) == 0 ? 0 : 1;
 out:
 	if (d)
