@@ -4,7 +4,7 @@
 # re-applying changes nothing; a small change sends only its elements (seen by nft monitor);
 # --dry-run changes nothing; show and remove see exactly pinhole's objects.
 # Every case runs in a fresh network namespace (see netlink_lib.bash).
-CASES="same_as_nft same_as_nft_options sets_only_same_as_nft reapply_noop delta_only dry_run show_json remove"
+CASES="same_as_nft same_as_nft_options sets_only_same_as_nft reapply_noop delta_only dry_run diff_live show_json remove"
 source "$(dirname "$0")/netlink_lib.bash"
 
 # Policies in table mode that exercise every element and rule form.
@@ -150,6 +150,31 @@ case_dry_run() {
 	expect "dry run says the kernel accepts the batch" grep -q 'the kernel accepts this batch' "$NL_TMP/out"
 	expect "dry run left the ruleset byte-identical" test "$before" = "$(nft list ruleset)"
 	expect_status "dry run of what is applied exits 0" 0 "$PINHOLE" apply --dry-run -q rules/marketo.rules
+}
+
+# diff --live: the kernel read back as a policy, through the review diff engine.
+case_diff_live() {
+	cp rules/marketo.rules "$NL_TMP/m.rules"
+	"$PINHOLE" diff --live "$NL_TMP/m.rules" >"$NL_TMP/out"
+	expect "diff --live against an empty kernel exits 1" test $? -eq 1
+	expect "and shows the sets to add" grep -q 'set marketo_senders added' "$NL_TMP/out"
+	"$PINHOLE" apply -q "$NL_TMP/m.rules"
+	expect_status "diff --live after apply exits 0" 0 "$PINHOLE" diff --live "$NL_TMP/m.rules"
+	expect_status "reading the sources from the kernel finds no difference either" 0 \
+		"$PINHOLE" diff --live --no-cache "$NL_TMP/m.rules"
+	sed -i 's/130.248.173.0\/24/130.248.174.0\/24/; s/tcp port 25 comment/tcp port { 25, 587 } comment/' "$NL_TMP/m.rules"
+	"$PINHOLE" diff --live --no-cache --format json "$NL_TMP/m.rules" >"$NL_TMP/live.json"
+	expect "diff --live of a change exits 1" test $? -eq 1
+	expect "the old side is the kernel" test "$(jq -r .old "$NL_TMP/live.json")" = kernel
+	expect "the address change is the change in coverage" \
+		test "$(jq -r '.sets[0].addresses.added[0].prefix' "$NL_TMP/live.json")" = 130.248.174.0/24
+	expect "the removed prefix names its source from the kernel's element comment" \
+		grep -q "m.rules:28$" <(jq -r '.sets[0].addresses.removed[0].sources[]' "$NL_TMP/live.json")
+	expect "the rule decoded from the kernel's expressions changed its ports" \
+		test "$(jq -r '.rules[0].change' "$NL_TMP/live.json")" = changed
+	"$PINHOLE" diff --live "$NL_TMP/m.rules" >"$NL_TMP/out" 2>&1
+	expect "and says it widens" grep -q 'WIDENING' "$NL_TMP/out"
+	expect_status "the change is still only proposed" 1 "$PINHOLE" diff --live "$NL_TMP/m.rules"
 }
 
 case_show_json() {
