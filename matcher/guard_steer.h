@@ -1,7 +1,8 @@
 /* guard_steer.h — the rules that steer packets to the guard, in pinhole's own table.
  *
  * The guard installs them when it starts (one batch that replaces its chains atomically),
- * installs them again when something else (a `pinhole apply` in table mode) removed them,
+ * installs them again when something else removed them (`pinhole apply` keeps chains named
+ * guard_* unless it recreates a set they use; `nft -f` of the compiled script does not),
  * and leaves them in place when it stops: that is what makes it fail closed, since a queue
  * nobody listens to drops what reaches it (unless the rules carry `bypass`: fail open).
  * `pinhole guard --uninstall` removes them; `pinhole remove` removes them with the table.

@@ -111,11 +111,13 @@ expect "after restart: go.customer.example without a new lookup" 200 "$(gl_curl 
 expect "after restart: evil.example.net still denied" 000 "$(gl_curl evil.example.net 203.0.113.10)"
 gl_tls 203.0.113.10
 
-# A re-apply (table mode) deletes chains it does not know, and a flush empties the sets:
-# the guard notices the new generation, installs its rules again and sends back what it
-# learnt.
+# A re-apply leaves the guard's chains alone; if something else deletes them (or empties the
+# sets), the guard notices the new generation, installs its rules again and sends back what
+# it learnt.
 ip netns exec "$G" "$PINHOLE" apply -q "$T/gw.rules" || bad "re-apply"
-gl_wait 4 "the steering rules back" "ip netns exec '$G' nft list chain inet pinhole guard_forward >/dev/null 2>&1" && ok || bad "steering not reinstalled after a re-apply"
+ip netns exec "$G" nft list chain inet pinhole guard_forward >/dev/null 2>&1 && ok || bad "re-apply removed the guard's chains"
+ip netns exec "$G" nft delete chain inet pinhole guard_forward
+gl_wait 4 "the steering rules back" "ip netns exec '$G' nft list chain inet pinhole guard_forward >/dev/null 2>&1" && ok || bad "steering not reinstalled after it was deleted"
 ip netns exec "$G" nft flush set inet pinhole marketo_web_dns_v4
 gl_wait 4 "the guard to put the elements back" "[ -n \"\$(gl_set_expires marketo_web_dns_v4 203.0.113.10)\" ]" && ok || bad "learnt elements not restored after a foreign change"
 expect "after the flush: ws.marketo.com" 200 "$(gl_curl ws.marketo.com 203.0.113.10)"
