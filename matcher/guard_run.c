@@ -87,9 +87,11 @@ static void write_stats(struct runner *r)
 {
 	struct guard_counters *c = guard_counters(r->g);
 	uint64_t d = 0, u = 0, total_d = 0, total_u = 0;
+	int known = 0;
+	/* Not readable under systemd's ProcSubset=pid: then the file says so. */
 	for (int i = 0; r->q && i < 2; i++)
 		if (nfq_proc_drops(i ? r->o->tls_queue : r->o->dns_queue, &d, &u) == 0)
-			total_d += d, total_u += u;
+			total_d += d, total_u += u, known++;
 	c->queue_dropped = total_d;
 	c->queue_user_dropped = total_u;
 	c->queue_overruns = r->q ? nfq_overruns(r->q) : r->lg ? nflog_overruns(r->lg) : 0;
@@ -98,7 +100,7 @@ static void write_stats(struct runner *r)
 	struct guard_stats_info i = {
 		.rules = r->o->rules, .mode = r->o->passive ? "passive" : "strict",
 		.queue = r->o->passive ? "none" : steer_queue_name(r->queue), .refresh = gset_refresh_name(r->refresh),
-		.fail_open = r->o->fail_open, .pid = (long)getpid(), .started = r->started_wall / 1000,
+		.fail_open = r->o->fail_open, .queue_drops_known = known == 2, .pid = (long)getpid(), .started = r->started_wall / 1000,
 		.updated = wall_ms() / 1000, .learnt = guard_n_learnt(r->g), .aliases = guard_n_aliases(r->g),
 		.conns = guard_n_conns(r->g), .sets = guard_n_sets(r->g), .hold = r->o->passive ? NULL : &r->hold,
 	};

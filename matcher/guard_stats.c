@@ -72,6 +72,7 @@ static json_t *info_json(const struct guard_stats_info *i)
 	json_object_set_new(o, "queue", json_string(i->queue));
 	json_object_set_new(o, "refresh", json_string(i->refresh));
 	json_object_set_new(o, "fail_open", json_boolean(i->fail_open));
+	json_object_set_new(o, "queue_drops_known", json_boolean(i->queue_drops_known));
 	json_object_set_new(o, "pid", json_integer(i->pid));
 	json_object_set_new(o, "started", json_integer((json_int_t)i->started));
 	json_object_set_new(o, "updated", json_integer((json_int_t)i->updated));

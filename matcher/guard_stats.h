@@ -26,6 +26,7 @@ struct guard_stats_info {
 	const char *queue;		/* "nft", "xt" or "none" */
 	const char *refresh;		/* "update", "replace", "delete" */
 	int fail_open;
+	int queue_drops_known;		/* /proc/net/netfilter/nfnetlink_queue was readable */
 	long pid;
 	uint64_t started;		/* wall clock, seconds since the epoch */
 	uint64_t updated;
