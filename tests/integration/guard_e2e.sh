@@ -146,6 +146,7 @@ for k in dns_matched tls_allowed tls_denied set_elements reloads; do
 	[ "${v:-0}" -ge 1 ] && ok || bad "--stats: $k is '${v:-}'"
 done
 expect "queue drops" 0 "$(gl_stat queue_dropped)"
+grep -q '"queue_drops_known": true' "$T/run/guard.stats" && ok || bad "the queue drop counters were not read"
 
 gl_guard_stop && ok || bad "the guard did not stop cleanly"
 sed -i '/broken/d' "$T/gw.rules"
