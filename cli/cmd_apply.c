@@ -349,9 +349,15 @@ enum apply_outcome apply_policy(const char *cmd, struct nl_session *s, const str
 static void remember_source(const struct policy *p, struct apply_args *a, const char *suffix)
 {
 	char *path = apply_snapshot_path(nk_state_dir(), p->table, suffix);
-	if (!path || (mkdir(nk_state_dir(), 0700) < 0 && errno != EEXIST) ||
-	    apply_snapshot_write(path, a->rules, &a->defs, false) < 0)
+	if (path && !strcmp(a->rules, "-")) {
+		/* standard input cannot be read again: no snapshot, and none that is out of date */
+		unlink(path);
+		fprintf(stderr, "pinhole apply: note: rules from standard input are not kept; a later --confirm "
+				"needs this policy applied from a file\n");
+	} else if (!path || (mkdir(nk_state_dir(), 0700) < 0 && errno != EEXIST) ||
+		   apply_snapshot_write(path, a->rules, &a->defs, false) < 0) {
 		fprintf(stderr, "pinhole apply: warning: cannot keep a copy of the applied rules: %s\n", strerror(errno));
+	}
 	free(path);
 }
 
