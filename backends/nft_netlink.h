@@ -195,6 +195,7 @@ struct nl_commit_opts {
 	bool check_only;		/* validate in the kernel and abort, as nft -c (no BATCH_END) */
 	uint32_t genid;			/* carried in the batch begin; the kernel refuses it if stale */
 	size_t max_batch_bytes;		/* refuse to build a bigger batch (0: 1 GiB) */
+	bool test_lose_acks;		/* tests: drop the kernel's answer, as a full socket would */
 };
 
 /* Sends the delta as one batch. Returns 0 when the kernel took it (committed, or valid

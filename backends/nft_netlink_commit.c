@@ -28,7 +28,7 @@ static void settle_unknown(struct nl_session *s, const struct nl_commit_opts *o,
 static int finish(struct nl_session *s, struct nl_batch *b, const struct nl_commit_opts *o,
 		  const struct nk_ruleset *want, struct nl_result *res)
 {
-	int ret = nl_batch_send(s, b, o->check_only, res);
+	int ret = nl_batch_send(s, b, o, res);
 	int err = errno;
 	if (ret < 0 && res->n_errors == 0 && want)
 		settle_unknown(s, o, want, res);

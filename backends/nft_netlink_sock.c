@@ -200,14 +200,28 @@ static void flag_last(struct nl_batch *b, bool check_only, uint32_t *seq)
 	*seq = nlh->nlmsg_seq;
 }
 
-int nl_batch_send(struct nl_session *s, struct nl_batch *b, bool check_only, struct nl_result *res)
+/* Throws away whatever the kernel queued for us. */
+static void drain(struct nl_session *s)
+{
+	char buf[NL_RECV_BUF];
+	while (recv(mnl_socket_get_fd(s->nl), buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
+int nl_batch_send(struct nl_session *s, struct nl_batch *b, const struct nl_commit_opts *o, struct nl_result *res)
 {
 	struct ack_state st = { .b = b, .res = res };
+	bool check_only = o->check_only;
 	res->n_messages = nl_batch_messages(b);
 	res->n_bytes = b->total;
 	flag_last(b, check_only, &st.last_seq);
 	if (batch_send(s, b) < 0)
 		return -1;
+	if (o->test_lose_acks) {
+		drain(s);
+		errno = ENOBUFS;
+		return -1;
+	}
 	int rd = read_acks(s, &st);
 	if (st.oom) {
 		errno = ENOMEM;

@@ -23,6 +23,6 @@ int nl_request(struct nl_session *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 /* Sends a built batch and collects the kernel's errors into res (mapped to origins).
  * Returns 0 when the kernel took it, -1 when it reported errors (res->errors) or when
  * the outcome is unknown (errno: ENOBUFS, EPROTO, socket errors; res->n_errors 0). */
-int nl_batch_send(struct nl_session *s, struct nl_batch *b, bool check_only, struct nl_result *res);
+int nl_batch_send(struct nl_session *s, struct nl_batch *b, const struct nl_commit_opts *o, struct nl_result *res);
 
 #endif

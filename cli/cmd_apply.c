@@ -284,13 +284,19 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 	}
 	if (first)
 		test_sync();
-	struct nl_commit_opts o = { .check_only = a->dry_run, .genid = plan.live.genid };
-	if (nl_delta_commit(s, &plan.delta, &o, &res) < 0 && !res.committed) {
+	/* PINHOLE_TEST_LOSE_ACKS: tests make the answer go missing to see apply find out */
+	const char *lose = getenv("PINHOLE_TEST_LOSE_ACKS");
+	struct nl_commit_opts o = { .check_only = a->dry_run, .genid = plan.live.genid, .test_lose_acks = lose && *lose };
+	int sent = nl_delta_commit(s, &plan.delta, &o, &res);
+	if (sent < 0 && !res.committed) {
 		*stale = res.stale;
 		if (!res.stale)
 			report_failure(cmd, &res, a, d);
 		goto done;
 	}
+	if (sent < 0)
+		fprintf(stderr, "pinhole %s: the kernel's answer was lost (%s); asked again, it had committed the "
+				"batch\n", cmd, strerror(errno));
 	out = APPLY_CHANGED;
 	if (a->dry_run) {
 		if (!a->quiet)
