@@ -146,7 +146,9 @@ for k in dns_matched tls_allowed tls_denied set_elements reloads; do
 	[ "${v:-0}" -ge 1 ] && ok || bad "--stats: $k is '${v:-}'"
 done
 expect "queue drops" 0 "$(gl_stat queue_dropped)"
-grep -q '"queue_drops_known": true' "$T/run/guard.stats" && ok || bad "the queue drop counters were not read"
+# As nobody (this test) /proc/net/netfilter/nfnetlink_queue (mode 0440, root) is unreadable,
+# and the stats file must say so rather than pretend; guard_modes.sh checks it as root.
+grep -q '"queue_drops_known": false' "$T/run/guard.stats" && ok || bad "queue drop counters claimed as known"
 
 gl_guard_stop && ok || bad "the guard did not stop cleanly"
 sed -i '/broken/d' "$T/gw.rules"

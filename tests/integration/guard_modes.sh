@@ -51,6 +51,7 @@ mkdir "$T/root"
 auto=$(ip netns exec "$G" "$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$T/root/s" --log-level notice 2>&1 &
 	sleep 1.5; kill $! 2>/dev/null; wait $! 2>/dev/null)
 echo "$auto" | grep -q 'refresh by update' && ok || bad "kernel 6.18 should be probed as 'update': $auto"
+grep -q '"queue_drops_known": true' "$T/root/s" && ok || bad "root could not read the queue drop counters"
 
 # Fail-closed (default): while the guard is down, DNS answers wait in a queue nobody
 # reads, and are dropped. Fail-open: the rules carry 'bypass', the answers pass.
