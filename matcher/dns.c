@@ -126,8 +126,17 @@ static void wname_text(const struct wname *w, char *buf)
 		size_t n = w->b[i++];
 		if (o != buf)
 			*o++ = '.';
-		for (size_t k = 0; k < n; k++, i++)
-			o += text_byte_plain(w->b[i]) ? sprintf(o, "%c", w->b[i]) : sprintf(o, "\\%03u", w->b[i]);
+		for (size_t k = 0; k < n; k++, i++) {
+			uint8_t c = w->b[i];
+			if (text_byte_plain(c)) {
+				*o++ = (char)c;	/* the common case, on the guard's hot path */
+				continue;
+			}
+			*o++ = '\\';
+			*o++ = (char)('0' + c / 100);
+			*o++ = (char)('0' + c / 10 % 10);
+			*o++ = (char)('0' + c % 10);
+		}
 	}
 	*o = '\0';
 }
