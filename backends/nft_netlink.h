@@ -76,11 +76,23 @@ struct nk_chain {
 
 enum nk_mode { NK_MODE_TABLE, NK_MODE_SETS_ONLY };
 
+struct nk_ruleset;
+
+/* The comment of a table pinhole owns (table mode), as nft_text writes it too. Apply and
+ * remove refuse a table by that name without it, unless it is empty: the name alone does
+ * not make a table pinhole's. */
+#define NK_TABLE_COMMENT "managed by pinhole"
+
+/* Whether table mode may use the live table: absent, marked as pinhole's, or empty. */
+bool nk_table_is_ours(const struct nk_ruleset *live);
+
 struct nk_ruleset {
 	uint16_t family;		/* NFPROTO_INET */
 	const char *table;
 	enum nk_mode mode;
 	bool table_exists;		/* live: the table is there */
+	bool table_marked;		/* live: it carries pinhole's comment (NK_TABLE_COMMENT) */
+	bool table_empty;		/* live: no sets and no chains */
 	uint64_t table_handle;
 	struct nk_set *sets;		/* malloc'd */
 	size_t n_sets;
@@ -123,6 +135,7 @@ struct nk_chain_delta {
 struct nk_delta {
 	const struct nk_ruleset *want, *have;
 	bool create_table;
+	bool remake_table;		/* an empty table without pinhole's mark: delete, create */
 	struct nk_set_delta *sets;
 	size_t n_sets;
 	struct nk_chain_delta *chains;
@@ -268,7 +281,8 @@ struct nl_plan {
 /* Reads what the kernel has for want's table and mode — elements from the cache in dir
  * when it matches the current generation (use_cache), from the kernel otherwise — and
  * computes the delta. Returns 0, or -1 with errno set (ENOENT: sets-only mode and the
- * table does not exist). Free with nl_plan_free. */
+ * table does not exist; ENOTEMPTY: table mode and a table by that name that is not
+ * pinhole's, see nk_table_is_ours). Free with nl_plan_free. */
 int nl_plan_make(struct nl_session *s, const struct nk_ruleset *want, const char *dir, bool use_cache,
 		 struct nl_plan *plan);
 void nl_plan_free(struct nl_plan *plan);

@@ -158,6 +158,17 @@ void nl_batch_end(struct nl_batch *b)
 
 /* ---- tables and chains ---- */
 
+/* pinhole's mark: the table comment, as nft writes a comment (nft list shows it). */
+static int table_udata(struct nftnl_table *t)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	bool ok = ud && nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT, NK_TABLE_COMMENT);
+	if (ok)
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	return ok ? 0 : -1;
+}
+
 static void table_msg(struct nl_batch *b, const struct nk_ruleset *rs, uint16_t type, uint16_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -166,10 +177,13 @@ static void table_msg(struct nl_batch *b, const struct nk_ruleset *rs, uint16_t 
 		batch_fail(b, ENOMEM);
 	if (nlh) {
 		nftnl_table_set_str(t, NFTNL_TABLE_NAME, rs->table);
-		if (type == NFT_MSG_NEWTABLE)
+		if (type == NFT_MSG_NEWTABLE) {
 			nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
-		else if (rs->table_handle)	/* delete exactly the table that was read */
+			if (table_udata(t) < 0)
+				batch_fail(b, ENOMEM);
+		} else if (rs->table_handle) {	/* delete exactly the table that was read */
 			nftnl_table_set_u64(t, NFTNL_TABLE_HANDLE, rs->table_handle);
+		}
 		nftnl_table_nlmsg_build_payload(nlh, t);
 		struct nl_origin *o = nl_batch_close(b, nlh);
 		if (o)

@@ -161,7 +161,7 @@ static int sets_delta(const struct nk_ruleset *want, const struct nk_ruleset *ha
 
 static void count_changes(struct nk_delta *d)
 {
-	d->n_changes = d->create_table;
+	d->n_changes = d->create_table + d->remake_table;
 	for (size_t i = 0; i < d->n_sets; i++)
 		d->n_changes += (d->sets[i].action != NK_KEEP) + d->sets[i].n_add + d->sets[i].n_del;
 	for (size_t i = 0; i < d->n_chains; i++)
@@ -173,7 +173,9 @@ int nk_delta_compute(const struct nk_ruleset *want, const struct nk_ruleset *hav
 	memset(out, 0, sizeof(*out));
 	out->want = want;
 	out->have = have;
-	out->create_table = !have->table_exists && want->mode == NK_MODE_TABLE;
+	/* an empty table by pinhole's name, without its mark, is made again with it */
+	out->remake_table = want->mode == NK_MODE_TABLE && have->table_exists && !have->table_marked && have->table_empty;
+	out->create_table = want->mode == NK_MODE_TABLE && (!have->table_exists || out->remake_table);
 	out->sets = calloc(want->n_sets + have->n_sets + 1, sizeof(*out->sets));
 	out->chains = calloc(want->n_chains + have->n_chains + 1, sizeof(*out->chains));
 	if (!out->sets || !out->chains || sets_delta(want, have, out) < 0) {
@@ -294,6 +296,8 @@ int nl_batch_from_delta(struct nl_batch *b, const struct nk_delta *d, uint32_t g
 		b->error = ENOMEM;
 	}
 	nl_batch_begin(b, genid);
+	if (d->remake_table)
+		nl_msg_table_del(b, d->have);
 	if (d->create_table)
 		nl_msg_table_add(b, d->want);
 	batch_removals(b, d);

@@ -33,6 +33,24 @@ static char *dup_str(struct read_ctx *c, const char *s)
 
 /* ---- table ---- */
 
+static int table_udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT)
+		*(const struct nftnl_udata **)data = attr;
+	return 0;
+}
+
+static bool table_marked(const struct nftnl_table *t)
+{
+	uint32_t len = 0;
+	const void *ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	const struct nftnl_udata *cm = NULL;
+	if (!ud || nftnl_udata_parse(ud, len, table_udata_cb, &cm) < 0 || !cm)
+		return false;
+	return nftnl_udata_len(cm) == sizeof(NK_TABLE_COMMENT) && !memcmp(nftnl_udata_get(cm), NK_TABLE_COMMENT,
+									     sizeof(NK_TABLE_COMMENT));
+}
+
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct read_ctx *c = data;
@@ -43,6 +61,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	c->rs->table_exists = true;
 	c->rs->table_handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
+	c->rs->table_marked = table_marked(t);
 	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
@@ -263,13 +282,20 @@ static int read_objects(struct nl_session *s, struct read_ctx *c)
 	c->rs->sets = c->sets.v;
 	c->rs->n_sets = c->sets.n;
 	c->sets = (struct vec){ 0 };
-	if (c->rs->mode == NK_MODE_SETS_ONLY)
-		return 0;	/* the chains are the user's */
+	/* chains are read in sets-only mode too, only to know whether the table is empty;
+	 * rules are pinhole's business in table mode only */
 	if (dump_request(s, NFT_MSG_GETCHAIN, c, chain_cb, chain_filter) < 0)
 		return -1;
 	c->rs->chains = c->chains.v;
 	c->rs->n_chains = c->chains.n;
 	c->chains = (struct vec){ 0 };
+	c->rs->table_empty = c->rs->n_sets == 0 && c->rs->n_chains == 0;
+	if (c->rs->mode == NK_MODE_SETS_ONLY) {
+		free(c->rs->chains);	/* the user's */
+		c->rs->chains = NULL;
+		c->rs->n_chains = 0;
+		return 0;
+	}
 	return dump_request(s, NFT_MSG_GETRULE, c, rule_cb, rule_filter);
 }
 

@@ -72,6 +72,11 @@ size_t nk_ruleset_prefixes(const struct nk_ruleset *rs)
 	return n;
 }
 
+bool nk_table_is_ours(const struct nk_ruleset *live)
+{
+	return !live->table_exists || live->table_marked || live->table_empty;
+}
+
 bool nk_set_is_ours(const char *name, const char *comment)
 {
 	static const char *const suffix[] = { "_v4", "_v6", "_dns_v4", "_dns_v6" };

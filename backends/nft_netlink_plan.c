@@ -56,6 +56,10 @@ int nl_plan_make(struct nl_session *s, const struct nk_ruleset *want, const char
 		errno = ENOENT;
 		goto fail;
 	}
+	if (want->mode == NK_MODE_TABLE && !nk_table_is_ours(&plan->live)) {
+		errno = ENOTEMPTY;	/* someone's table by that name: table mode would replace it */
+		goto fail;
+	}
 	if (nk_delta_compute(want, &plan->live, &plan->delta) < 0)
 		goto fail;
 	return 0;

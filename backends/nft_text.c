@@ -171,7 +171,7 @@ static int nft_emit(const struct policy *p, const struct backend_options *o, FIL
 		emit_sets_only(p, out);
 		return ferror(out) ? -1 : 0;
 	}
-	fprintf(out, "table inet %s {\n", p->table);
+	fprintf(out, "table inet %s {\n\tcomment \"%s\"\n\n", p->table, NK_TABLE_COMMENT);
 	bool first = true;
 	emit_sets(p, &first, out);
 	if (emit_chains(p, &first, out, d) < 0)

@@ -67,6 +67,19 @@ void apply_report(const char *cmd, const struct nl_result *res, struct diags *d)
 	}
 }
 
+void apply_plan_error(const char *cmd, const char *table, int err)
+{
+	if (err == ENOENT)
+		fprintf(stderr, "pinhole %s: sets-only mode needs table inet %s to exist (create it, with your chains, "
+				"first)\n", cmd, table);
+	else if (err == ENOTEMPTY)
+		fprintf(stderr, "pinhole %s: table inet %s exists and is not pinhole's (it lacks the comment \"%s\"); "
+				"table mode would replace its sets and chains. Use option mode sets-only to keep pinhole's "
+				"sets in it, or another option table\n", cmd, table, NK_TABLE_COMMENT);
+	else
+		fprintf(stderr, "pinhole %s: cannot read the ruleset: %s\n", cmd, strerror(err));
+}
+
 const char *apply_run_dir(void)
 {
 	const char *d = getenv("PINHOLE_RUN_DIR");
@@ -130,7 +143,10 @@ void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_rul
 	fprintf(out, "table inet %s (%s mode), generation %u, elements %s\n", want->table,
 		want->mode == NK_MODE_TABLE ? "table" : "sets-only", plan->live.genid,
 		plan->from_cache ? "from the last-applied state" : "read from the kernel");
-	if (d->create_table)
+	if (d->remake_table)
+		fprintf(out, "  ± table inet %s (empty and not marked as pinhole's: made again with the mark)\n",
+			want->table);
+	else if (d->create_table)
 		fprintf(out, "  + table inet %s\n", want->table);
 	for (size_t i = 0; i < d->n_sets; i++)
 		print_set_delta(out, &d->sets[i]);
@@ -271,9 +287,7 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 	double t0 = now_ms();
 	enum apply_outcome out = APPLY_ERROR;
 	if (nl_plan_make(s, want, dir, a->use_cache, &plan) < 0) {
-		fprintf(stderr, "pinhole %s: cannot read the ruleset: %s\n", cmd,
-			errno == ENOENT ? "sets-only mode needs the table to exist (create it, with your chains, first)"
-					: strerror(errno));
+		apply_plan_error(cmd, want->table, errno);
 		return APPLY_ERROR;
 	}
 	if (!a->quiet)

@@ -39,6 +39,9 @@ int apply_snapshot_write(const char *path, const char *rules, const struct defin
  * command's name and returns NULL. */
 struct nl_session *apply_session_open(const char *cmd);
 
+/* Says why nl_plan_make failed (errno err), for table. */
+void apply_plan_error(const char *cmd, const char *table, int err);
+
 /* Prints what the kernel refused, at the rules-file line when known (through d, which
  * quotes the line), plainly otherwise. */
 void apply_report(const char *cmd, const struct nl_result *res, struct diags *d);

@@ -41,7 +41,7 @@ static bool owns_anything(const struct nk_ruleset *live)
 	if (!live->table_exists)
 		return false;
 	if (live->mode == NK_MODE_TABLE)
-		return true;
+		return live->table_marked;
 	for (size_t i = 0; i < live->n_sets; i++)
 		if (!live->sets[i].foreign)
 			return true;
@@ -77,7 +77,7 @@ static int take_snapshot(struct nl_session *s, const struct policy *p, const cha
 	if (!applied || nk_ruleset_from_policy(p, &want) < 0)
 		goto out_path;
 	if (nl_plan_make(s, &want, nk_state_dir(), true, &plan) < 0) {
-		fprintf(stderr, "pinhole apply: cannot read the ruleset: %s\n", strerror(errno));
+		apply_plan_error("apply", p->table, errno);
 		goto out_want;
 	}
 	if (!owns_anything(&plan.live))

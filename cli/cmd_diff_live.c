@@ -108,8 +108,7 @@ int cmd_diff_live(int argc, char **argv)
 	if (!(p = cli_compile(a.rules, &a.defs, d)) || !(s = apply_session_open("diff")))
 		goto out;
 	if (nk_ruleset_from_policy(p, &want) < 0 || nl_plan_make(s, &want, nk_state_dir(), a.use_cache, &plan) < 0) {
-		fprintf(stderr, "pinhole diff: cannot read the ruleset: %s\n",
-			errno == ENOENT ? "sets-only mode and the table does not exist" : strerror(errno));
+		apply_plan_error("diff", p->table, errno);
 		goto out;
 	}
 	if (!(diff = live_diff(s, p, &plan, &live)) || policy_diff_label(diff, "kernel", a.rules) < 0) {

@@ -40,7 +40,7 @@ static void print_removal(const struct nk_ruleset *live, bool dry_run)
 
 static bool owns(const struct nk_ruleset *live)
 {
-	bool any = live->table_exists && live->mode == NK_MODE_TABLE;
+	bool any = live->table_exists && live->mode == NK_MODE_TABLE && live->table_marked;
 	for (size_t i = 0; live->table_exists && i < live->n_sets; i++)
 		any |= !live->sets[i].foreign;
 	return any;
@@ -53,6 +53,11 @@ int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum 
 		struct nl_result res = { 0 };
 		if (nl_ruleset_read(s, table, mode, NL_READ_OBJECTS, &live) < 0) {
 			fprintf(stderr, "pinhole %s: cannot read the ruleset: %s\n", cmd, strerror(errno));
+			return -1;
+		}
+		if (mode == NK_MODE_TABLE && !nk_table_is_ours(&live)) {
+			apply_plan_error(cmd, table, ENOTEMPTY);
+			nk_ruleset_free(&live);
 			return -1;
 		}
 		if (!owns(&live)) {

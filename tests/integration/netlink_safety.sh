@@ -3,7 +3,7 @@
 # sets, chains and rules) are identical after apply, re-apply, a changed apply and remove;
 # a change someone commits between pinhole's read and its commit is detected by the
 # generation id and never overwritten blindly. Fresh network namespace per case.
-CASES="others_survive sets_only concurrent_other_table concurrent_own_set"
+CASES="others_survive foreign_table_refused sets_only concurrent_other_table concurrent_own_set"
 source "$(dirname "$0")/netlink_lib.bash"
 
 someone_elses() {
@@ -43,6 +43,25 @@ case_others_survive() {
 	"$PINHOLE" remove >/dev/null
 	expect "other tables are identical after remove" test "$before" = "$(others_json)"
 	expect "and pinhole's table is gone" test -z "$(nft list tables | grep 'inet pinhole')"
+}
+
+# Table mode takes a table by name only when it carries pinhole's mark (or is empty):
+# someone's own table that happens to have the policy's table name is left alone.
+case_foreign_table_refused() {
+	someone_elses
+	local before
+	before=$(ruleset_json)
+	printf 'option table filter\nset peers { 198.51.100.0/24 }\nallow in from @peers\n' >"$NL_TMP/f.rules"
+	"$PINHOLE" apply -q "$NL_TMP/f.rules" 2>"$NL_TMP/err"
+	expect "apply into someone's table exits 1" test $? -eq 1
+	expect "and says the table is not pinhole's" grep -q "table inet filter exists and is not pinhole's" "$NL_TMP/err"
+	"$PINHOLE" remove -t filter 2>>"$NL_TMP/err"
+	expect "remove of someone's table exits 1" test $? -eq 1
+	expect "the table is untouched" test "$before" = "$(ruleset_json)"
+	nft add table inet empty
+	printf 'option table empty\nset peers { 198.51.100.0/24 }\nallow in from @peers\n' >"$NL_TMP/e.rules"
+	expect_status "an empty table by that name is taken" 0 "$PINHOLE" apply -q "$NL_TMP/e.rules"
+	expect "and marked as pinhole's" grep -q 'comment "managed by pinhole"' <(nft list table inet empty)
 }
 
 case_sets_only() {
