@@ -12,18 +12,36 @@ struct arena_block {
 	alignas(max_align_t) unsigned char data[];
 };
 
+/* A large object gets a block of its own, from calloc: fresh pages come zeroed from the
+ * kernel, so it is not written twice, and the current block keeps serving small ones. */
+static void *alloc_own_block(struct arena *a, size_t size)
+{
+	struct arena_block *b = calloc(1, sizeof(*b) + size);
+	if (!b)
+		return NULL;
+	b->used = b->size = size;
+	if (a->head) {
+		b->next = a->head->next;
+		a->head->next = b;
+	} else {
+		a->head = b;
+	}
+	return b->data;
+}
+
 void *arena_alloc(struct arena *a, size_t size)
 {
 	size = (size + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+	if (size >= BLOCK_MIN / 4)
+		return alloc_own_block(a, size);
 	struct arena_block *b = a->head;
 	if (!b || b->size - b->used < size) {
-		size_t want = size > BLOCK_MIN ? size : BLOCK_MIN;
-		b = malloc(sizeof(*b) + want);
+		b = malloc(sizeof(*b) + BLOCK_MIN);
 		if (!b)
 			return NULL;
 		b->next = a->head;
 		b->used = 0;
-		b->size = want;
+		b->size = BLOCK_MIN;
 		a->head = b;
 	}
 	void *p = b->data + b->used;
