@@ -225,9 +225,6 @@ int nl_remove_commit(struct nl_session *s, const struct nk_ruleset *have, const 
 
 /* ---- the last-applied state cache ---- */
 
-/* Where the cache lives: $PINHOLE_STATE_DIR, else /var/lib/pinhole. */
-const char *nk_state_dir(void);
-
 struct nk_cache_key {
 	char boot_id[40];		/* /proc/sys/kernel/random/boot_id */
 	uint64_t netns_cookie;

@@ -29,12 +29,6 @@ struct rec {
 	uint64_t hash;
 };
 
-const char *nk_state_dir(void)
-{
-	const char *d = getenv("PINHOLE_STATE_DIR");
-	return d && *d ? d : "/var/lib/pinhole";
-}
-
 int nk_cache_key_now(struct nl_session *s, struct nk_cache_key *key)
 {
 	memset(key, 0, sizeof(*key));

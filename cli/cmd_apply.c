@@ -80,6 +80,12 @@ void apply_plan_error(const char *cmd, const char *table, int err)
 		fprintf(stderr, "pinhole %s: cannot read the ruleset: %s\n", cmd, strerror(err));
 }
 
+const char *apply_state_dir(void)
+{
+	const char *d = getenv("PINHOLE_STATE_DIR");
+	return d && *d ? d : "/var/lib/pinhole";
+}
+
 const char *apply_run_dir(void)
 {
 	const char *d = getenv("PINHOLE_RUN_DIR");
@@ -283,7 +289,7 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 {
 	struct nl_plan plan;
 	struct nl_result res = { 0 };
-	const char *dir = nk_state_dir();
+	const char *dir = apply_state_dir();
 	double t0 = now_ms();
 	enum apply_outcome out = APPLY_ERROR;
 	if (nl_plan_make(s, want, dir, a->use_cache, &plan) < 0) {
@@ -368,13 +374,13 @@ enum apply_outcome apply_policy(const char *cmd, struct nl_session *s, const str
  * "applied.new" until `pinhole confirm` makes it "applied". */
 static void remember_source(const struct policy *p, struct apply_args *a, const char *suffix)
 {
-	char *path = apply_snapshot_path(nk_state_dir(), p->table, suffix);
+	char *path = apply_snapshot_path(apply_state_dir(), p->table, suffix);
 	if (path && !strcmp(a->rules, "-")) {
 		/* standard input cannot be read again: no snapshot, and none that is out of date */
 		unlink(path);
 		fprintf(stderr, "pinhole apply: note: rules from standard input are not kept; a later --confirm "
 				"needs this policy applied from a file\n");
-	} else if (!path || (mkdir(nk_state_dir(), 0700) < 0 && errno != EEXIST) ||
+	} else if (!path || (mkdir(apply_state_dir(), 0700) < 0 && errno != EEXIST) ||
 		   apply_snapshot_write(path, a->rules, &a->defs, false) < 0) {
 		fprintf(stderr, "pinhole apply: warning: cannot keep a copy of the applied rules: %s\n", strerror(errno));
 	}
@@ -383,7 +389,7 @@ static void remember_source(const struct policy *p, struct apply_args *a, const 
 
 static bool has_snapshot(const struct policy *p)
 {
-	char *path = apply_snapshot_path(nk_state_dir(), p->table, "applied");
+	char *path = apply_snapshot_path(apply_state_dir(), p->table, "applied");
 	bool there = path && access(path, F_OK) == 0;
 	free(path);
 	return there;
@@ -419,7 +425,7 @@ static bool unchanged(struct nl_session *s, const struct apply_args *a)
 	if (!a->source || nk_cache_key_now(s, &key) < 0 || nl_genid(s, &key.genid) < 0)
 		return false;
 	key.source = a->source;
-	if (!nk_cache_find_source(nk_state_dir(), &key, table, sizeof(table)))
+	if (!nk_cache_find_source(apply_state_dir(), &key, table, sizeof(table)))
 		return false;
 	if (!a->quiet)
 		printf("table inet %s, generation %u: no changes: %s is what pinhole applied last, and the ruleset "

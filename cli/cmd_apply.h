@@ -49,6 +49,9 @@ void apply_report(const char *cmd, const struct nl_result *res, struct diags *d)
 /* Prints the plan: one line per object that changes, with element counts. */
 void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_ruleset *want);
 
+/* Where the last-applied state lives: $PINHOLE_STATE_DIR, else /var/lib/pinhole. */
+const char *apply_state_dir(void);
+
 /* Where pending confirmations and their rollback snapshots live: $PINHOLE_RUN_DIR, else
  * /run/pinhole (a tmpfs: a reboot forgets them, see pinhole(8) APPLY). */
 const char *apply_run_dir(void);

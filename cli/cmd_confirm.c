@@ -56,7 +56,7 @@ static bool kernel_holds(struct nl_session *s, const char *applied, struct diags
 	struct nl_plan check;
 	struct policy *old = access(applied, R_OK) == 0 ? apply_snapshot_compile(applied, &absent, d) : NULL;
 	if (old && nk_ruleset_from_policy(old, &want) == 0) {
-		if (nl_plan_make(s, &want, nk_state_dir(), true, &check) == 0) {
+		if (nl_plan_make(s, &want, apply_state_dir(), true, &check) == 0) {
 			holds = check.delta.n_changes == 0;
 			nl_plan_free(&check);
 		}
@@ -72,11 +72,11 @@ static int take_snapshot(struct nl_session *s, const struct policy *p, const cha
 {
 	struct nk_ruleset want;
 	struct nl_plan plan;
-	char *applied = apply_snapshot_path(nk_state_dir(), p->table, "applied");
+	char *applied = apply_snapshot_path(apply_state_dir(), p->table, "applied");
 	int ret = -1;
 	if (!applied || nk_ruleset_from_policy(p, &want) < 0)
 		goto out_path;
-	if (nl_plan_make(s, &want, nk_state_dir(), true, &plan) < 0) {
+	if (nl_plan_make(s, &want, apply_state_dir(), true, &plan) < 0) {
 		apply_plan_error("apply", p->table, errno);
 		goto out_want;
 	}
@@ -154,7 +154,7 @@ static void waiter(const char *pending, const char *snap, const char *log_path, 
 static int start_waiter(const struct policy *p, long seconds, const char *pending, const char *snap)
 {
 	char *log_path = apply_snapshot_path(apply_run_dir(), p->table, "log");
-	char *unconfirmed = apply_snapshot_path(nk_state_dir(), p->table, "applied.new");
+	char *unconfirmed = apply_snapshot_path(apply_state_dir(), p->table, "applied.new");
 	fflush(NULL);
 	pid_t pid = log_path && unconfirmed ? fork() : -1;
 	if (pid == 0)
@@ -231,8 +231,8 @@ static void stop_waiter(const char *pending_text)
 /* Makes the confirmed source the one a later --confirm restores. */
 static void promote_source(const char *table)
 {
-	char *next = apply_snapshot_path(nk_state_dir(), table, "applied.new");
-	char *cur = apply_snapshot_path(nk_state_dir(), table, "applied");
+	char *next = apply_snapshot_path(apply_state_dir(), table, "applied.new");
+	char *cur = apply_snapshot_path(apply_state_dir(), table, "applied");
 	if (next && cur && rename(next, cur) < 0 && errno != ENOENT)
 		fprintf(stderr, "pinhole confirm: warning: cannot keep the applied rules in %s: %s\n", cur,
 			strerror(errno));

@@ -78,7 +78,7 @@ int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum 
 		nk_ruleset_free(&live);
 		if (!stale) {
 			if (done && !dry_run)
-				nk_cache_drop(nk_state_dir(), table);
+				nk_cache_drop(apply_state_dir(), table);
 			return done ? 0 : -1;
 		}
 		fprintf(stderr, "pinhole %s: the ruleset changed while reading it; reading it again\n", cmd);
@@ -89,7 +89,7 @@ int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum 
 /* Forgets the snapshot of what was applied to table, once it is gone from the kernel. */
 static void forget_applied(const char *table)
 {
-	char *path = apply_snapshot_path(nk_state_dir(), table, "applied");
+	char *path = apply_snapshot_path(apply_state_dir(), table, "applied");
 	if (path)
 		unlink(path);
 	free(path);
@@ -106,7 +106,7 @@ static int remove_one(struct nl_session *s, const char *table, enum nk_mode mode
 /* Every policy applied before, from the snapshots in the state directory. */
 static int remove_applied(struct nl_session *s, bool dry_run, bool *found)
 {
-	DIR *dir = opendir(nk_state_dir());
+	DIR *dir = opendir(apply_state_dir());
 	struct dirent *de;
 	int ret = 0;
 	while (dir && (de = readdir(dir))) {
@@ -116,7 +116,7 @@ static int remove_applied(struct nl_session *s, bool dry_run, bool *found)
 		char *path = NULL;
 		bool absent = false;
 		struct diags *d = diags_new();
-		struct policy *p = d && asprintf(&path, "%s/%s", nk_state_dir(), de->d_name) >= 0
+		struct policy *p = d && asprintf(&path, "%s/%s", apply_state_dir(), de->d_name) >= 0
 					   ? apply_snapshot_compile(path, &absent, d)
 					   : NULL;
 		if (p) {
