@@ -25,21 +25,6 @@ const struct backend *backend_at(size_t i)
 	return i < sizeof(backends) / sizeof(*backends) ? backends[i] : NULL;
 }
 
-void kset_name(char *buf, const struct ir_set *s, enum kset_kind kind)
-{
-	static const char *const suffix[] = { "_v4", "_v6", "_dns_v4", "_dns_v6" };
-	snprintf(buf, KSET_NAME_MAX, "%s%s", s->name, suffix[kind]);
-}
-
-bool kset_present(const struct ir_set *s, enum kset_kind kind)
-{
-	switch (kind) {
-	case KSET_V4: return s->n_v4 > 0;
-	case KSET_V6: return s->n_v6 > 0;
-	default: return s->n_names > 0 || s->n_regexes > 0;
-	}
-}
-
 size_t rule_comment(const struct ir_rule *r, char *buf, size_t max)
 {
 	int n = r->comment ? snprintf(buf, max, "%s (%s:%u)", r->comment, r->loc.file, r->loc.line)

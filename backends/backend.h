@@ -40,14 +40,7 @@ const struct backend *backend_find(const char *name);
 /* Backends in table order, for help texts; NULL past the end. */
 const struct backend *backend_at(size_t i);
 
-/* Kernel set names, documented in pinhole.rules(5): NAME_v4 / NAME_v6 hold the addresses
- * written in set NAME; NAME_dns_v4 / NAME_dns_v6 the addresses the guard learns for its
- * names. buf needs KSET_NAME_MAX bytes. */
-enum kset_kind { KSET_V4, KSET_V6, KSET_DNS_V4, KSET_DNS_V6 };
-#define KSET_NAME_MAX 80
-void kset_name(char *buf, const struct ir_set *s, enum kset_kind kind);
-/* Whether the set produces that kernel set at all. */
-bool kset_present(const struct ir_set *s, enum kset_kind kind);
+/* Kernel set names (kset_name, kset_present) are part of the IR: see policy.h. */
 
 /* Renders a rule's source for comments: "COMMENT (file:line)" or "file:line", cut to max
  * bytes and with '"' replaced, since nft and iptables comments cannot escape it. */

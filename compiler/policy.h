@@ -100,6 +100,15 @@ struct compile_request {
 struct policy *policy_compile(const struct compile_request *req, struct diags *d);
 void policy_free(struct policy *p);
 
+/* Kernel set names, documented in pinhole.rules(5): NAME_v4 / NAME_v6 hold the addresses
+ * written in set NAME; NAME_dns_v4 / NAME_dns_v6 the addresses the guard learns for its
+ * names. buf needs KSET_NAME_MAX bytes. */
+enum kset_kind { KSET_V4, KSET_V6, KSET_DNS_V4, KSET_DNS_V6 };
+#define KSET_NAME_MAX 80
+void kset_name(char *buf, const struct ir_set *s, enum kset_kind kind);
+/* Whether the set produces that kernel set at all. */
+bool kset_present(const struct ir_set *s, enum kset_kind kind);
+
 /* Finds a set by name; NULL if absent. */
 const struct ir_set *policy_find_set(const struct policy *p, const char *name);
 

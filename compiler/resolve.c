@@ -211,7 +211,7 @@ static bool valid_ifname(const char *s, size_t n)
 static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at)
 {
 	const struct token *val = &r->ast->toks.v[tok];
-	if (val->kind != TOK_WORD || !valid_ifname(val->text, val->len)) {
+	if ((val->kind != TOK_WORD && val->kind != TOK_STRING) || !valid_ifname(val->text, val->len)) {
 		diag_error(r->d, at, "invalid interface name '%.*s'", (int)val->len, val->text);
 		diag_hint(r->d, "1 to 15 characters without '/', ':' or spaces; 'eth*' matches every eth interface");
 	} else if (r->p->n_deny_ifaces == POLICY_MAX_DENY_IFACES) {
@@ -356,6 +356,46 @@ static void resolve_sets(struct resolver *r)
 		resolve_set_build(r, &r->sets[i], &r->p->sets[i]);
 }
 
+struct kset_owner {
+	char name[KSET_NAME_MAX];
+	size_t set;
+};
+
+static int kset_owner_cmp(const void *a, const void *b)
+{
+	const struct kset_owner *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->set > y->set) - (x->set < y->set);
+}
+
+/* Kernel set names are derived (NAME_v4, NAME_dns_v4, ...), so two sets can ask for the
+ * same one: a set "web_dns" with addresses and a set "web" with names both need
+ * web_dns_v4. Caught here, before any backend silently merges them. */
+static void check_kernel_set_names(struct resolver *r)
+{
+	struct kset_owner *v = malloc((r->p->n_sets * 4 + 1) * sizeof(*v));
+	size_t n = 0;
+	if (!v) {
+		r->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < r->p->n_sets; i++)
+		for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++)
+			if (kset_present(&r->p->sets[i], k)) {
+				kset_name(v[n].name, &r->p->sets[i], k);
+				v[n++].set = i;
+			}
+	qsort(v, n, sizeof(*v), kset_owner_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i].name, v[i - 1].name)) {
+			const struct ir_set *a = &r->p->sets[v[i - 1].set], *b = &r->p->sets[v[i].set];
+			diag_error(r->d, b->loc, "sets '%s' and '%s' would both be the kernel set '%s'", a->name,
+				   b->name, v[i].name);
+			diag_hint(r->d, "rename one of them (kernel set names: pinhole.rules(5), KERNEL SET NAMES)");
+		}
+	free(v);
+}
+
 static void warn_unused_defines(struct resolver *r)
 {
 	for (size_t i = 0; i < r->n_defines; i++)
@@ -369,6 +409,8 @@ static void resolve_all(struct resolver *r, const struct compile_request *req)
 	collect(r, &sets, &defs);
 	apply_overrides(r, req);
 	resolve_sets(r);
+	if (!r->oom && !diags_errors(r->d))
+		check_kernel_set_names(r);
 	resolve_rules(r);
 	warn_unused_defines(r);
 	for (size_t i = 0; i < r->n_sets; i++) {
@@ -417,6 +459,21 @@ void policy_free(struct policy *p)
 		return;
 	arena_free(&p->arena);
 	free(p);
+}
+
+void kset_name(char *buf, const struct ir_set *s, enum kset_kind kind)
+{
+	static const char *const suffix[] = { "_v4", "_v6", "_dns_v4", "_dns_v6" };
+	snprintf(buf, KSET_NAME_MAX, "%s%s", s->name, suffix[kind]);
+}
+
+bool kset_present(const struct ir_set *s, enum kset_kind kind)
+{
+	switch (kind) {
+	case KSET_V4: return s->n_v4 > 0;
+	case KSET_V6: return s->n_v6 > 0;
+	default: return s->n_names > 0 || s->n_regexes > 0;
+	}
 }
 
 const struct ir_set *policy_find_set(const struct policy *p, const char *name)
