@@ -1,6 +1,7 @@
 /* nft_netlink_delta.c — what turns the kernel's ruleset into the wanted one, and the batch
  * that does it. Elements are compared prefix by prefix (with their comments), rules by
  * the fingerprint they carry, chains and sets by their properties. */
+#include "guard_steer.h"
 #include "nft_netlink_internal.h"
 
 #include <errno.h>
@@ -112,13 +113,9 @@ static const struct nk_chain *find_chain(const struct nk_ruleset *rs, const char
 	return NULL;
 }
 
-/* pinhole guard's steering chains (guard_input, guard_forward, guard_output) live in
- * pinhole's table but are the guard's: apply leaves them, unless a learnt set their rules
- * use has to be made again (the guard installs them again within a second). */
-static bool guards_chain(const char *name)
-{
-	return !strncmp(name, "guard_", 6);
-}
+/* pinhole guard's steering chains (steer_is_guard_chain) live in pinhole's table but are
+ * the guard's: apply leaves them, unless a learnt set their rules use has to be made again
+ * (the guard installs them again within a second). */
 
 static void chains_delta(const struct nk_ruleset *want, const struct nk_ruleset *have, bool sets_rebuilt,
 			 bool learnt_rebuilt, struct nk_delta *d)
@@ -137,7 +134,7 @@ static void chains_delta(const struct nk_ruleset *want, const struct nk_ruleset 
 	}
 	for (size_t i = 0; have->table_exists && i < have->n_chains; i++) {
 		const char *name = have->chains[i].name;
-		if (!find_chain(want, name) && (!guards_chain(name) || learnt_rebuilt))
+		if (!find_chain(want, name) && (!steer_is_guard_chain(name) || learnt_rebuilt))
 			d->chains[d->n_chains++] = (struct nk_chain_delta){ NULL, &have->chains[i], NK_DELETE };
 	}
 }

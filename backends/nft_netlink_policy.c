@@ -2,6 +2,7 @@
  * the review diff engine can say what apply would change in the words of a rules file:
  * sets with their prefixes (element comments give the sources back), rules decoded from
  * the expressions pinhole writes (nft_netlink_rule.c is the other half of this). */
+#include "guard_steer.h"
 #include "nft_netlink_sock.h"
 
 #include <arpa/inet.h>
@@ -445,8 +446,10 @@ struct policy *nl_ruleset_policy(struct nl_session *s, struct nk_ruleset *live, 
 		return NULL;
 	p->table = arena_strdup(&p->arena, live->table);
 	p->mode = live->mode == NK_MODE_SETS_ONLY ? POLICY_MODE_SETS_ONLY : POLICY_MODE_TABLE;
+	/* The guard's steering chains sit one step before pinhole's on purpose; they are not
+	 * the policy's priority. */
 	for (size_t i = 0; i < live->n_chains; i++)
-		if (live->chains[i].base)
+		if (live->chains[i].base && !steer_is_guard_chain(live->chains[i].name))
 			p->priority = live->chains[i].priority;
 	if (live->table_exists)
 		build_sets(&b);
