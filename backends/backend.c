@@ -84,3 +84,26 @@ int backend_deny_unsupported(const struct policy *p, const struct backend_option
 				     "option default_deny is not written for this target: traffic that no rule "
 				     "allows is not dropped on %s", list);
 }
+
+int backend_report_names(const struct policy *p, const struct backend_options *o, struct diags *d,
+			 const char *backend, const char *holders_fmt)
+{
+	int ret = 0;
+	char v4[KSET_NAME_MAX], v6[KSET_NAME_MAX], holders[3 * KSET_NAME_MAX];
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct ir_rule *r = &p->rules[i];
+		if (!kset_present(r->set, KSET_DNS_V4))
+			continue;
+		kset_name(v4, r->set, KSET_DNS_V4);
+		kset_name(v6, r->set, KSET_DNS_V6);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		snprintf(holders, sizeof(holders), holders_fmt, v4, v6);
+#pragma GCC diagnostic pop
+		if (backend_approximation(d, o, backend, r->loc,
+					  "cannot match names: the names of set '%s' are matched by the addresses "
+					  "pinhole guard learns for them at run time (%s)", r->set->name, holders) < 0)
+			ret = -1;
+	}
+	return ret;
+}

@@ -51,6 +51,13 @@ size_t rule_comment(const struct ir_rule *r, char *buf, size_t max);
 int backend_approximation(struct diags *d, const struct backend_options *o, const char *backend, struct loc loc,
 			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Neither iptables nor pf can match names: says so once per rule that relies on them,
+ * naming where the guard puts the learnt addresses ("ipsets %s, %s", "persist tables
+ * <%s> and <%s>": a format with the two kernel set names). Returns -1 when --strict made
+ * it an error. */
+int backend_report_names(const struct policy *p, const struct backend_options *o, struct diags *d,
+			 const char *backend, const char *holders_fmt);
+
 /* Replaces '"' and '\\' in s[0..len) with '\'': nft and iptables comments are quoted
  * strings without escapes, and file names and comments are user data. */
 void comment_sanitize(char *s, size_t len);

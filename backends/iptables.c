@@ -228,30 +228,11 @@ static int emit_rules(const struct policy *p, int family, FILE *out)
 	return ferror(out) ? -1 : 0;
 }
 
-/* iptables has no match on names: say so once per rule that relies on names. */
-static int report_names(const struct policy *p, const struct backend_options *o, struct diags *d)
-{
-	int ret = 0;
-	char v4[KSET_NAME_MAX], v6[KSET_NAME_MAX];
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct ir_rule *r = &p->rules[i];
-		if (!kset_present(r->set, KSET_DNS_V4))
-			continue;
-		kset_name(v4, r->set, KSET_DNS_V4);
-		kset_name(v6, r->set, KSET_DNS_V6);
-		if (backend_approximation(d, o, "iptables", r->loc,
-					  "cannot match names: the names of set '%s' are matched by the "
-					  "addresses pinhole guard learns for them at run time (ipsets %s, %s)",
-					  r->set->name, v4, v6) < 0)
-			ret = -1;
-	}
-	return ret;
-}
-
 static int iptables_emit_dir(const struct policy *p, const struct backend_options *o, struct backend_dir *dir,
 			     struct diags *d)
 {
-	int names = report_names(p, o, d), deny = backend_deny_unsupported(p, o, "iptables", d);
+	int names = backend_report_names(p, o, d, "iptables", "ipsets %s, %s");
+	int deny = backend_deny_unsupported(p, o, "iptables", d);
 	if (check_lengths(p, d) < 0 || names < 0 || deny < 0)
 		return -1;
 	FILE *f = dir->open(dir, "ipsets");

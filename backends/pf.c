@@ -103,28 +103,10 @@ static int check_lengths(const struct policy *p, struct diags *d)
 	return ret;
 }
 
-static int report_names(const struct policy *p, const struct backend_options *o, struct diags *d)
-{
-	int ret = 0;
-	char v4[KSET_NAME_MAX], v6[KSET_NAME_MAX];
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct ir_rule *r = &p->rules[i];
-		if (!kset_present(r->set, KSET_DNS_V4))
-			continue;
-		kset_name(v4, r->set, KSET_DNS_V4);
-		kset_name(v6, r->set, KSET_DNS_V6);
-		if (backend_approximation(d, o, "pf", r->loc,
-					  "cannot match names: the names of set '%s' are matched by the addresses "
-					  "put at run time into the persist tables <%s> and <%s>",
-					  r->set->name, v4, v6) < 0)
-			ret = -1;
-	}
-	return ret;
-}
-
 static int pf_emit(const struct policy *p, const struct backend_options *o, FILE *out, struct diags *d)
 {
-	int names = report_names(p, o, d), deny = backend_deny_unsupported(p, o, "pf", d);
+	int names = backend_report_names(p, o, d, "pf", "persist tables <%s> and <%s>");
+	int deny = backend_deny_unsupported(p, o, "pf", d);
 	if (check_lengths(p, d) < 0 || names < 0 || deny < 0)
 		return -1;
 	emit_header(p, out);

@@ -30,23 +30,6 @@ static bool rule_allows_443(const struct ir_rule *r)
 	return false;
 }
 
-static struct domset *compile_names(const struct ir_set *s, const char **why)
-{
-	struct domset *d = domset_new();
-	*why = "out of memory";
-	for (size_t i = 0; d && i < s->n_names; i++)
-		if (domset_add_name(d, s->names[i].name, s->names[i].kind, s->names[i].loc) < 0)
-			goto fail;
-	for (size_t i = 0; d && i < s->n_regexes; i++)
-		if (domset_add_regex(d, s->regexes[i].pattern, s->regexes[i].loc, why) < 0)
-			goto fail;
-	if (d && domset_build(d) == 0)
-		return d;
-fail:
-	domset_free(d);
-	return NULL;
-}
-
 void guard_view_free(struct guard_view *v)
 {
 	for (size_t i = 0; i < v->n_sets; i++)
@@ -73,7 +56,7 @@ int guard_view_build(struct guard_view *v, const struct policy *p, const char **
 		kset_name(gs->kset[1], s, KSET_DNS_V6);
 		for (size_t r = 0; r < p->n_rules; r++)
 			gs->tls |= p->rules[r].set == s && rule_allows_443(&p->rules[r]);
-		if (!(v->names[v->n_sets] = compile_names(s, why)))
+		if (!(v->names[v->n_sets] = verdict_compile_set(s, why)))
 			goto fail;
 		v->n_sets++;
 	}

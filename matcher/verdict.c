@@ -26,7 +26,7 @@ void verdict_table_free(struct verdict_table *t)
 	free(t);
 }
 
-static struct domset *compile_set(const struct ir_set *set, const char **why)
+struct domset *verdict_compile_set(const struct ir_set *set, const char **why)
 {
 	struct domset *d = domset_new();
 	*why = "out of memory";
@@ -50,7 +50,7 @@ static struct domset *set_for(struct verdict_table *t, const struct policy *p, c
 	for (size_t i = 0; i < t->n_rules; i++)
 		if (t->rules[i].rule->set == set)
 			return t->rules[i].names;
-	struct domset *d = compile_set(set, why);
+	struct domset *d = verdict_compile_set(set, why);
 	if (d)
 		t->sets[t->n_sets++] = d;
 	return d;

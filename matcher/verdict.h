@@ -25,6 +25,9 @@ struct verdict_hit {
  * p does not compile (then *why says why; it cannot happen for a policy policy_compile
  * accepted). */
 struct verdict_table *verdict_table_new(const struct policy *p, const char **why);
+/* The names and regexes of one IR set as a built domain set (caller frees with
+ * domset_free), or NULL with *why set. */
+struct domset *verdict_compile_set(const struct ir_set *set, const char **why);
 void verdict_table_free(struct verdict_table *t);
 
 /* Is name[0..len) allowed out by any rule, whatever the protocol and port? Fills *hit and
