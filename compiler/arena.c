@@ -3,6 +3,8 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 
 #define BLOCK_MIN (64 * 1024)
 
@@ -96,6 +98,7 @@ int vec_reserve(struct vec *vec, size_t n, size_t elem)
 	void *grown = realloc(vec->v, n * elem);
 	if (!grown)
 		return -1;
+	mem_advise_huge(grown, n * elem);
 	vec->v = grown;
 	vec->cap = n;
 	return 0;
@@ -105,4 +108,15 @@ void vec_free(struct vec *vec)
 {
 	free(vec->v);
 	*vec = (struct vec){ 0 };
+}
+
+void mem_advise_huge(void *p, size_t len)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	if (len < 2 * huge)
+		return;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(huge - 1);
+	if (end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
 }

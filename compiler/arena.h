@@ -18,6 +18,11 @@ char *arena_strdup(struct arena *a, const char *s);
 /* Frees every block; the arena is then empty and reusable. */
 void arena_free(struct arena *a);
 
+/* Asks the kernel to back a large buffer with huge pages (transparent huge pages in
+ * "madvise" mode, the Debian default): a million-element array then costs a few hundred
+ * page faults instead of tens of thousands. A hint only; small buffers are left alone. */
+void mem_advise_huge(void *p, size_t len);
+
 /* A growable array whose storage is malloc'd (not arena) because it is resized. */
 struct vec {
 	void *v;

@@ -1,5 +1,7 @@
 #include "lexer.h"
 
+#include "arena.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +146,7 @@ int lex(const char *file, const char *text, size_t len, struct diags *d, struct 
 	lx.v = malloc(lx.cap * sizeof(*lx.v));
 	if (!lx.v)
 		return -1;
+	mem_advise_huge(lx.v, lx.cap * sizeof(*lx.v));
 	/* ';' is accepted as a separator (nft habit) and otherwise ignored. */
 	while (lx.p < lx.end)
 		if (lex_one(&lx) < 0)

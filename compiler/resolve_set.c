@@ -15,6 +15,7 @@ static int reserve_ranges(struct cidr_list *l, size_t n)
 	struct cidr_input *v = realloc(l->v, n * sizeof(*v));
 	if (!v)
 		return -1;
+	mem_advise_huge(v, n * sizeof(*v));
 	l->v = v;
 	l->cap = n;
 	return 0;
