@@ -47,11 +47,11 @@ for refresh in update replace delete; do
 		ok || bad "--refresh $refresh: the element is not there exactly once"
 	gl_guard_stop || bad "stop after --refresh $refresh"
 done
-mkdir "$T/root"
-auto=$(ip netns exec "$G" "$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$T/root/s" --log-level notice 2>&1 &
+mkdir "$T/rootdir"
+auto=$(ip netns exec "$G" "$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$T/rootdir/s" --log-level notice 2>&1 &
 	sleep 1.5; kill $! 2>/dev/null; wait $! 2>/dev/null)
 echo "$auto" | grep -q 'refresh by update' && ok || bad "kernel 6.18 should be probed as 'update': $auto"
-grep -q '"queue_drops_known": true' "$T/root/s" && ok || bad "root could not read the queue drop counters"
+grep -q '"queue_drops_known": true' "$T/rootdir/s" && ok || bad "root could not read the queue drop counters"
 
 # Fail-closed (default): while the guard is down, DNS answers wait in a queue nobody
 # reads, and are dropped. Fail-open: the rules carry 'bypass', the answers pass.
@@ -98,7 +98,7 @@ gl_guard_stop
 # Two guards cannot hold the same queues.
 gl_guard_start || bad "start"
 first=$GUARD_PID
-ip netns exec "$G" "$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$T/root/other" >"$T/second.log" 2>&1 &&
+ip netns exec "$G" "$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$T/rootdir/other" >"$T/second.log" 2>&1 &&
 	bad "a second guard started" || ok
 grep -q 'another guard runs' "$T/second.log" && ok || bad "second guard: $(cat "$T/second.log")"
 GUARD_PID=$first
