@@ -6,10 +6,10 @@ set -eu
 cd "$(dirname "$0")/.."
 
 dir=build
-flags=""
+flags="-DPINHOLE_TESTS=ON"
 if [ "${1:-}" = "--sanitize" ]; then
 	dir=build-asan
-	flags="-DPINHOLE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+	flags="$flags -DPINHOLE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
 fi
 
 scripts/deps.sh --test
