@@ -107,3 +107,25 @@ int backend_report_names(const struct policy *p, const struct backend_options *o
 	}
 	return ret;
 }
+
+int backend_check_kset_lengths(const struct policy *p, struct diags *d, const char *what, size_t max,
+			       const char *static_suffix)
+{
+	int ret = 0;
+	char name[KSET_NAME_MAX];
+	for (size_t i = 0; i < p->n_sets; i++) {
+		const struct ir_set *s = &p->sets[i];
+		for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++) {
+			const char *suffix = k <= KSET_V6 ? static_suffix : "";
+			kset_name(name, s, k);
+			size_t len = strlen(name) + strlen(suffix);
+			if (!kset_present(s, k) || len <= max)
+				continue;
+			diag_error(d, s->loc, "%s '%s%s' is longer than %zu characters", what, name, suffix, max);
+			diag_hint(d, "shorten the set's name to at most %zu characters", strlen(s->name) - (len - max));
+			ret = -1;
+			break;
+		}
+	}
+	return ret;
+}

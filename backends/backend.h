@@ -58,6 +58,13 @@ int backend_approximation(struct diags *d, const struct backend_options *o, cons
 int backend_report_names(const struct policy *p, const struct backend_options *o, struct diags *d,
 			 const char *backend, const char *holders_fmt);
 
+/* Errors for kernel set names longer than the target allows (ipset 31, pf 31): what is
+ * "iptables: ipset name" or "pf: table name"; static_suffix is added to the address sets'
+ * names by the target (ipset's swap copies). One error per set, with the length to shorten
+ * to. Returns -1 when there was one. */
+int backend_check_kset_lengths(const struct policy *p, struct diags *d, const char *what, size_t max,
+			       const char *static_suffix);
+
 /* Replaces '"' and '\\' in s[0..len) with '\'': nft and iptables comments are quoted
  * strings without escapes, and file names and comments are user data. */
 void comment_sanitize(char *s, size_t len);

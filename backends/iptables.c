@@ -34,34 +34,13 @@ static void chain_name(char *buf, size_t max, const struct policy *p, size_t hoo
 	snprintf(buf, max, "%s%s", p->table, chain_suffix[hook]);
 }
 
-/* ipset and iptables take quoted strings without any escape: keep quotes and backslashes out. */
-static void sanitize_quoted(char *s)
-{
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\')
-			*s = '\'';
-}
-
 /* Errors for names the kernel would refuse; they depend only on the policy's names. */
 static int check_lengths(const struct policy *p, struct diags *d)
 {
 	int ret = 0;
-	char name[KSET_NAME_MAX];
-	for (size_t i = 0; i < p->n_sets; i++) {
-		const struct ir_set *s = &p->sets[i];
-		for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++) {
-			kset_name(name, s, k);
-			size_t len = strlen(name) + (k <= KSET_V6 ? strlen(NEW_SUFFIX) : 0);
-			if (!kset_present(s, k) || len <= IPSET_NAME_MAX)
-				continue;
-			diag_error(d, s->loc, "iptables: ipset name '%s%s' is longer than %d characters", name,
-				   k <= KSET_V6 ? NEW_SUFFIX : "", IPSET_NAME_MAX);
-			diag_hint(d, "shorten the set's name to at most %zu characters",
-				  strlen(s->name) - (len - IPSET_NAME_MAX));
-			ret = -1;
-			break;
-		}
-	}
+	/* The static sets are also loaded under NAME-new before the swap. */
+	if (backend_check_kset_lengths(p, d, "iptables: ipset name", IPSET_NAME_MAX, NEW_SUFFIX) < 0)
+		ret = -1;
 	char chain[KSET_NAME_MAX + 16];
 	chain_name(chain, sizeof(chain), p, 1);
 	if (p->n_rules > 0 && strlen(chain) > XT_CHAIN_MAX) {
@@ -107,8 +86,7 @@ static void emit_static_ipset(const struct ir_set *s, enum kset_kind k, FILE *ou
 	fprintf(out, "create %s%s hash:net family %s comment -exist\n", name, NEW_SUFFIX, family);
 	fprintf(out, "flush %s%s\n", name, NEW_SUFFIX);
 	for (size_t i = 0; i < n; i++) {
-		ir_prefix_sources(s, &v[i], src, sizeof(src));
-		sanitize_quoted(src);
+		comment_sanitize(src, ir_prefix_sources(s, &v[i], src, sizeof(src)));
 		emit_member(out, name, &v[i].prefix, src);
 	}
 	fprintf(out, "swap %s%s %s\ndestroy %s%s\n", name, NEW_SUFFIX, name, name, NEW_SUFFIX);

@@ -84,23 +84,7 @@ static void emit_pass(const struct ir_rule *r, enum kset_kind k, FILE *out)
 
 static int check_lengths(const struct policy *p, struct diags *d)
 {
-	int ret = 0;
-	char name[KSET_NAME_MAX];
-	for (size_t i = 0; i < p->n_sets; i++) {
-		const struct ir_set *s = &p->sets[i];
-		for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++) {
-			kset_name(name, s, k);
-			if (!kset_present(s, k) || strlen(name) <= PF_TABLE_NAME_MAX)
-				continue;
-			diag_error(d, s->loc, "pf: table name '%s' is longer than %d characters", name,
-				   PF_TABLE_NAME_MAX);
-			diag_hint(d, "shorten the set's name to at most %zu characters",
-				  strlen(s->name) - (strlen(name) - PF_TABLE_NAME_MAX));
-			ret = -1;
-			break;
-		}
-	}
-	return ret;
+	return backend_check_kset_lengths(p, d, "pf: table name", PF_TABLE_NAME_MAX, "");
 }
 
 static int pf_emit(const struct policy *p, const struct backend_options *o, FILE *out, struct diags *d)
