@@ -97,6 +97,9 @@ static void forget_applied(const char *table)
 
 static int remove_one(struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run)
 {
+	/* a removal during a confirmation window would be undone by its rollback */
+	if (!dry_run && pending_settle("remove", table) < 0)
+		return -1;
 	int ret = remove_owned("remove", s, table, mode, dry_run);
 	if (ret == 0 && !dry_run)
 		forget_applied(table);
