@@ -93,6 +93,19 @@ const char *apply_run_dir(void)
 	return d && *d ? d : "/run/pinhole";
 }
 
+int apply_state_dir_check(const char *cmd, bool create)
+{
+	char why[SAFEFILE_WHY];
+	int fd = safefile_dir_open(apply_state_dir(), create, why);
+	if (fd < 0 && (create || errno != ENOENT)) {
+		fprintf(stderr, "pinhole %s: %s\n", cmd, why);
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 char *apply_snapshot_path(const char *dir, const char *table, const char *suffix)
 {
 	char *p = NULL;
@@ -492,6 +505,9 @@ int cmd_apply(int argc, char **argv)
 	}
 	error_status = a.dry_run ? 2 : 1;
 	ret = error_status;
+	/* before anything is read from it (the cache decides what apply believes) */
+	if (apply_state_dir_check("apply", !a.dry_run) < 0)
+		goto out;
 	a.source = a.use_cache && !a.confirm ? source_hash(a.rules, &a.defs) : 0;
 	if (a.source && (s = nl_session_open()) && unchanged(s, &a)) {
 		ret = 0;

@@ -55,6 +55,10 @@ void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_rul
 /* Where the last-applied state lives: $PINHOLE_STATE_DIR, else /var/lib/pinhole. */
 const char *apply_state_dir(void);
 
+/* Checks the state directory (safefile.h), creating it (0700) when create is set; a
+ * missing one is fine otherwise. Returns 0, or -1 after printing why under cmd's name. */
+int apply_state_dir_check(const char *cmd, bool create);
+
 /* Where pending confirmations and their rollback snapshots live: $PINHOLE_RUN_DIR, else
  * /run/pinhole (a tmpfs: a reboot forgets them, see pinhole(8) APPLY). */
 const char *apply_run_dir(void);

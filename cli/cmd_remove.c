@@ -181,7 +181,8 @@ int cmd_remove(int argc, char **argv)
 	struct nl_session *s = NULL;
 	bool found = false;
 	int parsed = d ? parse_args(argc, argv, &a) : -1, ret = parsed > 0 ? 0 : 1;
-	if (parsed != 0 || (a.rules && !(p = cli_compile(a.rules, &a.defs, d))) || !(s = apply_session_open("remove")))
+	if (parsed != 0 || (a.rules && !(p = cli_compile(a.rules, &a.defs, d))) || apply_state_dir_check("remove", false) < 0 ||
+	    !(s = apply_session_open("remove")))
 		goto out;
 	if (p)
 		ret = remove_one(s, p->table, p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE,
