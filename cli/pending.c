@@ -284,6 +284,9 @@ static void detach(struct pending_claim *c)
 	dup2(null >= 0 ? null : STDIN_FILENO, STDIN_FILENO);
 	dup2(log >= 0 ? log : null, STDOUT_FILENO);
 	dup2(log >= 0 ? log : null, STDERR_FILENO);
+	/* the plan (stdout) and the messages (stderr) in the order they happen; stdout was
+	 * flushed before the fork */
+	setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
 	/* fds 0-2 are taken, so dup's results are above them; move them to 3 and 4 */
 	int dirfd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 10), fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 10);
 	c->dirfd = dup3(dirfd, 3, O_CLOEXEC);
@@ -312,7 +315,7 @@ static void waiter(struct pending_claim *c, enum nk_mode mode, long seconds)
 		long step = left_ms < 500 ? left_ms : 500;
 		nanosleep(&(struct timespec){ step / 1000, (step % 1000) * 1000000 }, NULL);
 	}
-	if (take_for_rollback(c->dirfd, c->table) == 0) {
+	if (still_named(c->dirfd, pending, c->fd) && take_for_rollback(c->dirfd, c->table) == 0) {
 		fprintf(stderr, "pinhole: not confirmed in time: restoring the rules of table inet %s\n", c->table);
 		roll_back(c->dirfd, c->table, mode);
 	}
@@ -347,12 +350,13 @@ static void promote_source(const char *table)
 	free(cur);
 }
 
-static int keep(int dirfd, const char *table, bool alive, const struct record *r)
+static int keep(int dirfd, int fd, const char *table, bool alive, const struct record *r)
 {
 	char *pending = name_of(table, PENDING), *snap = name_of(table, SNAPSHOT);
 	int ret = -1;
-	/* the commit point against the waiter's rename at its deadline */
-	if (pending && snap && unlinkat(dirfd, pending, 0) == 0) {
+	/* the commit point against the waiter's rename at its deadline; the name is checked
+	 * to be still the file we looked at, as close to the unlink as the API allows */
+	if (pending && snap && still_named(dirfd, pending, fd) && unlinkat(dirfd, pending, 0) == 0) {
 		unlinkat(dirfd, snap, 0);
 		promote_source(table);
 		printf("confirmed: table inet %s keeps the rules applied last\n", table);
@@ -416,7 +420,7 @@ int pending_confirm(const char *table, bool cancel_it)
 			fprintf(stderr, "pinhole confirm: too late for table inet %s, and its rollback timer died:\n", table);
 			pending_settle("confirm", table);
 		} else {
-			ret = cancel_it ? cancel(dirfd, fd, table, alive, &r) : keep(dirfd, table, alive, &r);
+			ret = cancel_it ? cancel(dirfd, fd, table, alive, &r) : keep(dirfd, fd, table, alive, &r);
 		}
 	}
 	if (fd >= 0)
