@@ -150,22 +150,32 @@ static void confirm_usage(FILE *out)
 		     "  -h, --help             show this help\n");
 }
 
+#define MAX_PENDING 64
+
+/* Every table with a pending file; the names are collected first, since confirming one
+ * changes the directory being read. */
 static int confirm_all(bool cancel)
 {
-	DIR *dir = opendir(apply_run_dir());
+	char why[SAFEFILE_WHY], tables[MAX_PENDING][256];
+	int dirfd = safefile_dir_open(apply_run_dir(), false, why), found = 0, failed = 0;
+	DIR *dir = dirfd >= 0 ? fdopendir(dirfd) : NULL;
 	struct dirent *de;
-	int found = 0, failed = 0;
-	while (dir && (de = readdir(dir))) {
+	if (dirfd < 0 && errno != ENOENT) {
+		fprintf(stderr, "pinhole confirm: %s\n", why);
+		return -1;
+	}
+	while (dir && found < MAX_PENDING && (de = readdir(dir))) {
 		size_t len = strlen(de->d_name);
 		if (strncmp(de->d_name, "inet-", 5) || len <= 13 || strcmp(de->d_name + len - 8, ".pending"))
 			continue;
-		char table[256];
-		snprintf(table, sizeof(table), "%.*s", (int)(len - 13), de->d_name + 5);
-		found++;
-		failed += pending_confirm(table, cancel) < 0;
+		snprintf(tables[found++], sizeof(tables[0]), "%.*s", (int)(len - 13), de->d_name + 5);
 	}
 	if (dir)
 		closedir(dir);
+	else if (dirfd >= 0)
+		close(dirfd);
+	for (int i = 0; i < found; i++)
+		failed += pending_confirm(tables[i], cancel) < 0;
 	if (!found)
 		fprintf(stderr, "pinhole confirm: nothing is waiting for a confirmation (%s)\n", apply_run_dir());
 	return found && !failed ? 0 : -1;
