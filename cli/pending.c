@@ -338,14 +338,19 @@ int pending_start(struct pending_claim *c, enum nk_mode mode, long seconds)
 
 /* ---- pinhole confirm [--cancel] ---- */
 
-/* Makes the confirmed source the one a later --confirm restores. */
+/* Makes the confirmed source the one a later --confirm restores, renamed within the
+ * checked state directory. */
 static void promote_source(const char *table)
 {
-	char *next = apply_snapshot_path(apply_state_dir(), table, "applied.new");
-	char *cur = apply_snapshot_path(apply_state_dir(), table, "applied");
-	if (next && cur && rename(next, cur) < 0 && errno != ENOENT)
-		fprintf(stderr, "pinhole confirm: warning: cannot keep the applied rules in %s: %s\n", cur,
-			strerror(errno));
+	char why[SAFEFILE_WHY], *next = name_of(table, "applied.new"), *cur = name_of(table, "applied");
+	int dirfd = safefile_dir_open(apply_state_dir(), false, why);
+	if (dirfd < 0 && errno != ENOENT)
+		fprintf(stderr, "pinhole confirm: warning: cannot keep the applied rules: %s\n", why);
+	else if (dirfd >= 0 && next && cur && renameat(dirfd, next, dirfd, cur) < 0 && errno != ENOENT)
+		fprintf(stderr, "pinhole confirm: warning: cannot keep the applied rules in %s/%s: %s\n",
+			apply_state_dir(), cur, strerror(errno));
+	if (dirfd >= 0)
+		close(dirfd);
 	free(next);
 	free(cur);
 }
