@@ -10,6 +10,7 @@
  *            pad[6], hash u64}
  *   FNV-1a of everything before, u64 */
 #include "nft_netlink_sock.h"
+#include "safefile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -138,51 +139,30 @@ static int build(struct writer *w, const struct nk_ruleset *want, const struct n
 	return 0;
 }
 
-static int write_file(const char *tmp, const struct writer *w)
+int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct nk_ruleset *live,
+		  const struct nk_cache_key *key)
 {
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	size_t off = 0;
-	while (off < w->len) {
-		ssize_t n = write(fd, w->buf + off, w->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return -1;
-		}
-		off += (size_t)n;
+	char *path = cache_path(dir, want->table, "");
+	struct writer w = { .cap = cache_size(want) };
+	struct safefile out;
+	int ret = -1, err = ENOMEM;
+	w.buf = malloc(w.cap);
+	if (!path || !w.buf)
+		goto out;
+	if (build(&w, want, live, key) < 0) {
+		err = errno;
+		goto out;
 	}
 	/* No fsync: a cache lost in a crash is only a cache, and after a reboot its boot id
 	 * does not match anyway; the rename keeps readers from seeing half a file and the
 	 * checksum catches what a crash could tear. */
-	return close(fd);
-}
-
-int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct nk_ruleset *live,
-		  const struct nk_cache_key *key)
-{
-	char *path = cache_path(dir, want->table, ""), *tmp = cache_path(dir, want->table, ".tmp");
-	struct writer w = { .cap = cache_size(want) };
-	int ret = -1, err = ENOMEM;
-	w.buf = malloc(w.cap);
-	if (!path || !tmp || !w.buf)
-		goto out;
-	err = 0;
-	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || build(&w, want, live, key) < 0 || write_file(tmp, &w) < 0 ||
-	    rename(tmp, path) < 0) {
-		err = errno;
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
+	if (safefile_begin(&out, path, 0600, true) == 0)
+		fwrite(w.buf, 1, w.len, out.f);
+	ret = safefile_commit(&out, true, false);
+	err = errno;
 out:
 	free(w.buf);
 	free(path);
-	free(tmp);
 	errno = err;
 	return ret;
 }

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "cmd_apply.h"
+#include "safefile.h"
 #include "source.h"
 
 static void apply_usage(FILE *out)
@@ -90,6 +91,19 @@ const char *apply_run_dir(void)
 {
 	const char *d = getenv("PINHOLE_RUN_DIR");
 	return d && *d ? d : "/run/pinhole";
+}
+
+int apply_state_dir_check(const char *cmd, bool create)
+{
+	char why[SAFEFILE_WHY];
+	int fd = safefile_dir_open(apply_state_dir(), create, why);
+	if (fd < 0 && (create || errno != ENOENT)) {
+		fprintf(stderr, "pinhole %s: %s\n", cmd, why);
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
 }
 
 char *apply_snapshot_path(const char *dir, const char *table, const char *suffix)
@@ -172,31 +186,29 @@ void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_rul
 
 /* Written next to its place and renamed, without fsync: the snapshot only matters while
  * the kernel holds what it describes, and a reboot empties the kernel. */
-int apply_snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent)
+int apply_snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent, char *why)
 {
-	char *text = NULL, *tmp = NULL;
+	char *text = NULL;
 	size_t len = 0;
-	FILE *f = NULL;
-	int ret = -1;
-	if ((!absent && source_read(rules, &text, &len) < 0) || asprintf(&tmp, "%s.tmp", path) < 0 ||
-	    !(f = fopen(tmp, "w")))
-		goto out;
-	fputs(SNAPSHOT_HEADER, f);
-	fprintf(f, "file %s\n", rules);
-	for (size_t i = 0; defs && i < defs->n; i++)
-		fprintf(f, "define %s=%s\n", defs->v[i].name, defs->v[i].value);
-	fputs(absent ? "absent\n" : "", f);
-	fputs(SNAPSHOT_BODY, f);
-	if (text)
-		fwrite(text, 1, len, f);
-	bool ok = !ferror(f);
-	ok = fclose(f) == 0 && ok;
-	ret = ok && rename(tmp, path) == 0 ? 0 : -1;
+	struct safefile w;
+	if (!absent && source_read(rules, &text, &len) < 0) {
+		snprintf(why, SAFEFILE_WHY, "cannot read %s again: %s", rules, strerror(errno));
+		return -1;
+	}
+	if (safefile_begin(&w, path, 0600, true) == 0) {
+		fputs(SNAPSHOT_HEADER, w.f);
+		fprintf(w.f, "file %s\n", rules);
+		for (size_t i = 0; defs && i < defs->n; i++)
+			fprintf(w.f, "define %s=%s\n", defs->v[i].name, defs->v[i].value);
+		fputs(absent ? "absent\n" : "", w.f);
+		fputs(SNAPSHOT_BODY, w.f);
+		if (text)
+			fwrite(text, 1, len, w.f);
+	}
+	int ret = safefile_commit(&w, true, false);
 	if (ret < 0)
-		unlink(tmp);
-out:
+		snprintf(why, SAFEFILE_WHY, "%s", w.why);
 	free(text);
-	free(tmp);
 	return ret;
 }
 
@@ -229,11 +241,17 @@ struct policy *apply_snapshot_compile(const char *path, bool *absent, struct dia
 	const char *file = NULL;
 	struct defines defs = { 0 };
 	struct policy *p = NULL;
+	char why[SAFEFILE_WHY];
 	*absent = false;
-	if (source_read(path, &text, &len) < 0) {
-		diag_error(d, (struct loc){ path, 0, 0 }, "cannot read the snapshot: %s", strerror(errno));
+	/* only from a checked directory: a planted snapshot would be applied as rules */
+	int fd = safefile_open(path, O_RDONLY, 0, false, why);
+	if (fd < 0 || source_read_fd(fd, &text, &len) < 0) {
+		diag_error(d, (struct loc){ path, 0, 0 }, "cannot read the snapshot: %s", fd < 0 ? why : strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
+	close(fd);
 	body = snapshot_parse(text, &file, &defs, absent);
 	if (!body || !file) {
 		diag_error(d, (struct loc){ path, 0, 0 }, "not a pinhole snapshot");
@@ -375,14 +393,14 @@ enum apply_outcome apply_policy(const char *cmd, struct nl_session *s, const str
 static void remember_source(const struct policy *p, struct apply_args *a, const char *suffix)
 {
 	char *path = apply_snapshot_path(apply_state_dir(), p->table, suffix);
+	char why[SAFEFILE_WHY] = "out of memory";
 	if (path && !strcmp(a->rules, "-")) {
 		/* standard input cannot be read again: no snapshot, and none that is out of date */
 		unlink(path);
 		fprintf(stderr, "pinhole apply: note: rules from standard input are not kept; a later --confirm "
 				"needs this policy applied from a file\n");
-	} else if (!path || (mkdir(apply_state_dir(), 0700) < 0 && errno != EEXIST) ||
-		   apply_snapshot_write(path, a->rules, &a->defs, false) < 0) {
-		fprintf(stderr, "pinhole apply: warning: cannot keep a copy of the applied rules: %s\n", strerror(errno));
+	} else if (!path || apply_snapshot_write(path, a->rules, &a->defs, false, why) < 0) {
+		fprintf(stderr, "pinhole apply: warning: cannot keep a copy of the applied rules: %s\n", why);
 	}
 	free(path);
 }
@@ -425,7 +443,8 @@ static bool unchanged(struct nl_session *s, const struct apply_args *a)
 	if (!a->source || nk_cache_key_now(s, &key) < 0 || nl_genid(s, &key.genid) < 0)
 		return false;
 	key.source = a->source;
-	if (!nk_cache_find_source(apply_state_dir(), &key, table, sizeof(table)))
+	/* a pending confirmation is for apply proper to refuse, with its message */
+	if (!nk_cache_find_source(apply_state_dir(), &key, table, sizeof(table)) || pending_any(table))
 		return false;
 	if (!a->quiet)
 		printf("table inet %s, generation %u: no changes: %s is what pinhole applied last, and the ruleset "
@@ -486,12 +505,18 @@ int cmd_apply(int argc, char **argv)
 	}
 	error_status = a.dry_run ? 2 : 1;
 	ret = error_status;
+	/* before anything is read from it (the cache decides what apply believes) */
+	if (apply_state_dir_check("apply", !a.dry_run) < 0)
+		goto out;
 	a.source = a.use_cache && !a.confirm ? source_hash(a.rules, &a.defs) : 0;
 	if (a.source && (s = nl_session_open()) && unchanged(s, &a)) {
 		ret = 0;
 		goto out;
 	}
 	if (!(p = cli_compile(a.rules, &a.defs, d)) || (!s && !(s = apply_session_open("apply"))))
+		goto out;
+	/* a plain apply during a confirmation window would be undone by its rollback */
+	if (!a.confirm && !a.dry_run && pending_settle("apply", p->table) < 0)
 		goto out;
 	out = a.confirm ? apply_confirmed(s, p, &a, d) : apply_policy("apply", s, p, &a, d);
 	if ((out == APPLY_CHANGED || (out == APPLY_NO_CHANGE && !has_snapshot(p))) && !a.dry_run)

@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "nft_netlink.h"
+#include "safefile.h"
 
 enum apply_outcome { APPLY_ERROR, APPLY_NO_CHANGE, APPLY_CHANGED };
 
@@ -32,8 +33,10 @@ enum apply_outcome apply_confirmed(struct nl_session *s, const struct policy *p,
 				   struct diags *d);
 
 /* Writes the snapshot of an applied source: rules (read again) with its name and defines,
- * or "absent" (pinhole owned nothing). Atomic (renamed into place), not fsync'd. */
-int apply_snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent);
+ * or "absent" (pinhole owned nothing). Atomic (renamed into place), not fsync'd, 0600, in a
+ * checked directory (made 0700 when missing, see safefile.h). -1: why (SAFEFILE_WHY bytes)
+ * says what went wrong. */
+int apply_snapshot_write(const char *path, const char *rules, const struct defines *defs, bool absent, char *why);
 
 /* Opens the netlink session; on failure prints why ("needs CAP_NET_ADMIN") under the
  * command's name and returns NULL. */
@@ -52,6 +55,10 @@ void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_rul
 /* Where the last-applied state lives: $PINHOLE_STATE_DIR, else /var/lib/pinhole. */
 const char *apply_state_dir(void);
 
+/* Checks the state directory (safefile.h), creating it (0700) when create is set; a
+ * missing one is fine otherwise. Returns 0, or -1 after printing why under cmd's name. */
+int apply_state_dir_check(const char *cmd, bool create);
+
 /* Where pending confirmations and their rollback snapshots live: $PINHOLE_RUN_DIR, else
  * /run/pinhole (a tmpfs: a reboot forgets them, see pinhole(8) APPLY). */
 const char *apply_run_dir(void);
@@ -69,5 +76,36 @@ struct policy *apply_snapshot_compile(const char *path, bool *absent, struct dia
  * when the ruleset moves under it; prints what went. Returns 0 (also when there was
  * nothing), -1 after printing why not. */
 int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run);
+
+/* ---- the pending confirmation (cli/pending.c) ---- */
+
+/* Before cmd changes table: 0 when no confirmation is pending for it, after rolling back at once,
+ * and saying so, one whose waiter died; -1 after printing why cmd must not go on (one is
+ * pending, and how to confirm or cancel it; a rollback under way; an unsafe run directory). */
+int pending_settle(const char *cmd, const char *table);
+
+/* Whether table has a pending confirmation or a rollback under way, without judging it. */
+bool pending_any(const char *table);
+
+/* What apply --confirm holds between claiming the confirmation and starting its waiter. */
+struct pending_claim {
+	int dirfd, fd;		/* the checked run directory; the pending file, locked */
+	const char *table;	/* the caller's */
+};
+
+/* Claims the pending confirmation of table (after pending_settle): the pending file exists,
+ * locked, from now on. Returns 0, or -1 with why (SAFEFILE_WHY bytes) filled. */
+int pending_claim(struct pending_claim *c, const char *table, enum nk_mode mode, long seconds, char *why);
+
+/* Starts the waiter, which inherits the lock and rolls back after seconds unless confirmed;
+ * releases c. Returns 0, or -1 (errno) with c still held. */
+int pending_start(struct pending_claim *c, enum nk_mode mode, long seconds);
+
+/* Lets go of c; abandon removes the pending file and the snapshot (nothing to wait for). */
+void pending_release(struct pending_claim *c, bool abandon);
+
+/* pinhole confirm [--cancel] -t table: keeps the pending rules, or restores the snapshot
+ * now. Prints what it did; 0, or -1 when nothing was pending, it was too late or failed. */
+int pending_confirm(const char *table, bool cancel);
 
 #endif

@@ -105,7 +105,8 @@ int cmd_diff_live(int argc, char **argv)
 		ret = parsed > 0 ? 0 : 2;
 		goto out;
 	}
-	if (!(p = cli_compile(a.rules, &a.defs, d)) || !(s = apply_session_open("diff")))
+	if (!(p = cli_compile(a.rules, &a.defs, d)) || apply_state_dir_check("diff", false) < 0 ||
+	    !(s = apply_session_open("diff")))
 		goto out;
 	if (nk_ruleset_from_policy(p, &want) < 0 || nl_plan_make(s, &want, apply_state_dir(), a.use_cache, &plan) < 0) {
 		apply_plan_error("diff", p->table, errno);

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "common.h"
 #include "guard_run.h"
+#include "safefile.h"
 
 #define GUARD_DEFAULT_QUEUE 2000
 
@@ -269,15 +270,28 @@ out:
 	return ret;
 }
 
+/* The directory of path (made 0700 when missing: /run/pinhole outside systemd) must pass
+ * safefile's checks before the guard writes learnt names into it. */
+static int check_dir_of(const char *path)
+{
+	char dir[PATH_MAX], why[SAFEFILE_WHY];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
+	int fd = safefile_dir_open(slash ? dir : ".", true, why);
+	if (fd < 0) {
+		fprintf(stderr, "pinhole guard: %s\n", why);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int run_guard(struct guard_cli *c, struct glog *log)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", c->stats_path);
-	char *slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);	/* /run/pinhole outside systemd; failure shows when writing */
-	}
+	if (check_dir_of(c->stats_path) < 0 || check_dir_of(c->state_path) < 0)
+		return 1;
 	glog_init(log, STDERR_FILENO, c->level);
 	c->run.rules = c->rules;
 	c->run.stats_path = c->stats_path;

@@ -97,6 +97,9 @@ static void forget_applied(const char *table)
 
 static int remove_one(struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run)
 {
+	/* a removal during a confirmation window would be undone by its rollback */
+	if (!dry_run && pending_settle("remove", table) < 0)
+		return -1;
 	int ret = remove_owned("remove", s, table, mode, dry_run);
 	if (ret == 0 && !dry_run)
 		forget_applied(table);
@@ -178,7 +181,8 @@ int cmd_remove(int argc, char **argv)
 	struct nl_session *s = NULL;
 	bool found = false;
 	int parsed = d ? parse_args(argc, argv, &a) : -1, ret = parsed > 0 ? 0 : 1;
-	if (parsed != 0 || (a.rules && !(p = cli_compile(a.rules, &a.defs, d))) || !(s = apply_session_open("remove")))
+	if (parsed != 0 || (a.rules && !(p = cli_compile(a.rules, &a.defs, d))) || apply_state_dir_check("remove", false) < 0 ||
+	    !(s = apply_session_open("remove")))
 		goto out;
 	if (p)
 		ret = remove_one(s, p->table, p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE,

@@ -41,6 +41,14 @@ fail:
 	return -1;
 }
 
+int source_read_fd(int fd, char **text, size_t *len)
+{
+	struct stat st;
+	*text = NULL;
+	*len = 0;
+	return read_fd(fd, fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, text, len);
+}
+
 int source_read(const char *path, char **text, size_t *len)
 {
 	*text = NULL;

@@ -1,7 +1,9 @@
 /* guard_run.c — start, the poll loop, signals, the once-a-second chores, reload, stop. */
 #include "guard_run_internal.h"
+#include "safefile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -108,28 +110,32 @@ static void write_stats(struct runner *r)
 		glog(r->log, GLOG_DEBUG, "cannot write %s: %s", r->o->stats_path, strerror(errno));
 }
 
+/* 0600: the learnt names and addresses are nobody else's business (the directory is 0700
+ * when the guard makes it). */
 static void save_state(struct runner *r)
 {
-	char tmp[4096];
+	struct safefile w;
 	if (!r->o->state_path)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", r->o->state_path);
-	FILE *f = fopen(tmp, "we");
-	bool ok = f && guard_save(r->g, run_now_ms(), wall_ms(), f) == 0;
-	if (f && fclose(f) != 0)
-		ok = false;
-	if (!ok || rename(tmp, r->o->state_path) < 0) {
-		glog(r->log, GLOG_WARNING, "cannot save %s: %s", r->o->state_path, strerror(errno));
-		unlink(tmp);
-	}
+	bool ok = safefile_begin(&w, r->o->state_path, 0600, false) == 0 &&
+		  guard_save(r->g, run_now_ms(), wall_ms(), w.f) == 0;
+	if (safefile_commit(&w, ok, false) < 0)
+		glog(r->log, GLOG_WARNING, "cannot save %s: %s", r->o->state_path, *w.why ? w.why : strerror(errno));
 	r->last_save_ms = run_now_ms();
 }
 
 static void load_state(struct runner *r)
 {
-	FILE *f = r->o->state_path ? fopen(r->o->state_path, "re") : NULL;
-	if (!f)
+	char why[SAFEFILE_WHY];
+	int fd = r->o->state_path ? safefile_open(r->o->state_path, O_RDONLY, 0, false, why) : -1;
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		else if (r->o->state_path && errno != ENOENT)
+			glog(r->log, GLOG_WARNING, "not taking learnt entries back: %s", why);
 		return;
+	}
 	size_t n = guard_load(r->g, run_now_ms(), wall_ms(), f);
 	fclose(f);
 	size_t replay = guard_replay(r->g, run_now_ms());

@@ -1,5 +1,6 @@
 /* guard_stats.c — the stats file, written with jansson. */
 #include "guard_stats.h"
+#include "safefile.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -89,25 +90,22 @@ static json_t *info_json(const struct guard_stats_info *i)
 
 int guard_stats_write(const char *path, const struct guard_counters *c, const struct guard_stats_info *i)
 {
-	char *tmp = NULL;
-	int ret = -1, err = 0;
+	struct safefile w;
+	int err = ENOMEM;
 	json_t *root = json_object();
-	if (!root || asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
-		err = ENOMEM;
-		goto out;
+	/* 0644: counters only, no learnt names; readable by a monitoring user where the
+	 * directory lets it */
+	if (root && safefile_begin(&w, path, 0644, false) == 0) {
+		json_object_set_new(root, "guard", info_json(i));
+		json_object_set_new(root, "counters", counters_json(c));
+		bool ok = json_dumpf(root, w.f, JSON_INDENT(2) | JSON_SORT_KEYS) == 0;
+		int ret = safefile_commit(&w, ok, false);
+		err = ret < 0 ? (ok ? errno : EIO) : 0;
+	} else if (root) {
+		err = errno;
+		safefile_commit(&w, false, false);
 	}
-	json_object_set_new(root, "guard", info_json(i));
-	json_object_set_new(root, "counters", counters_json(c));
-	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || rename(tmp, path) < 0) {
-		err = errno ? errno : EIO;
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
-out:
 	json_decref(root);
-	free(tmp);
 	errno = err;
-	return ret;
+	return err ? -1 : 0;
 }

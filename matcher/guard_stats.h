@@ -34,7 +34,8 @@ struct guard_stats_info {
 	const struct lat_hist *hold;	/* NULL in passive mode */
 };
 
-/* Writes the counters and info to path atomically. Returns 0, or -1 with errno. */
+/* Writes the counters and info to path atomically (mode 0644, in a directory checked as
+ * safefile.h says). Returns 0, or -1 with errno. */
 int guard_stats_write(const char *path, const struct guard_counters *c, const struct guard_stats_info *i);
 
 #endif

@@ -15,7 +15,7 @@ check     -W=error -D=none --define=none -h --help : rules
 fmt       -w --write -h --help : rules
 aggregate -h --help : file
 apply     -n --dry-run --confirm=none -D=none --define=none --no-cache -q --quiet -h --help : rules
-confirm   -t=none --table=none -h --help : none
+confirm   --cancel -t=none --table=none -h --help : none
 diff      -f=text,markdown,json --format=text,markdown,json --exit-zero --live -D=none --define=none -h --help : rules
 explain   -f=text,json --format=text,json -D=none --define=none -h --help : rules,none
 match     -r=rules --rules=rules -D=none --define=none -p=file --pcap=file -f=text,jsonl --format=text,jsonl -h --help : none

@@ -46,7 +46,8 @@ gl_topology() {
 	local n a
 	T=$(mktemp -d)
 	chmod 755 "$T"
-	mkdir -m 1777 "$T/run"
+	# the guard runs as nobody: its run directory is its own and nobody else's (pinhole(8) FILES)
+	install -d -o 65534 -g 65534 -m 0700 "$T/run"
 	export PINHOLE_STATE_DIR="$T/state" PINHOLE_RUN_DIR="$T/applyrun"
 	mkdir -p "$PINHOLE_STATE_DIR" "$PINHOLE_RUN_DIR"
 	for n in "$C" "$G" "$S"; do ip netns add "$n" && ip -n "$n" link set lo up || return 1; done
