@@ -269,17 +269,9 @@ static void read_queries(void *arg)
 static int open_packets(struct runner *r)
 {
 	const struct guard_run_opts *o = r->o;
-	/* Both modes: the log group carries DNS queries (and in passive mode the answers). */
-	if (!(r->lg = nflog_open(RUN_RCVBUF)) || nflog_bind(r->lg, o->log_group) < 0) {
-		glog(r->log, GLOG_ERR, "cannot listen to log group %u: %s", o->log_group, strerror(errno));
-		return -1;
-	}
-	if (o->passive)
-		return 0;
-	guard_set_query_source(r->g, read_queries, r);
 	struct nfq_opts qo = { .maxlen = o->queue_maxlen, .fail_open = o->fail_open };
-	if (!(r->q = nfq_open(RUN_RCVBUF)) || nfq_bind(r->q, o->dns_queue, &qo) < 0 ||
-	    nfq_bind(r->q, o->tls_queue, &qo) < 0) {
+	if (!o->passive && (!(r->q = nfq_open(RUN_RCVBUF)) || nfq_bind(r->q, o->dns_queue, &qo) < 0 ||
+			    nfq_bind(r->q, o->tls_queue, &qo) < 0)) {
 		/* The kernel answers EPERM both without CAP_NET_ADMIN and when another socket
 		 * holds the queue. */
 		glog(r->log, GLOG_ERR, "cannot bind queues %u and %u: %s%s", o->dns_queue, o->tls_queue,
@@ -287,6 +279,14 @@ static int open_packets(struct runner *r)
 		     errno == EPERM || errno == EBUSY ? " (another guard runs, or no CAP_NET_ADMIN?)" : "");
 		return -1;
 	}
+	/* Both modes: the log group carries DNS queries (and in passive mode the answers). */
+	if (!(r->lg = nflog_open(RUN_RCVBUF)) || nflog_bind(r->lg, o->log_group) < 0) {
+		glog(r->log, GLOG_ERR, "cannot listen to log group %u: %s%s", o->log_group, strerror(errno),
+		     errno == EPERM || errno == EBUSY ? " (another guard runs, or no CAP_NET_ADMIN?)" : "");
+		return -1;
+	}
+	if (!o->passive)
+		guard_set_query_source(r->g, read_queries, r);
 	return 0;
 }
 
