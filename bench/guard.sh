@@ -3,8 +3,9 @@
 #   - the latency the guard adds to a DNS answer in strict mode: p99 < 1 ms;
 #   - >= 50,000 DNS answers/s through the queue without queue drops;
 #   - ClientHello verdicts per second.
-# Answers go from the server namespace to the client namespace through the gateway, where
-# the guard holds each one until the set update it causes is committed. 'unique' answers
+# The client asks a resolver in the server namespace (198.51.100.2, the guard's resolv.conf)
+# and its answers go back through the gateway, where the guard holds each one until the set
+# update it causes is committed; the guard reads the query from its log group first. 'unique' answers
 # each carry a new address (every answer costs a set update: the worst case); 'same' ones
 # repeat 16 names (a cache answering: nothing to send, the answer is released at once).
 # Usage: bench/guard.sh [PATH_TO_PINHOLE]   (default build/pinhole; root)
@@ -18,7 +19,7 @@ gl_require cc
 trap gl_cleanup EXIT
 gl_topology
 cc -O2 -pthread -o "$T/guard_load" bench/guard_load.c
-# No default-deny here: the answers come without a query, so conntrack sees them as new.
+# No default-deny here: the policy is only the set the guard fills.
 cat >"$T/gw.rules" <<'EOF'
 set marketo_web { *.marketo.com }
 allow out to @marketo_web tcp port 443

@@ -34,8 +34,10 @@ struct dnsq *dnsq_new(size_t capacity, uint32_t timeout_ms)
 	struct dnsq *q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
+	/* Room for twice capacity: hashing fills buckets unevenly, and a full bucket pushes a
+	 * live query out while the table as a whole still has room. */
 	q->n_buckets = 1;
-	while (q->n_buckets * DNSQ_WAYS < capacity)
+	while (q->n_buckets * DNSQ_WAYS < 2 * capacity)
 		q->n_buckets *= 2;
 	q->timeout_ms = timeout_ms;
 	/* The IDs and ports are the off-path forger's to guess; the seed keeps it from

@@ -34,8 +34,9 @@ enum dnsq_result {
 
 struct dnsq;
 
-/* A table for about capacity queries (rounded up to a power of two, at least DNSQ_WAYS),
- * each remembered for timeout_ms. Returns NULL on ENOMEM. */
+/* A table for capacity queries (twice that many slots, a power of two, so that an uneven
+ * bucket seldom pushes a query out early), each remembered for timeout_ms. Returns NULL on
+ * ENOMEM. */
 struct dnsq *dnsq_new(size_t capacity, uint32_t timeout_ms);
 void dnsq_free(struct dnsq *q);
 
