@@ -27,6 +27,13 @@ EOF
 chmod 644 "$T/gw.rules"
 ip netns exec "$G" "$PINHOLE" apply -q "$T/gw.rules"
 run() { local what=$1; shift; "$T/guard_load" "$what" "$C" "$S" "$@"; }
+# The guard's CPU time so far, in ms (user + system, from /proc).
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$GUARD_PID/stat"; }
+rate() {	# rate RATE unique|same: one run, with the kernel's drops and the guard's CPU per answer
+	local before; before=$(cpu_ms)
+	run dns-rate "$1" "$SECONDS_PER_RUN" "$2"
+	echo "   $(drops), guard CPU $(( $(cpu_ms) - before )) ms"
+}
 drops() {
 	ip netns exec "$G" cat /proc/net/netfilter/nfnetlink_queue |
 		awk '$1 == 2000 { printf "queue_dropped %s user_dropped %s", $6, $7 }'
@@ -40,14 +47,11 @@ echo "-- added latency, one answer at a time"
 run dns-latency 3000 unique
 run dns-latency 3000 same
 echo "-- throughput at $RATE answers/s offered, $SECONDS_PER_RUN s"
-run dns-rate "$RATE" "$SECONDS_PER_RUN" unique
-echo "   $(drops)"
-run dns-rate "$RATE" "$SECONDS_PER_RUN" same
-echo "   $(drops)"
-for r in 100000 200000; do
+rate "$RATE" unique
+rate "$RATE" same
+for r in ${MORE_RATES-10000 100000 200000}; do
 	echo "-- $r answers/s offered"
-	run dns-rate "$r" "$SECONDS_PER_RUN" unique
-	echo "   $(drops)"
+	rate "$r" unique
 done
 sleep 1.2
 echo "-- guard counters: set_batches $(gl_stat set_batches), set_elements $(gl_stat set_elements)," \
