@@ -2,6 +2,10 @@
  * sets what, for how long; which TLS connections may go on. The runner (guard_run.h) feeds
  * it packets and carries its decisions to the kernel; tests feed it bytes.
  *
+ * Believing (DNS): a response is read only when it answers a query the guard saw (same
+ * 5-tuple, ID and question, dnsq.h); the steering rules let through only answers from the
+ * resolvers and queries to them (guard_steer.h).
+ *
  * Learning (DNS): a response whose question or CNAME chain matches a set's names teaches
  * that set's NAME_dns_v4 / NAME_dns_v6 every A / AAAA address of the chain, each for its
  * own TTL clamped to [ttl_min, ttl_max]. Every response counts: one that would make an
