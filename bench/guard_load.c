@@ -7,8 +7,9 @@
  *   guard_load dns-latency CLIENT_NS SERVER_NS COUNT unique|same
  *   guard_load tls-rate    CLIENT_NS SERVER_NS COUNT [RATE [FIRST_PORT]]
  *
- * The client asks and the server namespace's resolver answers (the guard believes only
- * answers to queries it saw). unique: every answer carries a new AAAA address
+ * The client asks and the server namespace answers as the resolver (the guard believes only
+ * answers to queries it saw go out; in dns-rate the queries the resolver's socket receives
+ * are left unread). unique: every answer carries a new AAAA address
  * (2001:db8:4000::/48), so every answer costs the guard a set update; same: 16 names and
  * addresses in turn (a cache's answers).
  * Only documentation addresses; the namespaces are bench/guard.sh's. */
@@ -139,46 +140,10 @@ static void dns_sockets(struct dns_bench *b, const char *client, const char *ser
 	b->tx = socket_in(server, AF_INET, SOCK_DGRAM, 0);
 	b->rx = socket_in(client, AF_INET, SOCK_DGRAM, 0);
 	setsockopt(b->rx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
-	setsockopt(b->tx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	if (bind(b->tx, (struct sockaddr *)&src, sizeof(src)) < 0 || bind(b->rx, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 		die("bind");
 	b->to = dst;
 	b->resolver = src;
-}
-
-/* The resolver: answers every query it gets, at once. */
-static void *dns_resolver(void *arg)
-{
-	struct dns_bench *b = arg;
-	static uint8_t in[BURST][512], out[BURST][512];
-	struct mmsghdr m[BURST], a[BURST];
-	struct iovec v[BURST], w[BURST];
-	for (int i = 0; i < BURST; i++) {
-		v[i] = (struct iovec){ in[i], sizeof(in[i]) };
-		m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &v[i], .msg_iovlen = 1 } };
-	}
-	while (!atomic_load(&b->done)) {
-		struct pollfd pfd = { b->tx, POLLIN, 0 };
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		int n = recvmmsg(b->tx, m, BURST, MSG_DONTWAIT, NULL), k = 0;
-		for (int i = 0; i < n; i++) {
-			size_t len = dns_answer_to(out[k], in[i], m[i].msg_len);
-			if (!len)
-				continue;
-			w[k] = (struct iovec){ out[k], len };
-			a[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b->to, .msg_namelen = sizeof(b->to),
-							      .msg_iov = &w[k], .msg_iovlen = 1 } };
-			k++;
-		}
-		for (int sent = 0; sent < k;) {
-			int r = sendmmsg(b->tx, a + sent, (unsigned)(k - sent), 0);
-			if (r < 0 && errno != ENOBUFS && errno != EAGAIN)
-				die("sendmmsg");
-			sent += r > 0 ? r : 0;
-		}
-	}
-	return NULL;
 }
 
 static void *dns_receiver(void *arg)
@@ -204,41 +169,62 @@ static void *dns_receiver(void *arg)
 	return NULL;
 }
 
-/* The client sends queries at rate/s for seconds, the resolver answers each; then waits up
- * to 2 s for the stragglers. */
+/* count messages from number first on: queries (client to resolver) or their answers
+ * (resolver to client) into m/v/buf. */
+static int dns_burst(struct dns_bench *b, struct mmsghdr *m, struct iovec *v, uint8_t (*buf)[256], uint64_t first,
+		     int count, bool answers)
+{
+	for (int k = 0; k < count; k++) {
+		uint32_t i = (uint32_t)(first + (uint64_t)k);
+		size_t len = answers ? dns_message(buf[k], (uint16_t)i, b->unique ? i : i % 16, true)
+				     : dns_query(buf[k], i, b->unique);
+		v[k] = (struct iovec){ buf[k], len };
+		m[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = answers ? &b->to : &b->resolver,
+						      .msg_namelen = sizeof(b->to), .msg_iov = &v[k], .msg_iovlen = 1 } };
+	}
+	int sent = 0;
+	while (sent < count) {
+		int n = sendmmsg(answers ? b->tx : b->rx, m + sent, (unsigned)(count - sent), 0);
+		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
+			die("sendmmsg");
+		sent += n > 0 ? n : 0;
+	}
+	return sent;
+}
+
+/* Queries at rate/s for seconds, in bursts; each burst's answers follow one burst later
+ * (a resolver answering at once, without a thread of its own competing for the CPUs).
+ * Then waits up to 2 s for the stragglers. */
 static int dns_rate(const char *client, const char *server, double rate, double seconds, bool unique)
 {
 	static struct dns_bench b;
-	pthread_t th, res;
+	pthread_t th;
 	uint8_t buf[BURST][256];
 	struct mmsghdr m[BURST];
 	struct iovec v[BURST];
 	dns_sockets(&b, client, server);
+	b.unique = unique;
 	pthread_create(&th, NULL, dns_receiver, &b);
-	pthread_create(&res, NULL, dns_resolver, &b);
 	uint64_t total = (uint64_t)(rate * seconds), sent = 0, t0 = now_ns();
+	int last = 0;
 	while (sent < total) {
-		int k = 0;
-		for (; k < BURST && sent + (uint64_t)k < total; k++) {
-			v[k] = (struct iovec){ buf[k], dns_query(buf[k], (uint32_t)(sent + (uint64_t)k), unique) };
-			m[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b.resolver, .msg_namelen = sizeof(b.resolver),
-							      .msg_iov = &v[k], .msg_iovlen = 1 } };
-		}
-		int n = sendmmsg(b.rx, m, (unsigned)k, 0);
-		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
-			die("sendmmsg");
-		sent += n > 0 ? (uint64_t)n : 0;
-		/* Pace: the n-th query leaves at t0 + n / rate. */
+		int k = total - sent < BURST ? (int)(total - sent) : BURST;
+		dns_burst(&b, m, v, buf, sent, k, false);
+		if (last)
+			dns_burst(&b, m, v, buf, sent - (uint64_t)last, last, true);
+		sent += (uint64_t)k;
+		last = k;
+		/* Pace: the n-th answer leaves at t0 + n / rate. */
 		uint64_t due = t0 + (uint64_t)((double)sent * 1e9 / rate);
 		while (now_ns() < due)
 			;
 	}
+	dns_burst(&b, m, v, buf, sent - (uint64_t)last, last, true);
 	uint64_t t1 = now_ns();
 	for (int i = 0; i < 200 && atomic_load(&b.received) < sent; i++)
 		usleep(10000);
 	atomic_store(&b.done, true);
 	pthread_join(th, NULL);
-	pthread_join(res, NULL);
 	uint64_t got = atomic_load(&b.received), t2 = atomic_load(&b.last_ns);
 	/* The rate the client got them at: from the first send to the last arrival. */
 	printf("offered %.0f/s for %.2f s: sent %lu, received %lu (%.0f/s, last %.2f s after the first send), lost %lu\n",
