@@ -13,12 +13,15 @@ struct dnsq_key {
 	uint8_t family, proto;
 	uint16_t id;
 	uint16_t client_port, server_port;
+	/* Part of the key: a client may ask A and AAAA at once with one ID from one port. */
+	uint16_t qtype;
+	uint8_t pad[6];
 	struct addr client, server;
 };
 
 struct dnsq_entry {
 	struct dnsq_key key;
-	uint64_t question;	/* seeded hash of the question's text form and type */
+	uint64_t question;	/* seeded hash of the question's name (text form) */
 	uint64_t expires_ms;	/* 0: empty */
 };
 
@@ -61,12 +64,13 @@ void dnsq_free(struct dnsq *q)
 
 /* The key of the exchange p belongs to: the client is p's source for a query, its
  * destination for an answer. */
-static void make_key(struct dnsq_key *k, const struct packet *p, bool query, uint16_t id)
+static void make_key(struct dnsq_key *k, const struct packet *p, bool query, const struct dns_response *m)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = p->family;
 	k->proto = p->proto;
-	k->id = id;
+	k->id = m->id;
+	k->qtype = m->qtype;
 	k->client = query ? p->src : p->dst;
 	k->server = query ? p->dst : p->src;
 	k->client_port = query ? p->sport : p->dport;
@@ -75,7 +79,7 @@ static void make_key(struct dnsq_key *k, const struct packet *p, bool query, uin
 
 static uint64_t question_hash(const struct dnsq *q, const struct dns_response *m)
 {
-	return gtab_hash(m->question, strlen(m->question), q->seed ^ m->qtype);
+	return gtab_hash(m->question, strlen(m->question), q->seed);
 }
 
 static struct dnsq_entry *bucket(const struct dnsq *q, const struct dnsq_key *k)
@@ -115,7 +119,7 @@ static struct dnsq_entry *victim(struct dnsq_entry *b, uint64_t now_ms)
 enum dnsq_result dnsq_query(struct dnsq *q, uint64_t now_ms, const struct packet *p, const struct dns_response *m)
 {
 	struct dnsq_key k;
-	make_key(&k, p, true, m->id);
+	make_key(&k, p, true, m);
 	struct dnsq_entry *b = bucket(q, &k);
 	/* A retransmission (same port and ID) takes the place of the query it repeats. */
 	struct dnsq_entry *e = find(b, &k, now_ms);
@@ -136,7 +140,7 @@ enum dnsq_result dnsq_query(struct dnsq *q, uint64_t now_ms, const struct packet
 enum dnsq_result dnsq_answer(struct dnsq *q, uint64_t now_ms, const struct packet *p, const struct dns_response *m)
 {
 	struct dnsq_key k;
-	make_key(&k, p, false, m->id);
+	make_key(&k, p, false, m);
 	struct dnsq_entry *e = find(bucket(q, &k), &k, now_ms);
 	if (!e)
 		return DNSQ_UNSOLICITED;

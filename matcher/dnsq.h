@@ -3,11 +3,11 @@
  * parsed messages (dns.h), a test does the same from bytes.
  *
  * A query is remembered by its 5-tuple (protocol, client address and port, server address
- * and port), its ID and its question (name and type). An answer is believed when it comes
+ * and port), its ID and its question (type and name). An answer is believed when it comes
  * from the server to the client of a remembered query, with the same ID and the same
  * question; the query is then forgotten (a resolver's client takes one answer). Anything
- * else is unsolicited (no such query: a wrong ID, port or address, never asked, already
- * answered, or asked too long ago) or mismatched (the question differs).
+ * else is unsolicited (no such query: a wrong ID, port, address or type, never asked,
+ * already answered, or asked too long ago) or mismatched (the name differs).
  *
  * The table is fixed-size and set-associative: a query's slot is one of DNSQ_WAYS in the
  * bucket its seeded hash picks, an expired or empty one, else the one that expires first.
@@ -28,8 +28,8 @@ enum dnsq_result {
 	DNSQ_RECORDED,		/* query: remembered (or a retransmission refreshed) */
 	DNSQ_EVICTED,		/* query: remembered in place of an unanswered live query */
 	DNSQ_ANSWERED,		/* answer: to a remembered query, which is now forgotten */
-	DNSQ_UNSOLICITED,	/* answer: no remembered query of this 5-tuple and ID */
-	DNSQ_MISMATCHED,	/* answer: the query of this 5-tuple and ID asked another question */
+	DNSQ_UNSOLICITED,	/* answer: no remembered query of this 5-tuple, ID and type */
+	DNSQ_MISMATCHED,	/* answer: the query of this 5-tuple, ID and type asked another name */
 };
 
 struct dnsq;

@@ -146,7 +146,7 @@ Test(dnsq, forgeries_of_every_field_are_not_believed)
 		{ R4, C4, 53, 40001, 0x4242, "ws.marketo.com", 1, DNSQ_UNSOLICITED, "to another port" },
 		{ R4, C4, 53, 40000, 0x4243, "ws.marketo.com", 1, DNSQ_UNSOLICITED, "another ID" },
 		{ R4, C4, 53, 40000, 0x4242, "app.marketo.com", 1, DNSQ_MISMATCHED, "another name" },
-		{ R4, C4, 53, 40000, 0x4242, "ws.marketo.com", 28, DNSQ_MISMATCHED, "another type" },
+		{ R4, C4, 53, 40000, 0x4242, "ws.marketo.com", 28, DNSQ_UNSOLICITED, "another type" },
 		{ R6, C6, 53, 40000, 0x4242, "ws.marketo.com", 1, DNSQ_UNSOLICITED, "over IPv6" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -157,6 +157,22 @@ Test(dnsq, forgeries_of_every_field_are_not_believed)
 	/* None of them used the query up. */
 	make(&a, R4, 53, C4, 40000, 0x4242, true, "ws.marketo.com", 1);
 	cr_assert_eq(dnsq_answer(t, 2, &a.p, &a.m), DNSQ_ANSWERED);
+	dnsq_free(t);
+}
+
+Test(dnsq, a_and_aaaa_asked_at_once_with_one_id_are_two_queries)
+{
+	struct dnsq *t = dnsq_new(1024, 10000);
+	struct dgram aaaa;
+	make(&q, C4, 40000, R4, 53, 5, false, "ws.marketo.com", 1);
+	cr_assert_eq(dnsq_query(t, 0, &q.p, &q.m), DNSQ_RECORDED);
+	make(&q, C4, 40000, R4, 53, 5, false, "ws.marketo.com", 28);
+	cr_assert_eq(dnsq_query(t, 0, &q.p, &q.m), DNSQ_RECORDED);
+	cr_assert_eq(dnsq_outstanding(t, 0), 2);
+	make(&a, R4, 53, C4, 40000, 5, true, "ws.marketo.com", 1);
+	make(&aaaa, R4, 53, C4, 40000, 5, true, "ws.marketo.com", 28);
+	cr_assert_eq(dnsq_answer(t, 1, &aaaa.p, &aaaa.m), DNSQ_ANSWERED);
+	cr_assert_eq(dnsq_answer(t, 1, &a.p, &a.m), DNSQ_ANSWERED);
 	dnsq_free(t);
 }
 
