@@ -8,7 +8,8 @@
 # used up; over IPv4 and IPv6. Each spoof is next to the same datagram from the right
 # place, which is learnt (so the forger's tool works and only the one field is wrong),
 # and real answers from dnsmasq still work over UDP, TCP and through a CNAME. Then the
-# same with a resolver on the gateway itself (resolv.conf names 127.0.0.1).
+# same in passive mode, and with a resolver on the gateway itself (resolv.conf names
+# 127.0.0.1).
 set -u
 PINHOLE=$(realpath "${1:?usage: guard_forge.sh PATH_TO_PINHOLE}")
 cd "$(dirname "$0")" && . ./guard_lib.bash && cd - >/dev/null || exit 1
@@ -156,6 +157,19 @@ echo "$stats" | grep -qE '^ +dns_unsolicited +[1-9]' && ok || bad "--stats has n
 # What the client reaches: the forged address stays closed.
 gl_tls 203.0.113.66
 expect "curl the forged address" 000 "$(gl_curl ws.marketo.com 203.0.113.66)"
+gl_guard_stop || bad "the guard did not stop cleanly"
+
+# Passive mode (NFLOG copies of answers and queries): the same checks hold.
+gl_guard_start --ttl-min 1 --passive || exit 1
+forge "$C" query 192.0.2.2 40006 198.51.100.4 53 0x6666 ws.marketo.com
+settle
+forge "$C" answer 192.0.2.2 53 198.51.100.2 40006 0x6666 ws.marketo.com 203.0.113.66
+forge "$C" answer 198.51.100.4 53 192.0.2.2 40006 0x6666 ws.marketo.com 203.0.113.66 via c0 "$(mac)"
+forge "$S" answer 198.51.100.4 53 192.0.2.2 40006 0x6667 ws.marketo.com 203.0.113.66
+settle
+forge "$S" answer 198.51.100.4 53 192.0.2.2 40006 0x6666 ws.marketo.com 203.0.113.81
+gl_wait 3 "passive learning" "[ -n \"\$(v4 203.0.113.81)\" ]" && ok || bad "passive control: the real answer was not learnt"
+expect "passive: forged address in the set" "" "$(v4 203.0.113.66)"
 gl_guard_stop || bad "the guard did not stop cleanly"
 
 # A resolver on the gateway (resolv.conf: 127.0.0.1, as with a local dnsmasq or
