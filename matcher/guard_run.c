@@ -132,7 +132,8 @@ static void write_stats(struct runner *r)
 		.queue = r->o->passive ? "none" : steer_queue_name(r->queue), .refresh = gset_refresh_name(r->refresh),
 		.fail_open = r->o->fail_open, .queue_drops_known = known == 2, .pid = (long)getpid(), .started = r->started_wall / 1000,
 		.updated = wall_ms() / 1000, .learnt = guard_n_learnt(r->g), .aliases = guard_n_aliases(r->g),
-		.conns = guard_n_conns(r->g), .sets = guard_n_sets(r->g), .queries = guard_n_queries(r->g, run_now_ms()), .hold = r->o->passive ? NULL : &r->hold,
+		.conns = guard_n_conns(r->g), .sets = guard_n_sets(r->g), .queries = guard_n_queries(r->g, run_now_ms()),
+		.hold = r->o->passive ? NULL : &r->hold,
 	};
 	if (guard_stats_write(r->o->stats_path, c, &i) < 0)
 		glog(r->log, GLOG_DEBUG, "cannot write %s: %s", r->o->stats_path, strerror(errno));
