@@ -124,7 +124,8 @@ static void write_stats(struct runner *r)
 			total_d += d, total_u += u, known++;
 	c->queue_dropped = total_d;
 	c->queue_user_dropped = total_u;
-	c->queue_overruns = r->q ? nfq_overruns(r->q) : r->lg ? nflog_overruns(r->lg) : 0;
+	/* Both sockets: in strict mode a lost query copy means its answer is not believed. */
+	c->queue_overruns = (r->q ? nfq_overruns(r->q) : 0) + (r->lg ? nflog_overruns(r->lg) : 0);
 	if (!r->o->stats_path)
 		return;
 	struct guard_stats_info i = {
