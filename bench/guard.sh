@@ -5,10 +5,12 @@
 #   - ClientHello verdicts per second.
 # The client asks a resolver in the server namespace (198.51.100.2, the guard's resolv.conf)
 # and its answers go back through the gateway, where the guard holds each one until the set
-# update it causes is committed; the guard reads the query from its log group first. 'unique' answers
-# each carry a new address (every answer costs a set update: the worst case); 'same' ones
-# repeat 16 names (a cache answering: nothing to send, the answer is released at once).
-# Usage: bench/guard.sh [PATH_TO_PINHOLE]   (default build/pinhole; root)
+# update it causes is committed (it believes only answers to queries it saw: it reads their
+# copies from its log group first). 'unique' answers each carry a new address (every answer
+# costs a set update: the worst case); 'same' ones repeat 16 names (a cache answering:
+# nothing to send, the answer is released at once).
+# Usage: [RATE=50000] [MORE_RATES="10000 100000 200000"] bench/guard.sh [PATH_TO_PINHOLE]
+#        (default build/pinhole; root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PINHOLE=$(realpath "${1:-build/pinhole}")
