@@ -3,11 +3,14 @@
 #   - the latency the guard adds to a DNS answer in strict mode: p99 < 1 ms;
 #   - >= 50,000 DNS answers/s through the queue without queue drops;
 #   - ClientHello verdicts per second.
-# Answers go from the server namespace to the client namespace through the gateway, where
-# the guard holds each one until the set update it causes is committed. 'unique' answers
-# each carry a new address (every answer costs a set update: the worst case); 'same' ones
-# repeat 16 names (a cache answering: nothing to send, the answer is released at once).
-# Usage: bench/guard.sh [PATH_TO_PINHOLE]   (default build/pinhole; root)
+# The client asks a resolver in the server namespace (198.51.100.2, the guard's resolv.conf)
+# and its answers go back through the gateway, where the guard holds each one until the set
+# update it causes is committed (it believes only answers to queries it saw: it reads their
+# copies from its log group first). 'unique' answers each carry a new address (every answer
+# costs a set update: the worst case); 'same' ones repeat 16 names (a cache answering:
+# nothing to send, the answer is released at once).
+# Usage: [RATE=50000] [MORE_RATES="10000 100000 200000"] bench/guard.sh [PATH_TO_PINHOLE]
+#        (default build/pinhole; root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PINHOLE=$(realpath "${1:-build/pinhole}")
@@ -18,7 +21,7 @@ gl_require cc
 trap gl_cleanup EXIT
 gl_topology
 cc -O2 -pthread -o "$T/guard_load" bench/guard_load.c
-# No default-deny here: the answers come without a query, so conntrack sees them as new.
+# No default-deny here: the policy is only the set the guard fills.
 cat >"$T/gw.rules" <<'EOF'
 set marketo_web { *.marketo.com }
 allow out to @marketo_web tcp port 443
@@ -26,6 +29,13 @@ EOF
 chmod 644 "$T/gw.rules"
 ip netns exec "$G" "$PINHOLE" apply -q "$T/gw.rules"
 run() { local what=$1; shift; "$T/guard_load" "$what" "$C" "$S" "$@"; }
+# The guard's CPU time so far, in ms (user + system, from /proc).
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$GUARD_PID/stat"; }
+rate() {	# rate RATE unique|same: one run, with the kernel's drops and the guard's CPU per answer
+	local before; before=$(cpu_ms)
+	run dns-rate "$1" "$SECONDS_PER_RUN" "$2"
+	echo "   $(drops), guard CPU $(( $(cpu_ms) - before )) ms"
+}
 drops() {
 	ip netns exec "$G" cat /proc/net/netfilter/nfnetlink_queue |
 		awk '$1 == 2000 { printf "queue_dropped %s user_dropped %s", $6, $7 }'
@@ -39,14 +49,11 @@ echo "-- added latency, one answer at a time"
 run dns-latency 3000 unique
 run dns-latency 3000 same
 echo "-- throughput at $RATE answers/s offered, $SECONDS_PER_RUN s"
-run dns-rate "$RATE" "$SECONDS_PER_RUN" unique
-echo "   $(drops)"
-run dns-rate "$RATE" "$SECONDS_PER_RUN" same
-echo "   $(drops)"
-for r in 100000 200000; do
+rate "$RATE" unique
+rate "$RATE" same
+for r in ${MORE_RATES-10000 100000 200000}; do
 	echo "-- $r answers/s offered"
-	run dns-rate "$r" "$SECONDS_PER_RUN" unique
-	echo "   $(drops)"
+	rate "$r" unique
 done
 sleep 1.2
 echo "-- guard counters: set_batches $(gl_stat set_batches), set_elements $(gl_stat set_elements)," \

@@ -7,8 +7,11 @@
  *   guard_load dns-latency CLIENT_NS SERVER_NS COUNT unique|same
  *   guard_load tls-rate    CLIENT_NS SERVER_NS COUNT [RATE [FIRST_PORT]]
  *
- * unique: every answer carries a new AAAA address (2001:db8:4000::/48), so every answer
- * costs the guard a set update; same: 16 names and addresses in turn (a cache's answers).
+ * The client asks and the server namespace answers as the resolver (the guard believes only
+ * answers to queries it saw go out; in dns-rate the queries the resolver's socket receives
+ * are left unread). unique: every answer carries a new AAAA address
+ * (2001:db8:4000::/48), so every answer costs the guard a set update; same: 16 names and
+ * addresses in turn (a cache's answers).
  * Only documentation addresses; the namespaces are bench/guard.sh's. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -79,19 +82,20 @@ static size_t put_name(uint8_t *p, const char *name)
 	return n;
 }
 
-/* Answer number i: hI.marketo.com AAAA 2001:db8:4000::I (unique) or one of 16 (same). */
-static size_t dns_answer(uint8_t *p, uint32_t i, bool unique)
+/* Message number k: hK.marketo.com AAAA, a query or its answer 2001:db8:4000::K. */
+static size_t dns_message(uint8_t *p, uint16_t id, uint32_t k, bool answer)
 {
 	char name[64];
-	uint32_t k = unique ? i : i % 16;
 	snprintf(name, sizeof(name), "h%u.marketo.com", k);
-	uint8_t head[12] = { (uint8_t)(i >> 8), (uint8_t)i, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0 };
+	uint8_t head[12] = { (uint8_t)(id >> 8), (uint8_t)id, answer ? 0x81 : 0x01, answer ? 0x80 : 0, 0, 1, 0, answer, 0, 0, 0, 0 };
 	size_t n = sizeof(head);
 	memcpy(p, head, n);
 	n += put_name(p + n, name);
 	uint8_t q[4] = { 0, 28, 0, 1 };
 	memcpy(p + n, q, 4);
 	n += 4;
+	if (!answer)
+		return n;
 	uint8_t rr[12] = { 0xc0, 12, 0, 28, 0, 1, 0, 0, 0x0e, 0x10, 0, 16 };	/* TTL 3600 */
 	memcpy(p + n, rr, sizeof(rr));
 	n += sizeof(rr);
@@ -101,9 +105,25 @@ static size_t dns_answer(uint8_t *p, uint32_t i, bool unique)
 	return n + 16;
 }
 
+/* Query number i: hI.marketo.com (unique) or one of 16 names (same), ID i. */
+static size_t dns_query(uint8_t *p, uint32_t i, bool unique)
+{
+	return dns_message(p, (uint16_t)i, unique ? i : i % 16, false);
+}
+
+/* The answer to the query q[0..n): its ID and name back, with the name's address; 0 when
+ * q is not one of ours. The guard believes only answers to queries it saw go out. */
+static size_t dns_answer_to(uint8_t *p, const uint8_t *q, size_t n)
+{
+	unsigned k;
+	if (n < 16 || q[12] < 2 || q[13] != 'h' || sscanf((const char *)q + 14, "%u", &k) != 1)
+		return 0;
+	return dns_message(p, (uint16_t)(q[0] << 8 | q[1]), k, true);
+}
+
 struct dns_bench {
-	int tx, rx;
-	struct sockaddr_in to;
+	int tx, rx;			/* the resolver's socket, the client's */
+	struct sockaddr_in to, resolver;
 	bool unique;
 	atomic_uint_fast64_t received;
 	atomic_uint_fast64_t last_ns;
@@ -123,6 +143,7 @@ static void dns_sockets(struct dns_bench *b, const char *client, const char *ser
 	if (bind(b->tx, (struct sockaddr *)&src, sizeof(src)) < 0 || bind(b->rx, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 		die("bind");
 	b->to = dst;
+	b->resolver = src;
 }
 
 static void *dns_receiver(void *arg)
@@ -148,7 +169,32 @@ static void *dns_receiver(void *arg)
 	return NULL;
 }
 
-/* Sends at rate answers/s for seconds, then waits up to 2 s for the stragglers. */
+/* count messages from number first on: queries (client to resolver) or their answers
+ * (resolver to client) into m/v/buf. */
+static int dns_burst(struct dns_bench *b, struct mmsghdr *m, struct iovec *v, uint8_t (*buf)[256], uint64_t first,
+		     int count, bool answers)
+{
+	for (int k = 0; k < count; k++) {
+		uint32_t i = (uint32_t)(first + (uint64_t)k);
+		size_t len = answers ? dns_message(buf[k], (uint16_t)i, b->unique ? i : i % 16, true)
+				     : dns_query(buf[k], i, b->unique);
+		v[k] = (struct iovec){ buf[k], len };
+		m[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = answers ? &b->to : &b->resolver,
+						      .msg_namelen = sizeof(b->to), .msg_iov = &v[k], .msg_iovlen = 1 } };
+	}
+	int sent = 0;
+	while (sent < count) {
+		int n = sendmmsg(answers ? b->tx : b->rx, m + sent, (unsigned)(count - sent), 0);
+		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
+			die("sendmmsg");
+		sent += n > 0 ? n : 0;
+	}
+	return sent;
+}
+
+/* Queries at rate/s for seconds, in bursts; each burst's answers follow one burst later
+ * (a resolver answering at once, without a thread of its own competing for the CPUs).
+ * Then waits up to 2 s for the stragglers. */
 static int dns_rate(const char *client, const char *server, double rate, double seconds, bool unique)
 {
 	static struct dns_bench b;
@@ -157,24 +203,23 @@ static int dns_rate(const char *client, const char *server, double rate, double 
 	struct mmsghdr m[BURST];
 	struct iovec v[BURST];
 	dns_sockets(&b, client, server);
+	b.unique = unique;
 	pthread_create(&th, NULL, dns_receiver, &b);
 	uint64_t total = (uint64_t)(rate * seconds), sent = 0, t0 = now_ns();
+	int last = 0;
 	while (sent < total) {
-		int k = 0;
-		for (; k < BURST && sent + (uint64_t)k < total; k++) {
-			v[k] = (struct iovec){ buf[k], dns_answer(buf[k], (uint32_t)(sent + (uint64_t)k), unique) };
-			m[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b.to, .msg_namelen = sizeof(b.to),
-							      .msg_iov = &v[k], .msg_iovlen = 1 } };
-		}
-		int n = sendmmsg(b.tx, m, (unsigned)k, 0);
-		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
-			die("sendmmsg");
-		sent += n > 0 ? (uint64_t)n : 0;
+		int k = total - sent < BURST ? (int)(total - sent) : BURST;
+		dns_burst(&b, m, v, buf, sent, k, false);
+		if (last)
+			dns_burst(&b, m, v, buf, sent - (uint64_t)last, last, true);
+		sent += (uint64_t)k;
+		last = k;
 		/* Pace: the n-th answer leaves at t0 + n / rate. */
 		uint64_t due = t0 + (uint64_t)((double)sent * 1e9 / rate);
 		while (now_ns() < due)
 			;
 	}
+	dns_burst(&b, m, v, buf, sent - (uint64_t)last, last, true);
 	uint64_t t1 = now_ns();
 	for (int i = 0; i < 200 && atomic_load(&b.received) < sent; i++)
 		usleep(10000);
@@ -195,21 +240,28 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One answer at a time: the time from sendto() in the server namespace to recv() in the
- * client namespace. */
+/* One exchange at a time: the client's query goes out and reaches the resolver, then the
+ * time from the answer's sendto() in the server namespace to recv() in the client
+ * namespace (the answer's path only, as without the guard). */
 static int dns_latency(const char *client, const char *server, int count, bool unique)
 {
 	static struct dns_bench b;
 	uint64_t *lat = calloc((size_t)count, sizeof(*lat));
-	uint8_t buf[256], in[512];
+	uint8_t buf[256], q[512], in[512];
 	int n = 0, lost = 0;
 	dns_sockets(&b, client, server);
 	for (int i = 0; i < count; i++) {
-		size_t len = dns_answer(buf, (uint32_t)i + 100000u * unique, unique);
+		size_t len = dns_query(buf, (uint32_t)i + 100000u * unique, unique);
+		struct pollfd pq = { b.tx, POLLIN, 0 }, pa = { b.rx, POLLIN, 0 };
+		sendto(b.rx, buf, len, 0, (struct sockaddr *)&b.resolver, sizeof(b.resolver));
+		ssize_t ql = poll(&pq, 1, 200) > 0 ? recv(b.tx, q, sizeof(q), 0) : -1;
+		if (ql <= 0 || !(len = dns_answer_to(buf, q, (size_t)ql))) {
+			lost++;
+			continue;
+		}
 		uint64_t t0 = now_ns();
 		sendto(b.tx, buf, len, 0, (struct sockaddr *)&b.to, sizeof(b.to));
-		struct pollfd pfd = { b.rx, POLLIN, 0 };
-		if (poll(&pfd, 1, 200) <= 0 || recv(b.rx, in, sizeof(in), 0) < 0) {
+		if (poll(&pa, 1, 200) <= 0 || recv(b.rx, in, sizeof(in), 0) < 0) {
 			lost++;
 			continue;
 		}

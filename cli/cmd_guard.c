@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "guard_resolv.h"
 #include "guard_run.h"
 #include "safefile.h"
 
@@ -37,7 +38,10 @@ static void guard_usage(FILE *out)
 		"      --fail-open         while no guard runs, let queued packets through\n"
 		"                          (default: fail closed, they are dropped)\n"
 		"      --queue N           DNS answers on queue N, TLS on N+1 (default %d)\n"
-		"      --log-group N       NFLOG group in passive mode (default %d)\n"
+		"      --log-group N       NFLOG group of DNS queries, and of answers in passive\n"
+		"                          mode (default %d)\n"
+		"      --resolver ADDRESS  believe DNS answers from this resolver (repeatable;\n"
+		"                          default: the nameservers of /etc/resolv.conf)\n"
 		"      --queue-maxlen N    packets the kernel holds per queue (default 16384)\n"
 		"      --steer auto|nft|xt how rules reach the queue: nft 'queue' or the xtables\n"
 		"                          NFQUEUE target (default auto: what the kernel has)\n"
@@ -67,6 +71,7 @@ struct guard_cli {
 	enum glog_level level;
 	struct guard_run_opts run;
 	char stats_buf[PATH_MAX], state_buf[PATH_MAX];
+	const char *resolvers[16];	/* GUARD_MAX_RESOLVERS */
 };
 
 static struct policy *load_rules(void *arg)
@@ -111,7 +116,7 @@ static int parse_word(const char *s, const char *const *words, int n, const char
 enum {
 	OPT_PASSIVE = 256, OPT_FAIL_OPEN, OPT_QUEUE, OPT_LOG_GROUP, OPT_MAXLEN, OPT_STEER, OPT_NO_STEER, OPT_DENY,
 	OPT_TTL_MIN, OPT_TTL_MAX, OPT_REFRESH, OPT_LOG_LEVEL, OPT_STATS_FILE, OPT_STATE_FILE, OPT_STATS,
-	OPT_FORMAT, OPT_UNINSTALL,
+	OPT_FORMAT, OPT_UNINSTALL, OPT_RESOLVER,
 };
 
 static const struct option guard_options[] = {
@@ -134,6 +139,7 @@ static const struct option guard_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "uninstall", no_argument, NULL, OPT_UNINSTALL },
+	{ "resolver", required_argument, NULL, OPT_RESOLVER },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -147,6 +153,7 @@ static int guard_option(struct guard_cli *c, int opt, char *arg)
 	struct guard_run_opts *o = &c->run;
 	unsigned long v = 0;
 	int w = 0;
+	const char *why = NULL;
 	switch (opt) {
 	case 'r': c->rules = arg; return 0;
 	case 'D': return cli_add_define(&c->defs, arg);
@@ -171,6 +178,17 @@ static int guard_option(struct guard_cli *c, int opt, char *arg)
 	case OPT_STATS: c->stats = true; return 0;
 	case OPT_FORMAT: if (parse_word(arg, (const char *const[]){ "text", "json" }, 2, "format", &w) < 0) return -1; c->format = arg; return 0;
 	case OPT_UNINSTALL: c->uninstall = true; return 0;
+	case OPT_RESOLVER:
+		if (guard_resolvers_add(&(struct guard_resolvers){ 0 }, arg, &why) < 0) {
+			fprintf(stderr, "pinhole: --resolver %s: %s\n", arg, why);
+			return -1;
+		}
+		if (o->n_resolvers < sizeof(c->resolvers) / sizeof(*c->resolvers)) {
+			c->resolvers[o->n_resolvers++] = arg;
+			return 0;
+		}
+		fprintf(stderr, "pinhole: more than 16 --resolver\n");
+		return -1;
 	default: return -1;
 	}
 }
@@ -204,6 +222,7 @@ static void guard_cli_init(struct guard_cli *c, struct glog *log)
 		.load = load_rules, .load_arg = c, .steer = true, .deny_reset = true,
 		.dns_queue = GUARD_DEFAULT_QUEUE, .tls_queue = GUARD_DEFAULT_QUEUE + 1,
 		.log_group = GUARD_DEFAULT_QUEUE, .queue_maxlen = 16384, .log = log,
+		.resolvers = c->resolvers, .resolv_conf = "/etc/resolv.conf",
 	};
 	guard_config_defaults(&c->run.cfg);
 }

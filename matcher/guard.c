@@ -13,6 +13,9 @@ void guard_config_defaults(struct guard_config *c)
 		.max_learnt = 1000000,
 		.max_conns = 65536,
 		.conn_idle_ms = 10000,
+		.max_queries = 65536,
+		/* Longer than stub resolvers wait (glibc 5 s, dig 5 s) for a recursive answer. */
+		.query_timeout_ms = 10000,
 	};
 }
 
@@ -99,6 +102,7 @@ struct guard *guard_new(const struct policy *p, const struct guard_config *c, co
 	    gtab_init(&g->aliases, sizeof(struct alias), sizeof(struct alias_key), GUARD_MAX_ALIASES) < 0 ||
 	    gtab_init(&g->conns, sizeof(struct conn), sizeof(struct conn_key), c->max_conns) < 0 ||
 	    gtab_init(&g->dnsconns, sizeof(struct dnsconn), sizeof(struct conn_key), GUARD_MAX_DNS_CONNS) < 0 ||
+	    !(g->queries = dnsq_new(c->max_queries, c->query_timeout_ms)) ||
 	    guard_view_build(&g->view, p, why) < 0) {
 		guard_free(g);
 		return NULL;
@@ -115,6 +119,7 @@ void guard_free(struct guard *g)
 	gtab_free(&g->aliases);
 	conns_free_all(&g->conns);
 	guard_dnsconns_free(&g->dnsconns);
+	dnsq_free(g->queries);
 	free(g->pending);
 	free(g->removals);
 	free(g);
@@ -153,6 +158,11 @@ size_t guard_n_aliases(const struct guard *g)
 size_t guard_n_conns(const struct guard *g)
 {
 	return g->conns.n;
+}
+
+size_t guard_n_queries(const struct guard *g, uint64_t now_ms)
+{
+	return dnsq_outstanding(g->queries, now_ms);
 }
 
 /* ---- DNS ---- */
@@ -282,15 +292,70 @@ static void learn_set(struct guard *g, uint32_t i, uint64_t now, const char *mat
 		guard_alias_add(g, r->question, matched, now + guard_clamp_ttl(&g->cfg, r->ttl) * 1000ull);
 }
 
-void guard_dns(struct guard *g, uint64_t now_ms, const uint8_t *msg, size_t len, struct guard_dns_decision *d)
+void guard_set_query_source(struct guard *g, void (*read_queries)(void *arg), void *arg)
 {
-	*d = (struct guard_dns_decision){ .what = GUARD_DNS_IGNORE, .resp = &g->resp };
-	g->counters.dns_responses++;
-	if (dns_parse_response(msg, len, &g->resp, &d->why) != DNS_OK) {
+	g->read_queries = read_queries;
+	g->read_queries_arg = arg;
+}
+
+void guard_queries_only(struct guard *g, bool on)
+{
+	g->queries_only = on;
+}
+
+static void dns_query(struct guard *g, uint64_t now_ms, const struct packet *p, struct guard_dns_decision *d)
+{
+	d->what = GUARD_DNS_QUERY;
+	g->counters.dns_queries++;
+	if (dnsq_query(g->queries, now_ms, p, &g->query) == DNSQ_EVICTED)
+		g->counters.dns_queries_evicted++;
+}
+
+/* Whether the answer in g->resp answers a remembered query; if not, d says why. */
+static bool dns_solicited(struct guard *g, uint64_t now_ms, const struct packet *p, struct guard_dns_decision *d)
+{
+	enum dnsq_result r = DNSQ_UNSOLICITED;
+	if (!g->queries_only) {
+		r = dnsq_answer(g->queries, now_ms, p, &g->resp);
+		if (r != DNSQ_ANSWERED && g->read_queries) {
+			g->read_queries(g->read_queries_arg);
+			r = dnsq_answer(g->queries, now_ms, p, &g->resp);
+		}
+	}
+	if (r == DNSQ_ANSWERED)
+		return true;
+	d->what = GUARD_DNS_UNSOLICITED;
+	if (r == DNSQ_MISMATCHED) {
+		d->why = "its question is not the query's";
+		g->counters.dns_mismatched++;
+	} else {
+		d->why = g->queries_only ? "an answer on the query path" : "no query from this address and port with this ID";
+		g->counters.dns_unsolicited++;
+	}
+	return false;
+}
+
+void guard_dns(struct guard *g, uint64_t now_ms, const struct packet *p, const uint8_t *msg, size_t len,
+	       struct guard_dns_decision *d)
+{
+	/* Queries parse into their own buffer: one may be read while an answer is judged. */
+	bool query = len > 2 && !(msg[2] & 0x80);
+	struct dns_response *parsed = query ? &g->query : &g->resp;
+	*d = (struct guard_dns_decision){ .what = GUARD_DNS_IGNORE, .resp = parsed };
+	enum dns_status st = dns_parse_response(msg, len, parsed, &d->why);
+	if (!query)
+		g->counters.dns_responses++;
+	if (st == DNS_MALFORMED) {
 		d->what = GUARD_DNS_MALFORMED;
 		g->counters.dns_malformed++;
 		return;
 	}
+	if (query) {
+		dns_query(g, now_ms, p, d);
+		return;
+	}
+	if (!dns_solicited(g, now_ms, p, d))
+		return;
 	for (uint32_t i = 0; g->resp.rcode == 0 && g->resp.n_addrs > 0 && i < g->view.n_sets; i++) {
 		const char *m = chain_match(g, i, &g->resp);
 		if (m)

@@ -2,6 +2,10 @@
  * sets what, for how long; which TLS connections may go on. The runner (guard_run.h) feeds
  * it packets and carries its decisions to the kernel; tests feed it bytes.
  *
+ * Believing (DNS): a response is read only when it answers a query the guard saw (same
+ * 5-tuple, ID and question, dnsq.h); the steering rules let through only answers from the
+ * resolvers and queries to them (guard_steer.h).
+ *
  * Learning (DNS): a response whose question or CNAME chain matches a set's names teaches
  * that set's NAME_dns_v4 / NAME_dns_v6 every A / AAAA address of the chain, each for its
  * own TTL clamped to [ttl_min, ttl_max]. Every response counts: one that would make an
@@ -34,9 +38,12 @@ struct guard_config {
 	size_t max_learnt;		/* addresses remembered; past it, learning goes on unremembered */
 	size_t max_conns;		/* TLS connections being read at once; past it, new ones are denied */
 	uint32_t conn_idle_ms;		/* an undecided connection idle this long is forgotten */
+	size_t max_queries;		/* outstanding DNS queries remembered (dnsq.h) */
+	uint32_t query_timeout_ms;	/* an answer later than this after its query is not believed */
 };
 
-/* Defaults: 60 s .. 1 day, 1,000,000 addresses, 65,536 connections, 10 s. */
+/* Defaults: 60 s .. 1 day, 1,000,000 addresses, 65,536 connections, 10 s, 65,536 queries
+ * for 10 s. */
 void guard_config_defaults(struct guard_config *c);
 
 /* Counters since start; the runner adds its own (batches, queue drops) to the same struct
@@ -44,6 +51,7 @@ void guard_config_defaults(struct guard_config *c);
 struct guard_counters {
 	uint64_t packets_dns, packets_tls, packets_undecodable;
 	uint64_t dns_responses, dns_malformed, dns_matched, dns_ignored, dns_tcp_out_of_order;
+	uint64_t dns_queries, dns_queries_evicted, dns_unsolicited, dns_mismatched;
 	uint64_t addrs_new, addrs_refreshed, addrs_fresh;	/* fresh: nothing to send */
 	uint64_t tls_segments, tls_hellos, tls_allowed, tls_denied, tls_no_sni, tls_not_tls, tls_out_of_order, tls_table_full;
 	uint64_t set_batches, set_elements, set_errors;
@@ -84,10 +92,16 @@ struct guard_counters *guard_counters(struct guard *g);
 
 /* ---- DNS ---- */
 
-/* What one response did, for the log. */
+/* What one message did, for the log. */
 struct guard_dns_decision {
-	enum { GUARD_DNS_LEARN, GUARD_DNS_IGNORE, GUARD_DNS_MALFORMED } what;
-	const char *why;		/* MALFORMED: the parser's reason */
+	enum {
+		GUARD_DNS_LEARN,	/* an answer to a query that was seen, matching a set */
+		GUARD_DNS_IGNORE,	/* an answer to a query that was seen, matching no set */
+		GUARD_DNS_MALFORMED,
+		GUARD_DNS_QUERY,	/* a query: remembered */
+		GUARD_DNS_UNSOLICITED,	/* an answer to no query seen (why says how): not read */
+	} what;
+	const char *why;		/* MALFORMED: the parser's reason; UNSOLICITED: which check */
 	const struct dns_response *resp;
 	const char *matched;		/* LEARN: the name of the chain that matched, first set */
 	const char *set;		/* LEARN: the first set it matched */
@@ -95,9 +109,24 @@ struct guard_dns_decision {
 	size_t n_new, n_refresh;	/* elements to send */
 };
 
-/* Reads the DNS message msg[0..len) (no TCP length prefix) at time now_ms (monotonic).
- * Elements that need sending join the pending list (guard_pending). */
-void guard_dns(struct guard *g, uint64_t now_ms, const uint8_t *msg, size_t len, struct guard_dns_decision *d);
+/* Reads the DNS message msg[0..len) (no TCP length prefix) that packet p carries (its
+ * addresses and ports; msg may be p's payload or a message reassembled from TCP) at time
+ * now_ms (monotonic). A query is remembered (dnsq.h); an answer is read only when it
+ * answers a remembered query, and the elements it teaches join the pending list
+ * (guard_pending). The caller sees to it that only queries to the resolvers and answers
+ * coming from them get here (guard_steer.h). */
+void guard_dns(struct guard *g, uint64_t now_ms, const struct packet *p, const uint8_t *msg, size_t len,
+	       struct guard_dns_decision *d);
+
+/* Where queries come from when they do not come with the answers (strict mode: answers
+ * are queued, queries logged on another socket): when an answer matches no remembered
+ * query, read_queries(arg) is called once to read the queries waiting there, and the
+ * answer is looked up again. An answer's query was logged before the answer was queued,
+ * so it is in that socket by the time the answer is read. */
+void guard_set_query_source(struct guard *g, void (*read_queries)(void *arg), void *arg);
+/* While on, responses are not read (counted unsolicited): the query path carries queries
+ * only, and an answer there did not pass the resolver checks of the answer path. */
+void guard_queries_only(struct guard *g, bool on);
 
 /* The elements waiting to be sent, in no particular order; n is their number. */
 const struct guard_update *guard_pending(const struct guard *g, size_t *n);
@@ -115,8 +144,9 @@ void guard_forget_kernel(struct guard *g);
  * how many were queued. */
 size_t guard_replay(struct guard *g, uint64_t now_ms);
 
-/* DNS over TCP (RFC 7766: each message behind a two-byte length), one server-to-client
- * segment p at a time, reassembled in stream order. Every message the segment completes is
+/* DNS over TCP (RFC 7766: each message behind a two-byte length), one segment p at a time
+ * (queries from the client, answers from the server), reassembled in stream order per
+ * direction. Every message the segment completes is
  * read as guard_dns reads one, and fn gets its decision. Returns false when the segment
  * lies past a gap and must be dropped (the server sends it again), true otherwise. */
 typedef void (*guard_dns_fn)(const struct guard_dns_decision *d, void *arg);
@@ -161,6 +191,8 @@ void guard_expire(struct guard *g, uint64_t now_ms);
 size_t guard_n_learnt(const struct guard *g);
 size_t guard_n_aliases(const struct guard *g);
 size_t guard_n_conns(const struct guard *g);
+/* Outstanding DNS queries (walks the query table: for the stats file). */
+size_t guard_n_queries(const struct guard *g, uint64_t now_ms);
 
 /* ---- reload ---- */
 

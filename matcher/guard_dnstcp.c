@@ -1,5 +1,5 @@
-/* guard_dnstcp.c — DNS answers over TCP: the server's bytes in stream order, cut into
- * messages at their two-byte lengths (RFC 7766 §8). A segment past a gap is dropped, as for
+/* guard_dnstcp.c — DNS over TCP: each direction's bytes in stream order (the client's
+ * queries, the server's answers), cut into messages at their two-byte lengths (RFC 7766 §8). A segment past a gap is dropped, as for
  * ClientHellos, so at most one message is buffered per connection. The runner holds every
  * segment until the round's set update is committed, so the segment that completes an
  * answer reaches the client only after the answer's addresses are in the kernel. */
@@ -56,7 +56,8 @@ static struct dnsconn *conn_for(struct guard *g, const struct packet *p)
 }
 
 /* Reads every whole message at the start of c's buffer. */
-static void read_messages(struct guard *g, struct dnsconn *c, uint64_t now_ms, guard_dns_fn fn, void *arg)
+static void read_messages(struct guard *g, struct dnsconn *c, const struct packet *p, uint64_t now_ms, guard_dns_fn fn,
+			  void *arg)
 {
 	size_t off = 0;
 	struct guard_dns_decision d;
@@ -64,7 +65,7 @@ static void read_messages(struct guard *g, struct dnsconn *c, uint64_t now_ms, g
 		size_t len = (size_t)c->buf[off] << 8 | c->buf[off + 1];
 		if (c->len - off - 2 < len)
 			break;
-		guard_dns(g, now_ms, c->buf + off + 2, len, &d);
+		guard_dns(g, now_ms, p, c->buf + off + 2, len, &d);
 		fn(&d, arg);
 		off += 2 + len;
 	}
@@ -107,7 +108,7 @@ bool guard_dns_tcp(struct guard *g, uint64_t now_ms, const struct packet *p, gua
 		g->counters.dns_tcp_out_of_order++;
 		return false;
 	}
-	read_messages(g, c, now_ms, fn, arg);
+	read_messages(g, c, p, now_ms, fn, arg);
 	if (p->tcp_flags & (TCP_FIN | TCP_RST))
 		drop(g, c);
 	return true;

@@ -3,6 +3,7 @@
 #ifndef PINHOLE_GUARD_INTERNAL_H
 #define PINHOLE_GUARD_INTERNAL_H
 
+#include "dnsq.h"
 #include "guard.h"
 #include "guard_table.h"
 
@@ -75,12 +76,17 @@ struct guard {
 	struct guard_config cfg;
 	struct guard_view view;
 	struct gtab learnt, aliases, conns, dnsconns;
+	struct dnsq *queries;		/* outstanding DNS queries */
 	struct guard_update *pending;
 	size_t n_pending, cap_pending;
 	struct guard_removal *removals;
 	size_t n_removals, cap_removals;
 	struct guard_counters counters;
 	struct dns_response resp;	/* reused: about 20 KB */
+	struct dns_response query;	/* the same for queries, read while an answer is judged */
+	void (*read_queries)(void *arg);
+	void *read_queries_arg;
+	bool queries_only;
 };
 
 int guard_view_build(struct guard_view *v, const struct policy *p, const char **why);

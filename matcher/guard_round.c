@@ -32,6 +32,16 @@ static void log_dns(struct runner *r, const struct packet *p, const struct guard
 		     d->resp->question, d->matched != d->resp->question ? " via=" : "",
 		     d->matched != d->resp->question ? d->matched : "", d->set, d->n_sets > 1 ? ",..." : "", addrs,
 		     d->resp->ttl, d->n_new, d->n_refresh, client);
+	} else if (d->what == GUARD_DNS_UNSOLICITED && glog_on(r->log, GLOG_INFO)) {
+		char server[CIDR_TEXT_MAX];
+		cidr_format_addr(server, p->family, p->src);
+		cidr_format_addr(client, p->family, p->dst);
+		glog(r->log, GLOG_INFO, "dns unsolicited name=%s id=%u server=%s:%u client=%s:%u: %s, not read",
+		     d->resp->question, d->resp->id, server, p->sport, client, p->dport, d->why);
+	} else if (d->what == GUARD_DNS_QUERY && glog_on(r->log, GLOG_DEBUG)) {
+		cidr_format_addr(client, p->family, p->src);
+		glog(r->log, GLOG_DEBUG, "dns query name=%s type=%u id=%u client=%s:%u", d->resp->question,
+		     d->resp->qtype, d->resp->id, client, p->sport);
 	} else if (d->what == GUARD_DNS_IGNORE && glog_on(r->log, GLOG_DEBUG)) {
 		glog(r->log, GLOG_DEBUG, "dns ignore name=%s answers=%zu", d->resp->question, d->resp->n_addrs);
 	} else if (d->what == GUARD_DNS_MALFORMED && glog_on(r->log, GLOG_DEBUG)) {
@@ -89,14 +99,14 @@ static void log_dns_cb(const struct guard_dns_decision *d, void *arg)
 	log_dns(l->r, l->p, d);
 }
 
-/* A DNS answer over UDP, or a segment of DNS over TCP. Returns false when the segment must
- * be dropped (it lies past a gap in the stream). */
+/* A DNS message over UDP (an answer, or a query), or a segment of DNS over TCP. Returns
+ * false when the segment must be dropped (it lies past a gap in the stream). */
 static bool dns_packet(struct runner *r, const struct packet *p)
 {
 	struct guard_dns_decision d;
 	guard_counters(r->g)->packets_dns++;
 	if (p->proto == 17) {
-		guard_dns(r->g, r->now_us / 1000, p->payload, p->len, &d);
+		guard_dns(r->g, r->now_us / 1000, p, p->payload, p->len, &d);
 		log_dns(r, p, &d);
 		return true;
 	}
@@ -152,8 +162,20 @@ static void on_logged(const struct nflog_packet *lp, void *arg)
 		guard_counters(r->g)->packets_undecodable++;
 		return;
 	}
-	if (p.sport == 53)
-		dns_packet(r, &p);	/* a copy: a gap cannot be waited out, the answer goes unread */
+	/* A copy: a gap cannot be waited out, the message goes unread. */
+	if (p.sport == 53 || p.dport == 53)
+		dns_packet(r, &p);
+}
+
+void run_read_queries(struct runner *r)
+{
+	if (!r->lg)
+		return;
+	guard_queries_only(r->g, r->q != NULL);
+	/* Bounded: a flood of queries must not starve the answers. */
+	if (nflog_receive(r->lg, 4096, on_logged, r) < 0)
+		glog(r->log, GLOG_ERR, "cannot read logged DNS queries: %s", strerror(errno));
+	guard_queries_only(r->g, false);
 }
 
 /* All held answers come from the DNS queue, read in id order: one batch verdict up to the
@@ -176,6 +198,8 @@ static void release_held(struct runner *r)
 int run_round(struct runner *r)
 {
 	r->now_us = run_now_us();
+	if (r->q)
+		run_read_queries(r);
 	int n = r->q ? nfq_receive(r->q, 1024, on_queued, r) : nflog_receive(r->lg, 1024, on_logged, r);
 	run_commit(r);
 	if (r->q) {

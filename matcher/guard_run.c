@@ -55,7 +55,8 @@ static int install_steering(struct runner *r)
 		.table = r->policy->table, .priority = r->policy->priority - 1, .passive = r->o->passive,
 		.queue = r->queue, .dns_queue = r->o->dns_queue, .tls_queue = r->o->tls_queue,
 		.log_group = r->o->log_group, .bypass = r->o->fail_open, .deny_reset = r->o->deny_reset,
-		.tls_sets = sets, .n_tls_sets = n,
+		.tls_sets = sets, .n_tls_sets = n, .resolvers = r->resolvers.remote,
+		.n_resolvers = r->resolvers.n_remote, .local_resolver = r->resolvers.local,
 	};
 	struct gnl_error err;
 	if (steer_install(r->nl, &c, &err) < 0) {
@@ -72,6 +73,35 @@ static int install_steering(struct runner *r)
 	glog(r->log, GLOG_NOTICE, "steering rules installed in table inet %s (%s, %s, %zu checked sets, fail-%s)",
 	     r->policy->table, r->o->passive ? "log group" : "queue",
 	     r->o->passive ? "nflog" : steer_queue_name(r->queue), n, r->o->fail_open ? "open" : "closed");
+	return 0;
+}
+
+/* The resolvers whose answers are believed: --resolver, else resolv.conf. Returns -1
+ * (logged) when there are none. */
+static int find_resolvers(struct runner *r)
+{
+	const char *why = NULL;
+	char text[1024];
+	for (size_t i = 0; i < r->o->n_resolvers; i++)
+		if (guard_resolvers_add(&r->resolvers, r->o->resolvers[i], &why) < 0) {
+			glog(r->log, GLOG_ERR, "--resolver %s: %s", r->o->resolvers[i], why);
+			return -1;
+		}
+	FILE *f = r->o->n_resolvers == 0 && r->o->resolv_conf ? fopen(r->o->resolv_conf, "re") : NULL;
+	if (f) {
+		guard_resolvers_read_conf(&r->resolvers, f);
+		fclose(f);
+	}
+	if (guard_resolvers_find_local(&r->resolvers) < 0)
+		glog(r->log, GLOG_WARNING, "cannot list this host's addresses: %s", strerror(errno));
+	if (r->resolvers.n_remote == 0 && !r->resolvers.local) {
+		glog(r->log, GLOG_ERR, "no resolver to believe: %s names none; give --resolver ADDRESS",
+		     r->o->n_resolvers ? "--resolver" : r->o->resolv_conf ? r->o->resolv_conf : "nothing");
+		return -1;
+	}
+	guard_resolvers_text(&r->resolvers, text, sizeof(text));
+	glog(r->log, GLOG_NOTICE, "DNS answers are believed from %s%s, for queries seen", text,
+	     r->o->n_resolvers ? "" : " (the nameservers of resolv.conf)");
 	return 0;
 }
 
@@ -96,7 +126,8 @@ static void write_stats(struct runner *r)
 			total_d += d, total_u += u, known++;
 	c->queue_dropped = total_d;
 	c->queue_user_dropped = total_u;
-	c->queue_overruns = r->q ? nfq_overruns(r->q) : r->lg ? nflog_overruns(r->lg) : 0;
+	/* Both sockets: in strict mode a lost query copy means its answer is not believed. */
+	c->queue_overruns = (r->q ? nfq_overruns(r->q) : 0) + (r->lg ? nflog_overruns(r->lg) : 0);
 	if (!r->o->stats_path)
 		return;
 	struct guard_stats_info i = {
@@ -104,7 +135,8 @@ static void write_stats(struct runner *r)
 		.queue = r->o->passive ? "none" : steer_queue_name(r->queue), .refresh = gset_refresh_name(r->refresh),
 		.fail_open = r->o->fail_open, .queue_drops_known = known == 2, .pid = (long)getpid(), .started = r->started_wall / 1000,
 		.updated = wall_ms() / 1000, .learnt = guard_n_learnt(r->g), .aliases = guard_n_aliases(r->g),
-		.conns = guard_n_conns(r->g), .sets = guard_n_sets(r->g), .hold = r->o->passive ? NULL : &r->hold,
+		.conns = guard_n_conns(r->g), .sets = guard_n_sets(r->g), .queries = guard_n_queries(r->g, run_now_ms()),
+		.hold = r->o->passive ? NULL : &r->hold,
 	};
 	if (guard_stats_write(r->o->stats_path, c, &i) < 0)
 		glog(r->log, GLOG_DEBUG, "cannot write %s: %s", r->o->stats_path, strerror(errno));
@@ -237,19 +269,17 @@ static int open_fds(struct runner *r)
 	return 0;
 }
 
+static void read_queries(void *arg)
+{
+	run_read_queries(arg);
+}
+
 static int open_packets(struct runner *r)
 {
 	const struct guard_run_opts *o = r->o;
-	if (o->passive) {
-		if (!(r->lg = nflog_open(RUN_RCVBUF)) || nflog_bind(r->lg, o->log_group) < 0) {
-			glog(r->log, GLOG_ERR, "cannot listen to log group %u: %s", o->log_group, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
 	struct nfq_opts qo = { .maxlen = o->queue_maxlen, .fail_open = o->fail_open };
-	if (!(r->q = nfq_open(RUN_RCVBUF)) || nfq_bind(r->q, o->dns_queue, &qo) < 0 ||
-	    nfq_bind(r->q, o->tls_queue, &qo) < 0) {
+	if (!o->passive && (!(r->q = nfq_open(RUN_RCVBUF)) || nfq_bind(r->q, o->dns_queue, &qo) < 0 ||
+			    nfq_bind(r->q, o->tls_queue, &qo) < 0)) {
 		/* The kernel answers EPERM both without CAP_NET_ADMIN and when another socket
 		 * holds the queue. */
 		glog(r->log, GLOG_ERR, "cannot bind queues %u and %u: %s%s", o->dns_queue, o->tls_queue,
@@ -257,6 +287,14 @@ static int open_packets(struct runner *r)
 		     errno == EPERM || errno == EBUSY ? " (another guard runs, or no CAP_NET_ADMIN?)" : "");
 		return -1;
 	}
+	/* Both modes: the log group carries DNS queries (and in passive mode the answers). */
+	if (!(r->lg = nflog_open(RUN_RCVBUF)) || nflog_bind(r->lg, o->log_group) < 0) {
+		glog(r->log, GLOG_ERR, "cannot listen to log group %u: %s%s", o->log_group, strerror(errno),
+		     errno == EPERM || errno == EBUSY ? " (another guard runs, or no CAP_NET_ADMIN?)" : "");
+		return -1;
+	}
+	if (!o->passive)
+		guard_set_query_source(r->g, read_queries, r);
 	return 0;
 }
 
@@ -298,7 +336,7 @@ static int start(struct runner *r)
 		return -1;
 	}
 	/* Queues before rules: a rule steering to a queue nobody holds would drop. */
-	if (open_kernel(r) < 0 || open_packets(r) < 0)
+	if (open_kernel(r) < 0 || open_packets(r) < 0 || (steering(r) && find_resolvers(r) < 0))
 		return -1;
 	load_state(r);
 	if (steering(r) && install_steering(r) < 0)
@@ -340,17 +378,22 @@ static void finish(struct runner *r)
 static int loop(struct runner *r)
 {
 	while (!r->stop) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 			{ r->q ? nfq_fd(r->q) : nflog_fd(r->lg), POLLIN, 0 },
 			{ r->sfd, POLLIN, 0 },
 			{ r->tfd, POLLIN, 0 },
+			{ r->q ? nflog_fd(r->lg) : -1, POLLIN, 0 },
 		};
-		if (poll(fds, 3, -1) < 0 && errno != EINTR) {
+		if (poll(fds, 4, -1) < 0 && errno != EINTR) {
 			glog(r->log, GLOG_ERR, "poll: %s", strerror(errno));
 			return -1;
 		}
 		if ((fds[0].revents & POLLIN) && run_round(r) < 0)
 			return -1;
+		if (fds[3].revents & POLLIN) {
+			r->now_us = run_now_us();
+			run_read_queries(r);
+		}
 		if (fds[1].revents & POLLIN)
 			on_signal(r);
 		if (fds[2].revents & POLLIN)

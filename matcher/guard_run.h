@@ -2,7 +2,8 @@
  * guard's decisions carried to the kernel, signals, counters. Runs in the foreground until
  * SIGTERM or SIGINT; SIGHUP reloads the rules.
  *
- * Strict mode, one round: read up to 1024 queued packets; DNS answers are read and held,
+ * Strict mode, one round: read the logged DNS queries; read up to 1024 queued packets; DNS
+ * answers are read and held,
  * TLS packets get their verdict; the elements the answers teach go to the kernel in one
  * batch; once it committed, the held answers are released; every verdict leaves in one
  * sendmsg(). A client therefore never holds an answer whose addresses are not yet in the
@@ -33,6 +34,11 @@ struct guard_run_opts {
 	bool deny_reset;			/* denied TLS connections get a reset (else a drop) */
 	enum steer_queue queue;
 	uint16_t dns_queue, tls_queue, log_group;
+	/* Resolvers whose answers are believed (guard_resolv.h): these addresses, else the
+	 * nameservers of resolv_conf. */
+	const char *const *resolvers;
+	size_t n_resolvers;
+	const char *resolv_conf;
 	uint32_t queue_maxlen;
 	enum gset_refresh refresh;
 	struct guard_config cfg;

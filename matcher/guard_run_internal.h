@@ -3,6 +3,7 @@
 #ifndef PINHOLE_GUARD_RUN_INTERNAL_H
 #define PINHOLE_GUARD_RUN_INTERNAL_H
 
+#include "guard_resolv.h"
 #include "guard_run.h"
 #include "guard_stats.h"
 #include "nflog.h"
@@ -22,7 +23,8 @@ struct runner {
 	struct guard *g;
 	struct gnl *nl;
 	struct nfq *q;
-	struct nflog *lg;
+	struct nflog *lg;		/* passive: DNS answers and queries; strict: queries */
+	struct guard_resolvers resolvers;
 	int sfd, tfd;
 	enum gset_refresh refresh;
 	enum steer_queue queue;		/* resolved at the first install */
@@ -44,8 +46,10 @@ static inline uint64_t run_now_ms(void)
 	return run_now_us() / 1000;
 }
 
-/* One round of packets; returns -1 when the packet socket failed. */
+/* One round of packets; returns -1 when a packet socket failed. */
 int run_round(struct runner *r);
+/* Reads the DNS queries waiting in the log socket (strict mode). */
+void run_read_queries(struct runner *r);
 /* Sends what the guard has pending; a failure is logged and counted. */
 void run_commit(struct runner *r);
 /* Deletes the guard's removal list from the kernel (after a reload). */

@@ -208,7 +208,7 @@ int gnl_batch_check(struct gnl *g, struct gnl_error *e)
 
 /* ---- set elements ---- */
 
-static size_t addr_key(uint8_t family, struct addr a, uint8_t key[16])
+size_t gset_addr_key(uint8_t family, struct addr a, uint8_t key[16])
 {
 	if (family == FAMILY_V4) {
 		uint32_t v = htonl((uint32_t)a.lo);
@@ -224,7 +224,7 @@ static size_t addr_key(uint8_t family, struct addr a, uint8_t key[16])
 static void put_elem(struct nlmsghdr *nlh, const struct gset_elem *e, enum gset_op op)
 {
 	uint8_t key[16];
-	size_t klen = addr_key(e->family, e->addr, key);
+	size_t klen = gset_addr_key(e->family, e->addr, key);
 	struct nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
 	struct nlattr *k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
 	mnl_attr_put(nlh, NFTA_DATA_VALUE, klen, key);
@@ -392,7 +392,7 @@ int gset_elem_expires(struct gnl *g, const char *table, const char *set, uint8_t
 {
 	uint8_t buf[1024];
 	struct elem_search s = { .found = false };
-	s.klen = addr_key(family, addr, s.key);
+	s.klen = gset_addr_key(family, addr, s.key);
 	struct nlmsghdr *nlh = query_header(g, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);

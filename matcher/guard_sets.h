@@ -74,6 +74,9 @@ struct gset_elem {
 };
 
 enum gset_op { GSET_ADD, GSET_DELETE, GSET_DESTROY };
+/* An address as the kernel compares it (network byte order) into key; returns its length,
+ * 4 or 16. */
+size_t gset_addr_key(uint8_t family, struct addr a, uint8_t key[16]);
 
 /* Appends messages for elements e[0..n) of set in table (family inet) to the batch, as
  * many as the 64 KiB attribute limit needs. Returns 0, or -1 on ENOMEM. */

@@ -42,6 +42,10 @@ static json_t *counters_json(const struct guard_counters *c)
 	COUNTER(dns_matched);
 	COUNTER(dns_ignored);
 	COUNTER(dns_tcp_out_of_order);
+	COUNTER(dns_queries);
+	COUNTER(dns_queries_evicted);
+	COUNTER(dns_unsolicited);
+	COUNTER(dns_mismatched);
 	COUNTER(addrs_new);
 	COUNTER(addrs_refreshed);
 	COUNTER(addrs_fresh);
@@ -81,6 +85,7 @@ static json_t *info_json(const struct guard_stats_info *i)
 	json_object_set_new(o, "learnt", json_integer((json_int_t)i->learnt));
 	json_object_set_new(o, "aliases", json_integer((json_int_t)i->aliases));
 	json_object_set_new(o, "connections", json_integer((json_int_t)i->conns));
+	json_object_set_new(o, "queries", json_integer((json_int_t)i->queries));
 	if (i->hold) {
 		json_object_set_new(o, "dns_hold_p50_us", json_integer((json_int_t)lat_hist_quantile(i->hold, 0.50)));
 		json_object_set_new(o, "dns_hold_p99_us", json_integer((json_int_t)lat_hist_quantile(i->hold, 0.99)));

@@ -31,6 +31,7 @@ struct guard_stats_info {
 	uint64_t started;		/* wall clock, seconds since the epoch */
 	uint64_t updated;
 	size_t learnt, aliases, conns, sets;
+	size_t queries;			/* outstanding DNS queries */
 	const struct lat_hist *hold;	/* NULL in passive mode */
 };
 

@@ -110,6 +110,37 @@ static void match_daddr_in(struct nftnl_rule *r, bool v6, const char *set)
 	add(r, e);
 }
 
+/* ip saddr/daddr R or ip6 saddr/daddr R. */
+static void match_resolver(struct nftnl_rule *r, const struct steer_resolver *res, bool source)
+{
+	uint8_t key[16];
+	bool v6 = res->family == FAMILY_V6;
+	uint32_t len = (uint32_t)gset_addr_key(res->family, res->addr, key);
+	match_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	payload_load(r, NFT_PAYLOAD_NETWORK_HEADER, (v6 ? 8 : 12) + (source ? 0 : len), len);
+	cmp_eq(r, key, len);
+}
+
+/* fib saddr . iif oif != 0: the packet came in on the interface the route back to its
+ * source leaves by (strict reverse path). Input and forward only. */
+static void match_reverse_path(struct nftnl_rule *r)
+{
+	uint32_t zero = 0;
+	struct nftnl_expr *e = nftnl_expr_alloc("fib");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR | NFTA_FIB_F_IIF);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_OIF);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	add(r, e);
+	if (!(e = nftnl_expr_alloc("cmp")))
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &zero, 4);
+	add(r, e);
+}
+
 /* reg1 = (reg1 & mask) ^ xor, 4 bytes. */
 static void bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
 {
@@ -246,10 +277,12 @@ enum rule_shape {
 	RULE_CT_DENY,		/* ct mark DENY reject/drop */
 	RULE_VERDICT_ALLOW,	/* meta mark ALLOW: to conntrack, accept */
 	RULE_VERDICT_DENY,	/* meta mark DENY: to conntrack, reject/drop */
-	RULE_DNS_UDP,		/* udp sport 53 queue/log */
-	RULE_DNS_TCP,		/* tcp sport 53 queue/log */
+	RULE_DNS_UDP,		/* [ip saddr R, reverse path] udp sport 53 queue/log */
+	RULE_DNS_TCP,		/* [ip saddr R, reverse path] tcp sport 53 queue/log */
 	RULE_TLS,		/* daddr @set tcp dport 443 queue */
 	RULE_QUIC,		/* daddr @set udp dport 443 reject */
+	RULE_QUERY_UDP,		/* [ip daddr R] udp dport 53 log */
+	RULE_QUERY_TCP,		/* [ip daddr R] tcp dport 53 log */
 };
 
 static const char *const rule_comments[] = {
@@ -257,13 +290,35 @@ static const char *const rule_comments[] = {
 	"pinhole guard: TLS server name denied",
 	"pinhole guard: verdict allow, remembered in the conntrack mark",
 	"pinhole guard: verdict deny, remembered in the conntrack mark",
-	"pinhole guard: DNS answers (udp)",
-	"pinhole guard: DNS answers (tcp)",
+	"pinhole guard: DNS answers from the resolvers (udp)",
+	"pinhole guard: DNS answers from the resolvers (tcp)",
 	"pinhole guard: TLS ClientHello towards learnt addresses",
 	"pinhole guard: QUIC towards learnt addresses (browsers fall back to TCP)",
+	"pinhole guard: DNS queries to the resolvers (udp)",
+	"pinhole guard: DNS queries to the resolvers (tcp)",
 };
 
-static void rule_exprs(struct nftnl_rule *r, enum rule_shape shape, const struct steer_config *c, const char *set)
+/* A DNS answer (from res, or from this host when res is NULL): queued, or logged in passive
+ * mode; a DNS query (to res, or to this host): logged. */
+static void dns_rule(struct nftnl_rule *r, enum rule_shape shape, const struct steer_config *c,
+		     const struct steer_resolver *res)
+{
+	bool answer = shape == RULE_DNS_UDP || shape == RULE_DNS_TCP;
+	bool udp = shape == RULE_DNS_UDP || shape == RULE_QUERY_UDP;
+	if (res)
+		match_resolver(r, res, answer);
+	if (res && answer)
+		match_reverse_path(r);
+	match_port(r, udp ? IPPROTO_UDP : IPPROTO_TCP, answer, 53);
+	counter(r);
+	if (answer && !c->passive)
+		queue(r, c, c->dns_queue);
+	else
+		log_group(r, c->log_group);
+}
+
+static void rule_exprs(struct nftnl_rule *r, enum rule_shape shape, const struct steer_config *c, const char *set,
+		       const struct steer_resolver *res)
 {
 	bool v6 = set && strstr(set, "_dns_v6");
 	switch (shape) {
@@ -283,12 +338,9 @@ static void rule_exprs(struct nftnl_rule *r, enum rule_shape shape, const struct
 		break;
 	case RULE_DNS_UDP:
 	case RULE_DNS_TCP:
-		match_port(r, shape == RULE_DNS_UDP ? IPPROTO_UDP : IPPROTO_TCP, true, 53);
-		counter(r);
-		if (c->passive)
-			log_group(r, c->log_group);
-		else
-			queue(r, c, c->dns_queue);
+	case RULE_QUERY_UDP:
+	case RULE_QUERY_TCP:
+		dns_rule(r, shape, c, res);
 		break;
 	case RULE_TLS:
 	case RULE_QUIC:
@@ -314,14 +366,14 @@ static void rule_comment(struct nftnl_rule *r, const char *text)
 }
 
 static void put_rule(struct gnl *g, const struct steer_config *c, const char *chain, enum rule_shape shape,
-		     const char *set)
+		     const char *set, const struct steer_resolver *res)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *nlh = gnl_batch_msg(g, NFT_MSG_NEWRULE, NFPROTO_INET, NLM_F_CREATE | NLM_F_APPEND);
 	if (r && nlh) {
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, c->table);
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-		rule_exprs(r, shape, c, set);
+		rule_exprs(r, shape, c, set, res);
 		rule_comment(r, rule_comments[shape]);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		gnl_batch_close(g, nlh);
@@ -349,6 +401,25 @@ static void put_chain(struct gnl *g, const char *table, size_t i, int32_t priori
 	nftnl_chain_free(ch);
 }
 
+/* The DNS rules of chain i (guard_steer.h): answers from each resolver into input and
+ * forward, queries to it from forward and output; for a resolver on this host, queries
+ * into input and answers from output. */
+static void put_dns_rules(struct gnl *g, const struct steer_config *c, size_t i)
+{
+	const char *chain = steer_chain_names[i];
+	bool answers_in = i != 2, queries_out = i != 0;
+	for (size_t k = 0; k < c->n_resolvers; k++) {
+		for (enum rule_shape s = RULE_DNS_UDP; answers_in && s <= RULE_DNS_TCP; s++)
+			put_rule(g, c, chain, s, NULL, &c->resolvers[k]);
+		for (enum rule_shape s = RULE_QUERY_UDP; queries_out && s <= RULE_QUERY_TCP; s++)
+			put_rule(g, c, chain, s, NULL, &c->resolvers[k]);
+	}
+	if (!c->local_resolver || i == 1)
+		return;
+	put_rule(g, c, chain, i == 0 ? RULE_QUERY_UDP : RULE_DNS_UDP, NULL, NULL);
+	put_rule(g, c, chain, i == 0 ? RULE_QUERY_TCP : RULE_DNS_TCP, NULL, NULL);
+}
+
 /* The rules of chain i (input: DNS only). */
 static void put_chain_rules(struct gnl *g, const struct steer_config *c, size_t i)
 {
@@ -356,13 +427,12 @@ static void put_chain_rules(struct gnl *g, const struct steer_config *c, size_t 
 	bool tls = i != 0 && !c->passive;
 	if (tls)
 		for (enum rule_shape s = RULE_CT_ALLOW; s <= RULE_VERDICT_DENY; s++)
-			put_rule(g, c, chain, s, NULL);
-	put_rule(g, c, chain, RULE_DNS_UDP, NULL);
-	put_rule(g, c, chain, RULE_DNS_TCP, NULL);
+			put_rule(g, c, chain, s, NULL, NULL);
+	put_dns_rules(g, c, i);
 	for (size_t k = 0; i != 0 && k < c->n_tls_sets; k++) {
 		if (tls)
-			put_rule(g, c, chain, RULE_TLS, c->tls_sets[k]);
-		put_rule(g, c, chain, RULE_QUIC, c->tls_sets[k]);
+			put_rule(g, c, chain, RULE_TLS, c->tls_sets[k], NULL);
+		put_rule(g, c, chain, RULE_QUIC, c->tls_sets[k], NULL);
 	}
 }
 
@@ -395,7 +465,7 @@ int steer_probe_queue(struct gnl *g, enum steer_queue *out)
 			gnl_batch_close(g, nlh);
 		}
 		put_chain(g, table, 0, 0, true);
-		put_rule(g, &c, steer_chain_names[0], RULE_DNS_UDP, NULL);
+		put_rule(g, &c, steer_chain_names[0], RULE_DNS_UDP, NULL, NULL);
 		if (gnl_batch_check(g, &e) == 0) {
 			*out = c.queue;
 			return 0;

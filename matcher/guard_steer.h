@@ -15,12 +15,29 @@
  *   ct mark & MASK == DENY reject with tcp reset     # TLS decided: denied (or drop)
  *   meta mark & MASK == ALLOW ct mark set ..., meta mark set ... accept   # a verdict with
  *   meta mark & MASK == DENY ct mark set ..., meta mark set ... reject    # NF_REPEAT
- *   udp sport 53 queue num DNS                       # strict; passive: log group G
- *   tcp sport 53 queue num DNS
+ *   DNS answers and queries (below)
  *   ip daddr @S_dns_v4 tcp dport 443 queue num TLS  # per set whose names may use 443
  *   ip daddr @S_dns_v4 udp dport 443 reject          # QUIC: browsers fall back to TCP
  *   (and the same for ip6 / S_dns_v6)
  *
+ * DNS: only answers from the resolvers, in the direction an answer travels, reach the
+ * guard, and the queries to them are logged so that it believes only answers to queries
+ * it saw (dnsq.h). Per resolver address R (udp and tcp each):
+ *
+ *   input, forward: ip saddr R fib saddr . iif oif != 0 udp sport 53 queue num DNS
+ *   forward, output: ip daddr R udp dport 53 log group G
+ *
+ * The fib match is a strict reverse-path check: the answer came in on the interface this
+ * host's route to R leaves by, so a client on another interface cannot pass its own
+ * datagram off as R's. A resolver on this host (loopback, or one of its addresses) answers
+ * from here:
+ *
+ *   output: udp sport 53 queue num DNS               # answers this host sends
+ *   input:  udp dport 53 log group G                 # queries it receives
+ *
+ * Queries are logged, not queued: they do not wait for the guard. An answer cannot reach
+ * the guard's queue before the copy of its query is in the log socket, and the guard
+ * reads the log first (guard_round.c). In passive mode answers go to the log group too. *
  * The guard's verdict cannot set the conntrack mark itself on kernels without
  * CONFIG_NETFILTER_NETLINK_GLUE_CT (like this one), so it sets the packet mark and answers
  * NF_REPEAT: the hook runs again and the two mark rules copy the decision into the
@@ -52,13 +69,22 @@ const char *steer_queue_name(enum steer_queue q);
 #define STEER_MARK_ALLOW 0x20000000u
 #define STEER_MARK_DENY 0x40000000u
 
+/* A resolver whose answers are believed (not one on this host: steer_config.local). */
+struct steer_resolver {
+	uint8_t family;
+	struct addr addr;
+};
+
 struct steer_config {
 	const char *table;		/* family inet */
 	int32_t priority;		/* of the guard chains */
 	bool passive;			/* NFLOG copies of DNS answers; no TLS checks */
 	enum steer_queue queue;		/* AUTO is resolved by steer_install */
 	uint16_t dns_queue, tls_queue;	/* strict mode */
-	uint16_t log_group;		/* passive mode */
+	uint16_t log_group;		/* DNS queries; passive mode: answers too */
+	const struct steer_resolver *resolvers;	/* remote resolvers */
+	size_t n_resolvers;
+	bool local_resolver;		/* a resolver on this host answers from here */
 	bool bypass;			/* fail open: a queue without listener accepts */
 	bool deny_reset;		/* a denied TLS connection gets a TCP reset, else a drop */
 	const char *const *tls_sets;	/* dynamic sets (NAME_dns_v4/_v6) whose tcp/443 is checked */

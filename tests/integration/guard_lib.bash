@@ -126,9 +126,13 @@ gl_wait() {
 }
 
 # The guard in the gateway, as nobody with CAP_NET_ADMIN only; its output in $T/guard.log.
+# Its /etc/resolv.conf is $T/resolv.conf (dnsmasq's addresses unless a test wrote another),
+# bind-mounted in the mount namespace that ip netns exec makes for it alone.
 gl_guard_start() {
 	: >"$T/guard.log"
-	ip netns exec "$G" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	[ -f "$T/resolv.conf" ] || printf 'nameserver 198.51.100.2\nnameserver 2001:db8:2::2\n' >"$T/resolv.conf"
+	ip netns exec "$G" sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$T/resolv.conf" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin -- \
 		"$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$T/run/guard.stats" "$@" >>"$T/guard.log" 2>&1 &
 	GUARD_PID=$!

@@ -127,9 +127,48 @@ static struct msg answer_a(const char *name, uint32_t ttl, uint8_t last)
 	return m;
 }
 
+/* The query an answer built here answers: its header (QR clear, no answers) and question. */
+static struct msg query_of(const struct msg *answer)
+{
+	struct msg q = { .n = 12 };
+	memcpy(q.b, answer->b, 12);
+	q.b[2] = 0x01;	/* RD */
+	q.b[3] = 0;
+	q.b[6] = q.b[7] = 0;
+	size_t at = 12;
+	while (answer->b[at])
+		at += 1u + answer->b[at];
+	at += 1 + 4;
+	memcpy(q.b + 12, answer->b + 12, at - 12);
+	q.n = at;
+	return q;
+}
+
+/* A UDP packet from the client 192.0.2.2:40000 to the resolver 198.51.100.2:53, or back. */
+static struct packet udp_packet(bool to_resolver)
+{
+	struct packet p = { .family = FAMILY_V4, .proto = 17, .sport = to_resolver ? 40000 : 53,
+			    .dport = to_resolver ? 53 : 40000 };
+	p.src.lo = to_resolver ? 0xc0000202 : 0xc6336402;
+	p.dst.lo = to_resolver ? 0xc6336402 : 0xc0000202;
+	return p;
+}
+
+/* The answer m, after its query went out. */
 static void dns(struct guard *g, uint64_t now, const struct msg *m, struct guard_dns_decision *d)
 {
-	guard_dns(g, now, m->b, m->n, d);
+	struct msg q = query_of(m);
+	struct packet out = udp_packet(true), in = udp_packet(false);
+	guard_dns(g, now, &out, q.b, q.n, d);
+	cr_assert_eq(d->what, GUARD_DNS_QUERY);
+	guard_dns(g, now, &in, m->b, m->n, d);
+}
+
+/* The answer m alone, from packet p. */
+static void dns_alone(struct guard *g, uint64_t now, const struct packet *p, const struct msg *m,
+		      struct guard_dns_decision *d)
+{
+	guard_dns(g, now, p, m->b, m->n, d);
 }
 
 static const char *pending_set(struct guard *g, const struct guard_update *u)
@@ -248,11 +287,109 @@ Test(guard, names_outside_every_set_and_missing_kernel_sets_teach_nothing)
 	dns(g, 0, &m, &d);
 	guard_pending(g, &n);
 	cr_assert_eq(n, 0);
-	uint8_t junk[5] = { 1, 2, 3, 4, 5 };
-	guard_dns(g, 0, junk, sizeof(junk), &d);
+	uint8_t junk[5] = { 1, 2, 0x83, 4, 5 };
+	struct packet in = udp_packet(false);
+	guard_dns(g, 0, &in, junk, sizeof(junk), &d);
 	cr_assert_eq(d.what, GUARD_DNS_MALFORMED);
 	cr_assert_not_null(d.why);
 	cr_assert_eq(guard_counters(g)->dns_malformed, 1);
+	guard_free(g);
+	policy_free(p);
+}
+
+Test(guard, answers_to_no_query_seen_teach_nothing)
+{
+	struct policy *p = compile(RULES);
+	struct guard *g = make(p, 1, 3600);
+	struct guard_dns_decision d;
+	size_t n;
+	struct msg m = answer_a("ws.marketo.com", 300, 66), q = query_of(&m);
+	struct packet in = udp_packet(false), out = udp_packet(true);
+	/* Unsolicited: no query at all. */
+	dns_alone(g, 0, &in, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED);
+	/* The query goes out; answers from another port, another server, to another client,
+	 * with another ID, for another question: none is read. */
+	guard_dns(g, 0, &out, q.b, q.n, &d);
+	struct packet other = in;
+	other.sport = 5353;
+	dns_alone(g, 1, &other, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "another server port");
+	other = in;
+	other.src.lo = 0xc0000203;
+	dns_alone(g, 1, &other, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "another server");
+	other = in;
+	other.dport = 40001;
+	dns_alone(g, 1, &other, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "another client port");
+	other = in;
+	other.proto = 6;
+	dns_alone(g, 1, &other, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "over TCP for a UDP query");
+	struct msg wrong_id = m;
+	wrong_id.b[1] ^= 1;
+	dns_alone(g, 1, &in, &wrong_id, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "another ID");
+	struct msg other_name = answer_a("app.marketo.com", 300, 66);
+	dns_alone(g, 1, &in, &other_name, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "another question");
+	cr_assert_eq(guard_counters(g)->dns_mismatched, 1);
+	struct msg other_type = m;
+	other_type.b[12 + strlen("ws.marketo.com") + 2 + 1] = 28;	/* AAAA */
+	dns_alone(g, 1, &in, &other_type, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "another type");
+	guard_pending(g, &n);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(guard_counters(g)->dns_unsolicited, 7);
+	/* The real answer still works (a forgery does not use the query up), once. */
+	dns_alone(g, 2, &in, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_LEARN);
+	guard_pending_done(g, true, 2);
+	dns_alone(g, 3, &in, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "answered already");
+	/* A query is believed for query_timeout_ms only. */
+	guard_dns(g, 10, &out, q.b, q.n, &d);
+	dns_alone(g, 10 + 10000, &in, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED, "too late");
+	cr_assert_eq(guard_counters(g)->dns_queries, 2);
+	guard_free(g);
+	policy_free(p);
+}
+
+static int queries_read;
+static struct guard *hook_guard;
+
+/* The runner's log socket, as the hook sees it: the query arrives while the answer waits. */
+static void late_query(void *arg)
+{
+	const struct msg *m = arg;
+	struct msg q = query_of(m);
+	struct packet out = udp_packet(true), in = udp_packet(false);
+	struct guard_dns_decision d;
+	queries_read++;
+	guard_queries_only(hook_guard, true);
+	guard_dns(hook_guard, 0, &out, q.b, q.n, &d);
+	cr_assert_eq(d.what, GUARD_DNS_QUERY);
+	/* An answer on the query path is not read (and does not call the hook again). */
+	guard_dns(hook_guard, 0, &in, m->b, m->n, &d);
+	cr_assert_eq(d.what, GUARD_DNS_UNSOLICITED);
+	guard_queries_only(hook_guard, false);
+}
+
+Test(guard, an_answer_read_before_its_logged_query_is_looked_up_again)
+{
+	struct policy *p = compile(RULES);
+	struct guard *g = make(p, 1, 3600);
+	struct guard_dns_decision d;
+	struct msg m = answer_a("ws.marketo.com", 300, 10);
+	struct packet in = udp_packet(false);
+	hook_guard = g;
+	guard_set_query_source(g, late_query, &m);
+	dns_alone(g, 0, &in, &m, &d);
+	cr_assert_eq(d.what, GUARD_DNS_LEARN);
+	cr_assert_eq(queries_read, 1);
+	cr_assert_str_eq(d.resp->question, "ws.marketo.com", "the query did not overwrite the answer");
 	guard_free(g);
 	policy_free(p);
 }
@@ -454,6 +591,17 @@ static struct packet dns_segment(uint32_t seq, uint8_t flags, const uint8_t *dat
 	return p;
 }
 
+/* The same connection's client-to-server direction. */
+static struct packet client_segment(uint32_t seq, uint8_t flags, const uint8_t *data, size_t len)
+{
+	struct packet s = dns_segment(seq, flags, data, len), p = s;
+	p.src = s.dst;
+	p.dst = s.src;
+	p.sport = s.dport;
+	p.dport = s.sport;
+	return p;
+}
+
 Test(guard, dns_over_tcp_is_read_across_segments_in_order)
 {
 	struct policy *p = compile(RULES);
@@ -461,6 +609,7 @@ Test(guard, dns_over_tcp_is_read_across_segments_in_order)
 	uint8_t stream[4096];
 	size_t n = 0;
 	struct msg a = answer_a("ws.marketo.com", 300, 10), b = answer_a("app.marketo.com", 300, 11);
+	b.b[1] = 0x35;	/* RFC 7766 §6.2.1.1: queries on one connection have IDs of their own */
 	stream[n++] = (uint8_t)(a.n >> 8);
 	stream[n++] = (uint8_t)a.n;
 	memcpy(stream + n, a.b, a.n);
@@ -471,6 +620,20 @@ Test(guard, dns_over_tcp_is_read_across_segments_in_order)
 	n += b.n;
 	int learnt = 0;
 	size_t cut = a.n / 2, k;
+	/* The client's two queries, in one segment after its SYN. */
+	uint8_t queries[1024];
+	size_t nq = 0;
+	struct msg qa = query_of(&a), qb = query_of(&b);
+	for (const struct msg *q = &qa; q; q = q == &qa ? &qb : NULL) {
+		queries[nq++] = (uint8_t)(q->n >> 8);
+		queries[nq++] = (uint8_t)q->n;
+		memcpy(queries + nq, q->b, q->n);
+		nq += q->n;
+	}
+	struct packet csyn = client_segment(499, TCP_SYN, NULL, 0), cq = client_segment(500, TCP_ACK, queries, nq);
+	cr_assert(guard_dns_tcp(g, 0, &csyn, count_learn, &learnt));
+	cr_assert(guard_dns_tcp(g, 0, &cq, count_learn, &learnt));
+	cr_assert_eq(guard_counters(g)->dns_queries, 2);
 	struct packet syn = dns_segment(999, TCP_SYN | TCP_ACK, NULL, 0);
 	cr_assert(guard_dns_tcp(g, 0, &syn, count_learn, &learnt));
 	/* The second part first: dropped, nothing read. */
