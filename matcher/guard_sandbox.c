@@ -23,7 +23,7 @@ static const char *const allowed[] = {
 	/* the loop: poll, the timerfd and signalfd, the log */
 	"poll", "ppoll", "read", "readv", "write", "writev", "timerfd_settime", "timerfd_gettime",
 	"rt_sigprocmask", "rt_sigreturn", "clock_gettime", "clock_nanosleep", "gettimeofday", "nanosleep",
-	"getpid", "gettid", "getrandom",
+	"getpid", "gettid", "getrandom", "getuid", "geteuid", "getgid", "getegid",
 	/* files: the rules on SIGHUP, /proc/net/netfilter, the stats and state files */
 	"openat", "open", "close", "lseek", "pread64", "fstat", "newfstatat", "stat", "lstat", "statx",
 	"fcntl", "rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "fsync", "fdatasync",
@@ -47,7 +47,7 @@ static const char *const allowed[] = {
 static const char *const allowed_sanitizers[] = {
 	"clone", "clone3", "ptrace", "wait4", "waitid", "prctl", "sched_yield", "sigaltstack",
 	"rt_sigaction", "tgkill", "getppid", "sched_getaffinity", "prlimit64", "getrlimit", "setrlimit",
-	"pipe2", "dup2", "dup3", "execve", "process_vm_readv", "msync", "mincore", "kill",
+	"process_vm_readv", "msync", "mincore", "kill",
 };
 #endif
 
