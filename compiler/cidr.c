@@ -931,7 +931,8 @@ int cidr_aggregate(struct cidr_list *l, bool want_tags, struct cidr_agg *out)
 		goto out;
 	if (want_tags && n4 > 0 && aggregate_v4_tagged(l->v, n4, &pv, tag_pairs))
 		goto out;
-	if (aggregate_sorted(l->v + n4, l->n - n4, FAMILY_V6, &pv, tag_pairs))
+	/* An empty list has no array: NULL + 0 is undefined behaviour in C. */
+	if (l->n > n4 && aggregate_sorted(l->v + n4, l->n - n4, FAMILY_V6, &pv, tag_pairs))
 		goto out;
 	if (want_tags && (pv.n > UINT32_MAX || build_tags(&pairs, pv.n, out)))
 		goto out;
