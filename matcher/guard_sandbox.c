@@ -79,8 +79,8 @@ static int install_filter(void)
 		rc = allow_names(ctx, allowed_sanitizers, sizeof(allowed_sanitizers) / sizeof(*allowed_sanitizers));
 #endif
 	/* stdio asks whether the log is a terminal (TCGETS); no other ioctl. */
-	if (rc == 0 && (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					      SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)TCGETS))) < 0)
+	struct scmp_arg_cmp tcgets = { .arg = 1, .op = SCMP_CMP_EQ, .datum_a = TCGETS, .datum_b = 0 };
+	if (rc == 0 && (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, tcgets)) < 0)
 		errno = -rc;
 	if (rc == 0 && (rc = seccomp_load(ctx)) < 0)
 		errno = -rc;
