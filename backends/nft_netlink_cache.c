@@ -193,8 +193,9 @@ static bool load_set(struct reader *r, struct nk_ruleset *live, bool *used)
 		return false;
 	name[len] = '\0';
 	struct nk_set *s = (struct nk_set *)nk_ruleset_find_set(live, name);
+	/* A set named twice: corrupt, and its first elements must not be overwritten (leaked). */
 	if (!get(r, &handle, sizeof(handle)) || !get(r, &n, sizeof(n)) || !s || s->handle != handle ||
-	    s->foreign || !is_static(s) || n > r->left / sizeof(struct rec))
+	    s->foreign || !is_static(s) || s->elems_known || n > r->left / sizeof(struct rec))
 		return false;
 	s->elems = malloc((n ? n : 1) * sizeof(*s->elems));
 	if (!s->elems)

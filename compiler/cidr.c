@@ -23,6 +23,18 @@ int addr_cmp(struct addr a, struct addr b)
 	return 0;
 }
 
+bool addr_is_unicast(uint8_t family, struct addr a)
+{
+	if (family == FAMILY_V4) {
+		uint32_t v = (uint32_t)a.lo, top = v >> 24;
+		/* 0/8 "this network", 127/8 loopback, 224/4 multicast, 240/4 reserved and broadcast */
+		return top != 0 && top != 127 && top < 224;
+	}
+	if (a.hi == 0 && (a.lo <= 1 || a.lo >> 32 == 0xffff))
+		return false;	/* ::, ::1, ::ffff:0:0/96 (IPv4-mapped) */
+	return a.hi >> 56 != 0xff;	/* ff00::/8 multicast */
+}
+
 static bool addr_eq(struct addr a, struct addr b)
 {
 	return a.hi == b.hi && a.lo == b.lo;
@@ -919,7 +931,8 @@ int cidr_aggregate(struct cidr_list *l, bool want_tags, struct cidr_agg *out)
 		goto out;
 	if (want_tags && n4 > 0 && aggregate_v4_tagged(l->v, n4, &pv, tag_pairs))
 		goto out;
-	if (aggregate_sorted(l->v + n4, l->n - n4, FAMILY_V6, &pv, tag_pairs))
+	/* An empty list has no array: NULL + 0 is undefined behaviour in C. */
+	if (l->n > n4 && aggregate_sorted(l->v + n4, l->n - n4, FAMILY_V6, &pv, tag_pairs))
 		goto out;
 	if (want_tags && (pv.n > UINT32_MAX || build_tags(&pairs, pv.n, out)))
 		goto out;

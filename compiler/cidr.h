@@ -59,6 +59,9 @@ size_t cidr_format_prefix(char *buf, const struct prefix *p);
 
 /* Orders addresses; returns <0, 0, >0. */
 int addr_cmp(struct addr a, struct addr b);
+/* Whether a can be one host's address: false for the unspecified, loopback, multicast,
+ * broadcast and reserved (240/4) addresses and IPv4-mapped IPv6 ones. */
+bool addr_is_unicast(uint8_t family, struct addr a);
 
 /* Input to aggregation: ranges with a caller's tag each (e.g. the index of the element
  * that wrote it). */

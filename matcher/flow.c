@@ -219,6 +219,39 @@ static int feed_dns(struct flow_table *ft, struct half *h, const struct packet *
 	return 0;
 }
 
+/* The first stream offset at or after at that no received range covers, and in *end where
+ * the next received range starts (or limit). */
+static uint32_t next_unreceived(const struct half *h, uint32_t at, uint32_t limit, uint32_t *end)
+{
+	if (at < h->contiguous)
+		at = h->contiguous;
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (size_t i = 0; i < h->n_ooo; i++)
+			if (h->ooo[i].lo <= at && at < h->ooo[i].hi) {
+				at = h->ooo[i].hi;
+				moved = true;
+			}
+	}
+	*end = limit;
+	for (size_t i = 0; i < h->n_ooo; i++)
+		if (h->ooo[i].lo > at && h->ooo[i].lo < *end)
+			*end = h->ooo[i].lo;
+	return at;
+}
+
+/* Copies the bytes of data at stream offset off that no earlier segment brought: the first
+ * copy of a byte is the one read, as the receiver's in-order queue keeps it. A resend
+ * that disagrees with it cannot change what was or will be parsed. */
+static void copy_new_bytes(struct half *h, uint32_t off, const uint8_t *data, uint32_t len)
+{
+	uint32_t end, at = off;
+	while ((at = next_unreceived(h, at, off + len, &end)) < off + len) {
+		memcpy(h->buf + at, data + (at - off), end - at);
+		at = end;
+	}
+}
+
 /* Copies a segment into the window; returns false when nothing of it is new. */
 static bool place_segment(struct half *h, const struct packet *p)
 {
@@ -235,7 +268,7 @@ static bool place_segment(struct half *h, const struct packet *p)
 		return false;
 	if (len > h->window - off)
 		len = h->window - off;
-	memcpy(h->buf + off, data, len);
+	copy_new_bytes(h, off, data, len);
 	if (off <= h->contiguous) {
 		if (off + len > h->contiguous)
 			h->contiguous = off + len;

@@ -285,7 +285,8 @@ static void learn_set(struct guard *g, uint32_t i, uint64_t now, const char *mat
 		d->set = gs->set->name;
 	}
 	for (size_t k = 0; k < r->n_addrs; k++)
-		if (gs->present[r->addrs[k].family == FAMILY_V6])
+		/* 0.0.0.0 (a sinkholing resolver's "no"), loopback, multicast: never a host to open. */
+		if (gs->present[r->addrs[k].family == FAMILY_V6] && addr_is_unicast(r->addrs[k].family, r->addrs[k].addr))
 			learn_addr(g, i, now, &r->addrs[k], matched, d);
 	/* The client will name the question in its ClientHello, not the CNAME target. */
 	if (gs->tls && matched != r->question)

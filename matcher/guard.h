@@ -215,8 +215,10 @@ void guard_removals_clear(struct guard *g);
  * aliases) to f, one line each, with wall-clock expiry times (now_wall_ms, CLOCK_REALTIME)
  * so that a restart can take it back. Returns 0 or -1 (write error). */
 int guard_save(const struct guard *g, uint64_t now_ms, uint64_t now_wall_ms, FILE *f);
-/* Reads what guard_save wrote; entries that expired or no longer match are skipped.
- * Returns the number of entries taken. */
+/* Reads what guard_save wrote; entries that expired or no longer match are skipped, and
+ * so are lines not exactly in guard_save's form and addresses that are not one host's
+ * (addr_is_unicast). Lifetimes are cut to ttl_max from now. Returns the number of entries
+ * taken. */
 size_t guard_load(struct guard *g, uint64_t now_ms, uint64_t now_wall_ms, FILE *f);
 
 #endif

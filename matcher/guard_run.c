@@ -1,5 +1,6 @@
 /* guard_run.c — start, the poll loop, signals, the once-a-second chores, reload, stop. */
 #include "guard_run_internal.h"
+#include "guard_sandbox.h"
 #include "safefile.h"
 
 #include <errno.h>
@@ -322,6 +323,22 @@ static int open_kernel(struct runner *r)
 	return 0;
 }
 
+/* Every socket is open: give up what the guard does not need (guard_sandbox.h). */
+static int enter_sandbox(struct runner *r)
+{
+	struct guard_sandbox s;
+	const char *why = NULL;
+	if (guard_sandbox_enter(&s, &why) < 0) {
+		glog(r->log, GLOG_ERR, "%s: %s", why, strerror(errno));
+		return -1;
+	}
+	if (s.bounding_kept)
+		glog(r->log, GLOG_WARNING, "the capability bounding set keeps more than CAP_NET_ADMIN (no CAP_SETPCAP "
+					   "to narrow it); no-new-privileges and the seccomp filter stop their use");
+	glog(r->log, GLOG_INFO, "sandbox: CAP_NET_ADMIN only, no-new-privileges, seccomp allowlist");
+	return 0;
+}
+
 static int start(struct runner *r)
 {
 	const char *why = NULL;
@@ -346,6 +363,8 @@ static int start(struct runner *r)
 					  "yourself, see pinhole(8), GUARD", r->o->steer ? "sets-only mode" : "--no-steer",
 		     r->o->dns_queue, r->o->tls_queue);
 	if (gnl_genid(r->nl, &r->genid) < 0)
+		return -1;
+	if (enter_sandbox(r) < 0)
 		return -1;
 	glog(r->log, GLOG_NOTICE, "started: %s mode, %zu name sets, refresh by %s, ttl %u..%u s, fail-%s",
 	     r->o->passive ? "passive" : "strict", guard_n_sets(r->g), gset_refresh_name(r->refresh),

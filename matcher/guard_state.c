@@ -172,53 +172,102 @@ int guard_save(const struct guard *g, uint64_t now_ms, uint64_t now_wall_ms, FIL
 	return ferror(f) ? -1 : 0;
 }
 
-/* "learnt SET ADDRESS EXPIRES NAME": kept when the set still matches the name. The kernel
- * may have lost the element meanwhile (a re-apply), so it is not trusted. */
-static bool load_learnt(struct guard *g, const char *line, uint64_t now_ms, uint64_t now_wall_ms)
+/* Splits line at single spaces into at most max words, the newline cut off. Returns how
+ * many, or max + 1 when there are more. */
+static size_t split_words(char *line, char **w, size_t max)
 {
-	char set[256], addr[64], name[DNS_NAME_TEXT_MAX];
-	uint64_t wall;
+	size_t n = 0;
+	line[strcspn(line, "\n")] = '\0';
+	for (char *save = NULL, *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (n == max)
+			return max + 1;
+		w[n++] = t;
+	}
+	return n;
+}
+
+/* A wall-clock expiry in milliseconds: digits only, no sign, no overflow. */
+static bool parse_wall(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		uint64_t digit = (uint64_t)(*s - '0');
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - digit) / 10)
+			return false;
+		v = v * 10 + digit;
+	}
+	*out = v;
+	return true;
+}
+
+/* The monotonic expiry of an entry saved with wall-clock expiry wall, or 0 when it has
+ * expired. Never more than --ttl-max from now: the file may be old, edited or planted, and
+ * a lifetime past it would also overflow the 32-bit milliseconds of a kernel timeout. */
+static uint64_t load_expiry(const struct guard *g, uint64_t wall, uint64_t now_ms, uint64_t now_wall_ms)
+{
+	if (wall <= now_wall_ms)
+		return 0;
+	uint64_t left = wall - now_wall_ms, max = (uint64_t)g->cfg.ttl_max * 1000u;
+	return now_ms + (left < max ? left : max);
+}
+
+/* "learnt SET ADDRESS EXPIRES NAME": kept when the set still matches the name and the
+ * address is one host's. The kernel may have lost the element meanwhile (a re-apply), so it
+ * is not trusted. */
+static bool load_learnt(struct guard *g, char **w, uint64_t now_ms, uint64_t now_wall_ms)
+{
+	uint64_t wall, expires;
 	uint8_t family;
 	struct addr a;
 	struct learnt_key k;
 	bool created;
-	if (sscanf(line, "learnt %255s %63s %" SCNu64 " %1023s", set, addr, &wall, name) != 4 || wall <= now_wall_ms ||
-	    !parse_addr(addr, &family, &a))
+	if (!parse_wall(w[3], &wall) || !(expires = load_expiry(g, wall, now_ms, now_wall_ms)) ||
+	    !parse_addr(w[2], &family, &a) || !addr_is_unicast(family, a))
 		return false;
-	long i = view_find(&g->view, set);
-	if (i < 0 || !domset_match(g->view.names[i], name, strlen(name)))
+	long i = view_find(&g->view, w[1]);
+	if (i < 0 || !domset_match(g->view.names[i], w[4], strlen(w[4])))
 		return false;
 	guard_learnt_key(&k, (uint32_t)i, family, a);
 	struct learnt *e = gtab_insert(&g->learnt, &k, &created);
-	if (!e || !created || !(e->name = strdup(name))) {
+	if (!e || !created || !(e->name = strdup(w[4]))) {
 		if (e && created)
 			gtab_remove(&g->learnt, e);
 		return false;
 	}
-	e->expires_ms = now_ms + (wall - now_wall_ms);
+	e->expires_ms = expires;
 	return true;
 }
 
-static bool load_alias(struct guard *g, const char *line, uint64_t now_ms, uint64_t now_wall_ms)
+/* "alias NAME TARGET EXPIRES" */
+static bool load_alias(struct guard *g, char **w, uint64_t now_ms, uint64_t now_wall_ms)
 {
-	char name[DNS_NAME_TEXT_MAX], target[DNS_NAME_TEXT_MAX];
-	uint64_t wall;
-	if (sscanf(line, "alias %1023s %1023s %" SCNu64, name, target, &wall) != 3 || wall <= now_wall_ms)
+	uint64_t wall, expires;
+	if (!parse_wall(w[3], &wall) || !(expires = load_expiry(g, wall, now_ms, now_wall_ms)))
 		return false;
 	size_t before = g->aliases.n;
-	guard_alias_add(g, name, target, now_ms + (wall - now_wall_ms));
+	guard_alias_add(g, w[1], w[2], expires);
 	return g->aliases.n > before;
 }
 
 size_t guard_load(struct guard *g, uint64_t now_ms, uint64_t now_wall_ms, FILE *f)
 {
-	char line[2200];
+	char line[2200], *w[6];
 	size_t n = 0;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "learnt ", 7))
-			n += load_learnt(g, line, now_ms, now_wall_ms);
-		else if (!strncmp(line, "alias ", 6))
-			n += load_alias(g, line, now_ms, now_wall_ms);
+		bool whole = strchr(line, '\n') || feof(f);
+		size_t words = split_words(line, w, 5);
+		if (!whole) {	/* longer than any line guard_save writes: skip all of it */
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (words == 5 && !strcmp(w[0], "learnt"))
+			n += load_learnt(g, w, now_ms, now_wall_ms);
+		else if (words == 4 && !strcmp(w[0], "alias"))
+			n += load_alias(g, w, now_ms, now_wall_ms);
 	}
 	return n;
 }

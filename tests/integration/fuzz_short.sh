@@ -1,8 +1,10 @@
 #!/bin/bash
-# A short, bounded libFuzzer run of the TLS, DNS and rules parsers (tests/fuzz), seeded from
-# tests/fuzz/corpus (payloads taken from tests/captures) and the repository's rules files.
-# Any crash, leak or sanitizer report fails the test; inputs that once crashed live in
-# tests/fuzz/regress and must stay clean. Needs clang with libFuzzer; the run
+# A short, bounded libFuzzer run of the TLS, DNS and rules parsers, the pcap/pcapng reader,
+# the last-applied state cache reader, the guard's state file loader and aggregate's input
+# (tests/fuzz), seeded from tests/fuzz/corpus (payloads and cut-down files from
+# tests/captures, hand-written state files) and the repository's rules files. Any crash,
+# leak or sanitizer report fails the test; inputs that once failed live in tests/fuzz/regress
+# as NAME.TARGET and must stay clean. Needs clang with libFuzzer; the run
 # happens once, in the normal build's test pass (the fuzzers carry their own sanitizers).
 #   FUZZ_SECONDS=N   seconds per fuzzer (default 20)
 set -u
@@ -31,12 +33,14 @@ fi
 
 mkdir -p "$tmp/rules"
 cp rules/*.rules tests/golden/*.rules tests/bad/*.rules "$tmp/rules/" 2>/dev/null
-targets="tls dns rules"
-# Inputs the fuzzers once crashed on stay as regression tests and seeds: each must run clean.
-for input in tests/fuzz/regress/*.rules; do
+targets="tls dns rules pcap cache state aggregate"
+# Inputs the fuzzers once failed on stay as regression tests (and, for rules, seeds): each
+# must run clean through the fuzzer its extension names.
+for input in tests/fuzz/regress/*; do
 	[ -e "$input" ] || continue
-	cp "$input" "$tmp/rules/"
-	if "$build/tests/fuzz/fuzz_rules" "$input" >"$tmp/regress.log" 2>&1; then
+	target=${input##*.}
+	[ "$target" = rules ] && cp "$input" "$tmp/rules/"
+	if "$build/tests/fuzz/fuzz_$target" "$input" >"$tmp/regress.log" 2>&1; then
 		pass=$((pass + 1))
 	else
 		echo "FAIL: fuzz regression input $input:"

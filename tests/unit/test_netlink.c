@@ -398,6 +398,40 @@ Test(netlink, cache_round_trip)
 	policy_free(p);
 }
 
+/* A cache naming one set twice is corrupt: not trusted, and the first copy's elements are
+ * not leaked under the second (AddressSanitizer's leak check in build-asan). */
+Test(netlink, cache_with_a_set_twice_is_not_trusted)
+{
+	char dir[] = "/tmp/pinhole-cache-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct policy *p = compile("set a { 192.0.2.0/24 }\nset b { 198.51.100.0/24 }\n");
+	struct nk_ruleset want, live;
+	struct nk_cache_key key = { .boot_id = "boot", .netns_cookie = 7, .genid = 12 };
+	nk_ruleset_from_policy(p, &want);
+	copy_as_live(&want, &live);
+	struct nk_set *b = (struct nk_set *)nk_ruleset_find_set(&want, "b_v4");
+	cr_assert_not_null(b);
+	const char *b_name = b->name;
+	b->name = nk_ruleset_find_set(&want, "a_v4")->name;	/* written as a_v4 a second time */
+	cr_assert_eq(nk_cache_save(dir, &want, &live, &key), 0);
+	b->name = b_name;
+	for (size_t i = 0; i < live.n_sets; i++) {
+		free(live.sets[i].elems);
+		live.sets[i].elems = NULL;
+		live.sets[i].n_elems = 0;
+		live.sets[i].elems_known = false;
+		/* b_v4 not pinhole's: a_v4 alone would make the cache complete */
+		live.sets[i].foreign = !strcmp(live.sets[i].name, "b_v4");
+	}
+	cr_assert_eq(nk_cache_load(dir, &live, &key), 0);
+	cr_assert_not(nk_ruleset_find_set(&live, "a_v4")->elems_known);
+	nk_cache_drop(dir, "pinhole");
+	rmdir(dir);
+	nk_ruleset_free(&live);
+	nk_ruleset_free(&want);
+	policy_free(p);
+}
+
 Test(netlink, guard_chains_stay)
 {
 	struct policy *p = compile("set a { 192.0.2.0/24 }\nset n { *.example.com }\nallow out to @n tcp port 443\n");
