@@ -1,6 +1,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,6 +54,19 @@ void cli_render(const struct diags *d)
 
 #define OUTPUT_BUFFER (1 << 20)
 
+static int output_open_in_place(struct output *o, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+		fprintf(stderr, "pinhole: cannot write %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	o->path = strdup(path);
+	return o->path ? 0 : -1;
+}
+
 int cli_output_open(struct output *o, const char *path)
 {
 	*o = (struct output){ 0 };
@@ -62,6 +76,11 @@ int cli_output_open(struct output *o, const char *path)
 		setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUFFER);
 		return 0;
 	}
+	/* A device, FIFO or socket (-o /dev/null, a pipe) is written in place: the temporary and
+	 * rename below would replace /dev/null itself with a regular file when run as root. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return output_open_in_place(o, path);
 	if (asprintf(&o->tmp, "%s.XXXXXX", path) < 0) {
 		o->tmp = NULL;
 		return -1;
@@ -96,9 +115,13 @@ int cli_output_close(struct output *o, bool ok)
 		ret = fflush(stdout) == 0 && ok ? 0 : -1;
 	} else {
 		/* Data first, then the name: a crash leaves the old file or the whole new one. */
-		bool written = fflush(o->f) == 0 && fsync(fileno(o->f)) == 0;
+		bool written = fflush(o->f) == 0 && (!o->tmp || fsync(fileno(o->f)) == 0);
 		written = fclose(o->f) == 0 && written;
-		if (ok && written && rename(o->tmp, o->path) == 0) {
+		if (!o->tmp) {
+			ret = ok && written ? 0 : -1;
+			if (ok && !written)
+				fprintf(stderr, "pinhole: cannot write %s: %s\n", o->path, strerror(errno));
+		} else if (ok && written && rename(o->tmp, o->path) == 0) {
 			ret = 0;
 		} else {
 			if (ok)

@@ -65,6 +65,19 @@ if [ "$(ls -A "$tmp/keep")" = "out.nft" ]; then pass=$((pass + 1)); else
 expect "compile -o" 0 "$PINHOLE" compile -o "$tmp/keep/out.nft" rules/marketo.rules
 contains "new output written" "$tmp/keep/out.nft" "table inet pinhole {"
 
+# -o onto a device or a FIFO writes into it: the temporary-and-rename of a regular file would
+# replace the device node (as root, /dev/null itself) with a regular file.
+if [ "$(id -u)" -eq 0 ] && mknod "$tmp/null" c 1 3 2>/dev/null; then
+	expect "compile -o a device" 0 "$PINHOLE" compile -o "$tmp/null" rules/marketo.rules
+	if [ -c "$tmp/null" ]; then pass=$((pass + 1)); else echo "FAIL: -o replaced a device node"; fail=$((fail + 1)); fi
+fi
+mkfifo "$tmp/fifo"
+cat "$tmp/fifo" >"$tmp/from_fifo" &
+expect "compile -o a FIFO" 0 "$PINHOLE" compile -o "$tmp/fifo" rules/marketo.rules
+wait
+contains "the FIFO's reader got the script" "$tmp/from_fifo" "table inet pinhole {"
+if [ -p "$tmp/fifo" ]; then pass=$((pass + 1)); else echo "FAIL: -o replaced a FIFO"; fail=$((fail + 1)); fi
+
 # Same input, byte-identical output.
 "$PINHOLE" compile rules/marketo.rules >"$tmp/a"
 "$PINHOLE" compile rules/marketo.rules >"$tmp/b"

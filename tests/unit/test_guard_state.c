@@ -169,19 +169,36 @@ static size_t answer(uint8_t *m, const char *name, const uint8_t addr[4])
 	return n + 4;
 }
 
+/* The answer m (length n) to a query that went out first: the guard believes only answers to
+ * queries it saw (from the client 192.0.2.2:40000 to the resolver 198.51.100.2:53). */
+static void asked(uint8_t *m, size_t n, struct guard_dns_decision *d)
+{
+	struct packet out = { .family = FAMILY_V4, .proto = 17, .sport = 40000, .dport = 53 };
+	struct packet in = { .family = FAMILY_V4, .proto = 17, .sport = 53, .dport = 40000 };
+	out.src.lo = in.dst.lo = 0xc0000202;
+	out.dst.lo = in.src.lo = 0xc6336402;
+	uint8_t q[512];
+	size_t qn = n - 16;	/* the header and question: the one answer record is 16 bytes */
+	memcpy(q, m, qn);
+	q[2] = 0x01, q[3] = 0, q[6] = q[7] = 0;
+	guard_dns(g, 0, &out, q, qn, d);
+	cr_assert_eq(d->what, GUARD_DNS_QUERY);
+	guard_dns(g, 0, &in, m, n, d);
+}
+
 Test(guard_state, dns_answers_teach_no_address_that_is_not_a_host)
 {
 	uint8_t m[512];
 	struct guard_dns_decision d;
 	static const uint8_t refused[][4] = { { 0, 0, 0, 0 }, { 255, 255, 255, 255 }, { 127, 0, 0, 1 }, { 224, 0, 0, 1 } };
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
-		guard_dns(g, 0, m, answer(m, "ws.marketo.com", refused[i]), &d);
+		asked(m, answer(m, "ws.marketo.com", refused[i]), &d);
 		cr_assert_neq(d.what, GUARD_DNS_MALFORMED);
 	}
 	size_t n;
 	guard_pending(g, &n);
 	cr_assert_eq(n, 0);
-	guard_dns(g, 0, m, answer(m, "ws.marketo.com", (const uint8_t[]){ 203, 0, 113, 5 }), &d);
+	asked(m, answer(m, "ws.marketo.com", (const uint8_t[]){ 203, 0, 113, 5 }), &d);
 	guard_pending(g, &n);
 	cr_assert_eq(n, 1, "a host address next to them is learnt");
 }
