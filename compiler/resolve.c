@@ -290,7 +290,7 @@ static void warn_inbound_names(struct resolver *r, const struct ir_rule *rule)
 {
 	if (rule->dir != DIR_IN || (rule->set->n_names == 0 && rule->set->n_regexes == 0))
 		return;
-	diag_warning(r->d, rule->loc,
+	diag_warn(r->d, "inbound-names", rule->loc,
 		     "inbound rule from set '%s', which holds names: only addresses the guard learns from DNS answers "
 		     "will match", rule->set->name);
 }
@@ -400,7 +400,7 @@ static void warn_unused_defines(struct resolver *r)
 {
 	for (size_t i = 0; i < r->n_defines; i++)
 		if (!r->defines[i].used)
-			diag_warning(r->d, r->defines[i].loc, "define '%s' is never used", r->defines[i].name);
+			diag_warn(r->d, "unused-define", r->defines[i].loc, "define '%s' is never used", r->defines[i].name);
 }
 
 static void resolve_all(struct resolver *r, const struct compile_request *req)

@@ -93,7 +93,7 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 		r->psl = names_psl_load();
 		r->psl_tried = true;
 		if (!r->psl)
-			diag_warning(r->d, loc, "no public suffix list found: wildcards are not checked against it");
+			diag_warn(r->d, "no-public-suffix-list", loc, "no public suffix list found: wildcards are not checked against it");
 	}
 	if (kind == NAME_WILDCARD && name_is_public_suffix(r->psl, norm)) {
 		diag_error(r->d, loc, "wildcard '%.*s' covers the public suffix '%s'", (int)n, s, norm);
@@ -112,6 +112,10 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 
 static void add_word(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
 {
+	if (r->ast->toks.v[tok].broken) {
+		w->failed = true;	/* the lexer said what is wrong with it */
+		return;
+	}
 	if (looks_like_address(s, n))
 		add_address(r, w, s, n, tok);
 	else
@@ -121,6 +125,10 @@ static void add_word(struct resolver *r, struct set_work *w, const char *s, size
 static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
 {
 	const struct token *t = &r->ast->toks.v[tok];
+	if (t->broken) {
+		w->failed = true;
+		return;
+	}
 	char *pattern = arena_alloc(&r->p->arena, t->len + 1);
 	if (!pattern) {
 		r->oom = true;
