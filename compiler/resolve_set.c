@@ -46,9 +46,11 @@ static bool looks_like_address(const char *s, size_t n)
 	return digits_only;
 }
 
-static struct loc at_offset(struct loc loc, size_t offset)
+/* A place inside an element; a -D value is not in the file, so it has only the $NAME. */
+static struct loc at_offset(const struct resolver *r, struct loc loc, size_t offset)
 {
-	loc.col += (unsigned)offset;
+	if (!r->value_from_cli)
+		loc.col += (unsigned)offset;
 	return loc;
 }
 
@@ -65,11 +67,22 @@ static void add_address(struct resolver *r, struct set_work *w, const char *s, s
 		w->failed = true;
 		return;
 	}
-	if (st != CIDR_OK) {
-		diag_error(r->d, at_offset(loc, parsed.err_offset), "%s: '%.*s'", cidr_status_str(st), (int)n, s);
+	if (st == CIDR_BAD_ADDRESS) {
+		resolve_explain_bad_address(r, s, n, parsed.err_offset, loc);
 		w->failed = true;
 		return;
 	}
+	if (st != CIDR_OK) {
+		diag_error(r->d, at_offset(r, loc, parsed.err_offset), "%s: '%.*s'", cidr_status_str(st), (int)n, s);
+		if (st == CIDR_REVERSED) {
+			const char *dash = memchr(s, '-', n);
+			diag_hint(r->d, "did you mean %.*s-%.*s?", (int)(n - (size_t)(dash - s) - 1), dash + 1,
+				  (int)(dash - s), s);
+		}
+		w->failed = true;
+		return;
+	}
+	resolve_check_range(r, s, n, &parsed.range, loc);
 	/* The tag is the line: all a prefix's sources need, and cheaper to map back than a
 	 * token when a million prefixes come out of the aggregation in address order. */
 	if (cidr_list_add(&w->ranges, &parsed.range, loc.line) < 0)
@@ -84,7 +97,7 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 	enum name_kind kind;
 	struct name_error err;
 	if (name_normalize(s, n, norm, &kind, &err) < 0) {
-		diag_error(r->d, at_offset(loc, err.offset), "invalid name '%.*s': %s", (int)n, s, err.message);
+		diag_error(r->d, at_offset(r, loc, err.offset), "invalid name '%.*s': %s", (int)n, s, err.message);
 		w->failed = true;
 		return;
 	}
@@ -116,6 +129,10 @@ static void add_word(struct resolver *r, struct set_work *w, const char *s, size
 		w->failed = true;	/* the lexer said what is wrong with it */
 		return;
 	}
+	if (resolve_check_element_form(r, s, n, resolver_loc(r, tok))) {
+		w->failed = true;
+		return;
+	}
 	if (looks_like_address(s, n))
 		add_address(r, w, s, n, tok);
 	else
@@ -144,11 +161,15 @@ static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
 		struct loc loc = resolver_loc(r, tok);
+		/* PCRE2 reports a missing ')' at the end of the pattern; the '(' is the mistake. */
+		if (code == PCRE2_ERROR_MISSING_CLOSING_PARENTHESIS)
+			offset = regex_unclosed_paren(pattern, len, offset);
 		loc.col = token_string_col(t, offset);
 		diag_error(r->d, loc, "invalid regular expression: %s", (const char *)msg);
 		w->failed = true;
 		return;
 	}
+	resolve_check_regex(r, re, pattern, resolver_loc(r, tok));
 	pcre2_code_free(re);
 	struct flat_elem e = { .kind = FLAT_REGEX, .tok = tok, .pattern = pattern };
 	push_flat(r, w, &e);
@@ -197,7 +218,9 @@ static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
 	/* A value from the file is judged where it was written; one from -D where it is used. */
 	uint32_t where = def->from_command_line ? tok : def->value_tok;
 	size_t before = diags_errors(r->d);
+	r->value_from_cli = def->from_command_line;
 	add_word(r, w, def->value, strlen(def->value), where);
+	r->value_from_cli = false;
 	if (def->from_command_line && diags_errors(r->d) > before)
 		diag_hint(r->d, "the value '%s' of '%s' comes from -D %s=...", def->value, def->name, def->name);
 }
