@@ -146,6 +146,7 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 
 static void set_option_mode(struct resolver *r, const struct token *val, struct loc at);
 static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at);
+static void set_option_private_suffix(struct resolver *r, uint32_t tok, struct loc at);
 
 static void set_option(struct resolver *r, const struct ast_stmt *s)
 {
@@ -177,9 +178,11 @@ static void set_option(struct resolver *r, const struct ast_stmt *s)
 		set_option_mode(r, val, at);
 	} else if (token_is(key, "default_deny")) {
 		set_option_default_deny(r, s->option.value_tok, at);
+	} else if (token_is(key, "private_suffix")) {
+		set_option_private_suffix(r, s->option.value_tok, at);
 	} else {
 		diag_error(r->d, resolver_loc(r, s->option.key_tok), "unknown option '%.*s'", (int)key->len, key->text);
-		diag_hint(r->d, "valid options: table, priority, mode, default_deny");
+		diag_hint(r->d, "valid options: table, priority, mode, default_deny, private_suffix");
 	}
 }
 
@@ -218,6 +221,38 @@ static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc
 		diag_error(r->d, at, "at most %d default_deny interfaces", POLICY_MAX_DENY_IFACES);
 	} else {
 		r->p->deny_ifaces[r->p->n_deny_ifaces++] = tok_dup(r, tok);
+	}
+}
+
+/* An internal domain (lan, corp, home.arpa's kin) that the public suffix list does not
+ * know, so its default rule "*" makes it public: *.SUFFIX is then allowed. A suffix that is
+ * on the list stays public; declaring it is an error, not a way around the check. */
+static void set_option_private_suffix(struct resolver *r, uint32_t tok, struct loc at)
+{
+	const struct token *val = &r->ast->toks.v[tok];
+	char norm[NAME_MAX_LEN + 1];
+	enum name_kind kind;
+	struct name_error err;
+	if (val->broken)
+		return;
+	if (name_normalize(val->text, val->len, norm, &kind, &err) < 0 || kind != NAME_EXACT) {
+		diag_error(r->d, at, "invalid private suffix '%.*s': %s", (int)val->len, val->text,
+			   kind == NAME_EXACT ? err.message : "write the suffix alone, without '*.'");
+		return;
+	}
+	if (!r->psl && !r->psl_tried) {
+		r->psl = names_psl_load();
+		r->psl_tried = true;
+	}
+	if (name_is_listed_suffix(r->psl, norm)) {
+		diag_error(r->d, at, "'%s' is on the public suffix list: it cannot be a private suffix", norm);
+		diag_hint(r->d, "private_suffix is for internal names the list does not know, such as lan or corp");
+	} else if (r->n_private_suffixes == RESOLVE_MAX_PRIVATE_SUFFIXES) {
+		diag_error(r->d, at, "at most %d private suffixes", RESOLVE_MAX_PRIVATE_SUFFIXES);
+	} else if ((r->private_suffixes[r->n_private_suffixes] = arena_strdup(&r->p->arena, norm)) != NULL) {
+		r->n_private_suffixes++;
+	} else {
+		r->oom = true;
 	}
 }
 

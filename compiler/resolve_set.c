@@ -90,6 +90,39 @@ static void add_address(struct resolver *r, struct set_work *w, const char *s, s
 	w->n_elements++;
 }
 
+static bool is_private_suffix(const struct resolver *r, const char *base)
+{
+	for (size_t i = 0; i < r->n_private_suffixes; i++)
+		if (!strcmp(r->private_suffixes[i], base))
+			return true;
+	return false;
+}
+
+/* A wildcard over a public suffix opens a whole TLD or hosting domain. Reports it and
+ * returns true; an unlisted suffix declared with option private_suffix is let through. */
+static bool wildcard_refused(struct resolver *r, struct set_work *w, const char *s, size_t n, const char *base,
+			     struct loc loc)
+{
+	/* The list is loaded on the first wildcard: most sets have none, and loading costs. */
+	if (!r->psl && !r->psl_tried) {
+		r->psl = names_psl_load();
+		r->psl_tried = true;
+		if (!r->psl)
+			diag_warn(r->d, "no-public-suffix-list", loc,
+				  "no public suffix list found: wildcards are not checked against it");
+	}
+	if (is_private_suffix(r, base) || !name_is_public_suffix(r->psl, base))
+		return false;
+	diag_error(r->d, loc, "wildcard '%.*s' covers the public suffix '%s'", (int)n, s, base);
+	if (name_is_listed_suffix(r->psl, base))
+		diag_hint(r->d, "a wildcard must sit below a registered domain, e.g. *.example.%s", base);
+	else
+		diag_hint(r->d, "for an internal domain not on the public suffix list, declare it: option private_suffix %s",
+			  base);
+	w->failed = true;
+	return true;
+}
+
 static void add_name(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
 {
 	struct loc loc = resolver_loc(r, tok);
@@ -101,18 +134,14 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 		w->failed = true;
 		return;
 	}
-	/* The list is loaded on the first wildcard: most sets have none, and loading costs. */
-	if (kind == NAME_WILDCARD && !r->psl && !r->psl_tried) {
-		r->psl = names_psl_load();
-		r->psl_tried = true;
-		if (!r->psl)
-			diag_warn(r->d, "no-public-suffix-list", loc, "no public suffix list found: wildcards are not checked against it");
-	}
-	if (kind == NAME_WILDCARD && name_is_public_suffix(r->psl, norm)) {
-		diag_error(r->d, loc, "wildcard '%.*s' covers the public suffix '%s'", (int)n, s, norm);
-		diag_hint(r->d, "a wildcard must sit below a registered domain, e.g. *.example.%s", norm);
-		w->failed = true;
+	if (kind == NAME_WILDCARD && wildcard_refused(r, w, s, n, norm, loc))
 		return;
+	char unicode[4 * NAME_MAX_LEN + 1], scripts[128];
+	if (name_mixed_script(norm, unicode, sizeof(unicode), scripts, sizeof(scripts))) {
+		bool punycode = memmem(s, n, "xn--", 4) || memmem(s, n, "XN--", 4);
+		diag_warn(r->d, "mixed-script", loc, "'%.*s'%s%s%s mixes %s letters in one label: a look-alike name?",
+			  (int)n, s, punycode ? " (" : "", punycode ? unicode : "", punycode ? ")" : "", scripts);
+		diag_hint(r->d, "type the vendor's name again; it is '%s' in DNS", norm);
 	}
 	const char *name = arena_strdup(&r->p->arena, norm);
 	if (!name) {

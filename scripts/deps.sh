@@ -6,7 +6,8 @@
 set -eu
 
 BUILD="build-essential cmake pkg-config libnftnl-dev libmnl-dev libpcre2-dev
-       libpsl-dev publicsuffix libidn2-dev libjansson-dev libpcap-dev"
+       libpsl-dev publicsuffix libidn2-dev libjansson-dev libpcap-dev
+       libunistring-dev"   # Unicode scripts for the mixed-script warning (uc_script)
 TEST="libcriterion-dev nftables iprange aggregate util-linux iproute2"
 TEST="$TEST systemd"   # systemd-analyze verify judges the units (tests/integration/systemd_units.sh)
 # iptables, ipset and Squid judge the text backends (tests/integration/backends_*.sh); squid-openssl
