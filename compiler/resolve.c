@@ -59,7 +59,7 @@ static size_t edit_distance(const char *a, size_t la, const char *b)
 	return row[lb];
 }
 
-void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets)
+bool resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets)
 {
 	const char *best = NULL;
 	size_t best_d = len / 3 + 1;	/* close enough to be a typo */
@@ -74,6 +74,7 @@ void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, 
 	}
 	if (best)
 		diag_hint(r->d, "did you mean %s '%s'?", sets ? "set" : "define", best);
+	return best != NULL;
 }
 
 static char *tok_dup(struct resolver *r, uint32_t tok)
@@ -342,6 +343,7 @@ static void resolve_rule(struct resolver *r, const struct ast_stmt *s, struct ir
 		return;
 	}
 	out->set = &r->p->sets[w - r->sets];
+	w->used = true;
 	out->dir = a->dir;
 	out->proto = a->proto;
 	out->loc = resolver_loc(r, s->tok);
@@ -431,6 +433,69 @@ static void check_kernel_set_names(struct resolver *r)
 	free(v);
 }
 
+static bool ports_cover(const struct ir_rule *a, const struct ir_rule *b)
+{
+	if (a->n_ports == 0)
+		return true;
+	if (b->n_ports == 0)
+		return false;
+	for (size_t i = 0; i < b->n_ports; i++) {
+		size_t k = 0;
+		while (k < a->n_ports && !(a->ports[k].lo <= b->ports[i].lo && b->ports[i].hi <= a->ports[k].hi))
+			k++;
+		if (k == a->n_ports)
+			return false;
+	}
+	return true;
+}
+
+/* Whether every packet rule b allows is allowed by rule a (same direction and set). */
+static bool rule_covers(const struct ir_rule *a, const struct ir_rule *b)
+{
+	return a->dir == b->dir && a->set == b->set &&
+	       (a->proto == PROTO_ANY || (a->proto == b->proto && ports_cover(a, b)));
+}
+
+static bool rule_equal(const struct ir_rule *a, const struct ir_rule *b)
+{
+	return rule_covers(a, b) && rule_covers(b, a) && a->proto == b->proto;
+}
+
+/* An allowlist's order does not matter, so a rule that allows nothing another one does
+ * not already allow is dead weight, usually a copy-paste leftover. Rules are few (the
+ * addresses are in sets), so every pair is compared. */
+static void warn_redundant_rules(struct resolver *r)
+{
+	const struct ir_rule *v = r->p->rules;
+	for (size_t j = 0; j < r->p->n_rules; j++) {
+		size_t i = 0;
+		while (i < j && !rule_equal(&v[i], &v[j]))
+			i++;
+		if (i < j) {
+			diag_warn(r->d, "duplicate-rule", v[j].loc, "rule repeats the one at %s:%u", v[i].loc.file,
+				  v[i].loc.line);
+			continue;
+		}
+		for (i = 0; i < r->p->n_rules; i++)
+			if (i != j && rule_covers(&v[i], &v[j]) && !rule_equal(&v[i], &v[j])) {
+				diag_warn(r->d, "shadowed-rule", v[j].loc,
+					  "rule allows nothing that the rule at %s:%u does not already allow",
+					  v[i].loc.file, v[i].loc.line);
+				break;
+			}
+	}
+}
+
+static void warn_unused_sets(struct resolver *r)
+{
+	for (size_t i = 0; i < r->n_sets; i++)
+		if (!r->sets[i].used) {
+			diag_warn(r->d, "unused-set", r->sets[i].loc, "set '%s' is never used", r->sets[i].name);
+			diag_hint(r->d, "use it in a rule (allow out to @%s ...) or in another set, or remove it",
+				  r->sets[i].name);
+		}
+}
+
 static void warn_unused_defines(struct resolver *r)
 {
 	for (size_t i = 0; i < r->n_defines; i++)
@@ -447,6 +512,8 @@ static void resolve_all(struct resolver *r, const struct compile_request *req)
 	if (!r->oom && !diags_errors(r->d))
 		check_kernel_set_names(r);
 	resolve_rules(r);
+	warn_redundant_rules(r);
+	warn_unused_sets(r);
 	warn_unused_defines(r);
 	for (size_t i = 0; i < r->n_sets; i++) {
 		vec_free(&r->sets[i].flat);

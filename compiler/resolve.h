@@ -33,6 +33,7 @@ struct set_work {
 	struct cidr_list ranges;	/* addresses; a tag is the line that wrote it */
 	size_t n_elements;	/* everything expanded, for "set is empty" */
 	bool failed;		/* had an element error: silence follow-on errors */
+	bool used;		/* a rule or another set refers to it */
 };
 
 struct define_work {
@@ -66,8 +67,9 @@ struct resolver {
 struct loc resolver_loc(const struct resolver *r, uint32_t tok);
 struct set_work *resolver_find_set(struct resolver *r, const char *name, size_t len);
 struct define_work *resolver_find_define(struct resolver *r, const char *name, size_t len);
-/* Adds "did you mean 'x'?" when a known name is close to the unknown one. */
-void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets);
+/* Adds "did you mean 'x'?" when a known name is close to the unknown one; returns whether
+ * it did. */
+bool resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets);
 
 /* An address element wider than this prefix length (more addresses than a /8 of IPv4, a
  * /16 of IPv6) draws the wide-prefix warning; documented in pinhole.rules(5), WARNINGS. */

@@ -219,6 +219,7 @@ static void add_include(struct resolver *r, struct set_work *w, uint32_t tok)
 		w->failed = true;
 		return;
 	}
+	inc->used = true;
 	resolve_set_elements(r, inc);
 	w->failed |= inc->failed;
 	const struct flat_elem *v = inc->flat.v;
@@ -239,7 +240,9 @@ static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
 	struct define_work *def = resolver_find_define(r, t->text, t->len);
 	if (!def) {
 		diag_error(r->d, resolver_loc(r, tok), "undefined define '$%.*s'", (int)t->len, t->text);
-		resolver_hint_similar(r, t->text, t->len, false);
+		if (!resolver_hint_similar(r, t->text, t->len, false))
+			diag_hint(r->d, "define it first: define %.*s = VALUE (-D %.*s=... then overrides it)", (int)t->len,
+				  t->text, (int)t->len, t->text);
 		w->failed = true;
 		return;
 	}
