@@ -12,8 +12,8 @@ static void check_usage(FILE *out)
 		     "Reports every error and warning in RULES. Exit status 0 when there is no error\n"
 		     "(with -W error: no warning either), 1 otherwise.\n"
 		     "\n"
-		     "  -W error               treat warnings as errors\n"
-		     "  -W error=NAME, -W no-NAME  make warning NAME an error, or silence it\n"
+		     "  -W error               treat warnings as errors (error=NAME: only warning NAME;\n"
+		     "                         no-NAME: do not report NAME; names: pinhole.rules(5))\n"
 		     "  -D, --define NAME=VALUE  override 'define NAME' of the rules file\n"
 		     "  -h, --help             show this help\n");
 }

@@ -149,6 +149,20 @@ static void set_option_mode(struct resolver *r, const struct token *val, struct 
 static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at);
 static void set_option_private_suffix(struct resolver *r, uint32_t tok, struct loc at);
 
+/* option warn no-NAME: the file's own -W, for a warning its author has weighed (a set
+ * kept for the JSON output that no rule uses). Every named warning comes from the
+ * resolver, after the options, so it applies to the whole file. */
+static void set_option_warn(struct resolver *r, const struct token *val, struct loc at)
+{
+	char buf[64] = "";
+	if (val->len < sizeof(buf))
+		memcpy(buf, val->text, val->len);
+	if (val->broken || !*buf || diags_warning_option(r->d, buf) < 0) {
+		diag_error(r->d, at, "invalid warning option '%.*s'", (int)val->len, val->text);
+		diag_hint(r->d, "error, error=NAME, no-NAME or NAME; the names are in pinhole.rules(5), WARNINGS");
+	}
+}
+
 static void set_option(struct resolver *r, const struct ast_stmt *s)
 {
 	const struct token *key = &r->ast->toks.v[s->option.key_tok];
@@ -181,9 +195,11 @@ static void set_option(struct resolver *r, const struct ast_stmt *s)
 		set_option_default_deny(r, s->option.value_tok, at);
 	} else if (token_is(key, "private_suffix")) {
 		set_option_private_suffix(r, s->option.value_tok, at);
+	} else if (token_is(key, "warn")) {
+		set_option_warn(r, val, at);
 	} else {
 		diag_error(r->d, resolver_loc(r, s->option.key_tok), "unknown option '%.*s'", (int)key->len, key->text);
-		diag_hint(r->d, "valid options: table, priority, mode, default_deny, private_suffix");
+		diag_hint(r->d, "valid options: table, priority, mode, default_deny, private_suffix, warn");
 	}
 }
 

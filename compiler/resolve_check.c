@@ -5,6 +5,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "resolve.h"
 
+#include <ctype.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,8 +37,8 @@ static const char *port_colon(const char *s, size_t n)
 
 bool resolve_check_element_form(struct resolver *r, const char *s, size_t n, struct loc loc)
 {
-	const char *scheme = n > 3 ? strstr(s, "://") : NULL;
-	if (scheme && scheme < s + n) {
+	const char *scheme = memmem(s, n, "://", 3);	/* s is a token: not NUL-terminated */
+	if (scheme) {
 		const char *host = scheme + 3, *end = host;
 		while (end < s + n && *end != '/' && *end != ':')
 			end++;
@@ -120,7 +121,7 @@ static void explain_v6(struct resolver *r, const char *s, size_t n, struct loc l
 			return;
 		}
 		size_t hex = 0;
-		while (hex < len && strchr("0123456789abcdefABCDEF", g[hex]))
+		while (hex < len && isxdigit((unsigned char)g[hex]))
 			hex++;
 		if (len > 4 || hex < len) {
 			diag_error(r->d, at(r, loc, start), "invalid IPv6 address '%.*s': group '%.*s' %s", (int)n, s,
