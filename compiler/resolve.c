@@ -502,10 +502,18 @@ static void warn_redundant_rules(struct resolver *r)
 	}
 }
 
-static void warn_unused_sets(struct resolver *r)
+/* parse_errors: the lexer or parser reported one, so a rule may be missing and a set only
+ * look unused. */
+static void warn_unused_sets(struct resolver *r, bool parse_errors)
 {
+	size_t allows = 0;
+	for (size_t i = 0; i < r->ast->n_stmts; i++)
+		allows += r->ast->stmts[i].kind == STMT_ALLOW;
+	if (parse_errors || allows != r->p->n_rules)
+		return;
+	/* A set with an error has its message already; "unused" on top of it is noise. */
 	for (size_t i = 0; i < r->n_sets; i++)
-		if (!r->sets[i].used) {
+		if (!r->sets[i].used && !r->sets[i].failed && !r->sets[i].ast->broken && r->sets[i].n_elements) {
 			diag_warn(r->d, "unused-set", r->sets[i].loc, "set '%s' is never used", r->sets[i].name);
 			diag_hint(r->d, "use it in a rule (allow out to @%s ...) or in another set, or remove it",
 				  r->sets[i].name);
@@ -522,6 +530,7 @@ static void warn_unused_defines(struct resolver *r)
 static void resolve_all(struct resolver *r, const struct compile_request *req)
 {
 	struct vec sets = { 0 }, defs = { 0 };
+	bool parse_errors = diags_errors(r->d) > 0;	/* only the lexer and parser have spoken */
 	collect(r, &sets, &defs);
 	apply_overrides(r, req);
 	resolve_sets(r);
@@ -529,7 +538,7 @@ static void resolve_all(struct resolver *r, const struct compile_request *req)
 		check_kernel_set_names(r);
 	resolve_rules(r);
 	warn_redundant_rules(r);
-	warn_unused_sets(r);
+	warn_unused_sets(r, parse_errors);
 	warn_unused_defines(r);
 	for (size_t i = 0; i < r->n_sets; i++) {
 		vec_free(&r->sets[i].flat);
