@@ -241,13 +241,13 @@ void resolve_check_regex(struct resolver *r, const void *code, const char *patte
 	}
 	for (size_t i = 0; i < sizeof(probe_suffixes) / sizeof(*probe_suffixes); i++) {
 		char name[128];
-		size_t matched = 0;
-		for (size_t k = 0; k < sizeof(probe_labels) / sizeof(*probe_labels); k++) {
+		bool matched = false;
+		for (size_t k = 0; k < sizeof(probe_labels) / sizeof(*probe_labels) && !matched; k++) {
 			snprintf(name, sizeof(name), "%s.%s", probe_labels[k], probe_suffixes[i]);
-			matched += regex_matches(re, md, name);
+			matched = regex_matches(re, md, name);
 		}
-		if (matched == sizeof(probe_labels) / sizeof(*probe_labels)) {
-			diag_warn(r->d, "regex-tld", loc, "regex ~\"%s\" matches any name under '%s' (%s, for one)",
+		if (matched) {
+			diag_warn(r->d, "regex-tld", loc, "regex ~\"%s\" matches names anywhere under '%s' (%s, for one)",
 				  pattern, probe_suffixes[i], name);
 			diag_hint(r->d, "a wildcard *.%s would be refused; anchor the regex to a registered domain",
 				  probe_suffixes[i]);
