@@ -477,29 +477,68 @@ static bool rule_equal(const struct ir_rule *a, const struct ir_rule *b)
 	return rule_covers(a, b) && rule_covers(b, a) && a->proto == b->proto;
 }
 
+/* Rules of one set are compared pairwise with at most this many others on each side, so
+ * a generated file of a million rules on one set stays linear. */
+#define RULE_COMPARE_WINDOW 256
+
+/* Rule indices grouped by set (counting sort, file order within a set). Returns NULL on
+ * ENOMEM; *starts (n_sets + 1 entries) delimits the groups. */
+static size_t *rules_by_set(const struct policy *p, size_t **starts)
+{
+	size_t *order = malloc((p->n_rules ? p->n_rules : 1) * sizeof(*order));
+	*starts = calloc(p->n_sets + 2, sizeof(**starts));
+	if (!order || !*starts) {
+		free(order);
+		free(*starts);
+		return NULL;
+	}
+	for (size_t i = 0; i < p->n_rules; i++)
+		(*starts)[(size_t)(p->rules[i].set - p->sets) + 2]++;
+	for (size_t k = 2; k < p->n_sets + 2; k++)
+		(*starts)[k] += (*starts)[k - 1];
+	for (size_t i = 0; i < p->n_rules; i++)
+		order[(*starts)[(size_t)(p->rules[i].set - p->sets) + 1]++] = i;
+	return order;
+}
+
+/* Warns about rule g[j] of a group (rules of one set, in file order) when an earlier one
+ * equals it or another one covers it. */
+static void check_rule_in_group(struct resolver *r, const size_t *g, size_t n, size_t j)
+{
+	const struct ir_rule *v = r->p->rules, *rule = &v[g[j]];
+	size_t from = j > RULE_COMPARE_WINDOW ? j - RULE_COMPARE_WINDOW : 0;
+	size_t to = n - j > RULE_COMPARE_WINDOW ? j + RULE_COMPARE_WINDOW : n;
+	for (size_t i = from; i < j; i++)
+		if (rule_equal(&v[g[i]], rule)) {
+			diag_warn(r->d, "duplicate-rule", rule->loc, "rule repeats the one at %s:%u", v[g[i]].loc.file,
+				  v[g[i]].loc.line);
+			return;
+		}
+	for (size_t i = from; i < to; i++)
+		if (i != j && rule_covers(&v[g[i]], rule) && !rule_equal(&v[g[i]], rule)) {
+			diag_warn(r->d, "shadowed-rule", rule->loc,
+				  "rule allows nothing that the rule at %s:%u does not already allow", v[g[i]].loc.file,
+				  v[g[i]].loc.line);
+			return;
+		}
+}
+
 /* An allowlist's order does not matter, so a rule that allows nothing another one does
- * not already allow is dead weight, usually a copy-paste leftover. Rules are few (the
- * addresses are in sets), so every pair is compared. */
+ * not already allow is dead weight, usually a copy-paste leftover. Only rules of the same
+ * set can cover each other. */
 static void warn_redundant_rules(struct resolver *r)
 {
-	const struct ir_rule *v = r->p->rules;
-	for (size_t j = 0; j < r->p->n_rules; j++) {
-		size_t i = 0;
-		while (i < j && !rule_equal(&v[i], &v[j]))
-			i++;
-		if (i < j) {
-			diag_warn(r->d, "duplicate-rule", v[j].loc, "rule repeats the one at %s:%u", v[i].loc.file,
-				  v[i].loc.line);
-			continue;
-		}
-		for (i = 0; i < r->p->n_rules; i++)
-			if (i != j && rule_covers(&v[i], &v[j]) && !rule_equal(&v[i], &v[j])) {
-				diag_warn(r->d, "shadowed-rule", v[j].loc,
-					  "rule allows nothing that the rule at %s:%u does not already allow",
-					  v[i].loc.file, v[i].loc.line);
-				break;
-			}
+	size_t *starts = NULL;
+	size_t *order = rules_by_set(r->p, &starts);
+	if (!order) {
+		r->oom = true;
+		return;
 	}
+	for (size_t k = 0; k < r->p->n_sets; k++)
+		for (size_t j = 0; j < starts[k + 1] - starts[k]; j++)
+			check_rule_in_group(r, order + starts[k], starts[k + 1] - starts[k], j);
+	free(order);
+	free(starts);
 }
 
 /* parse_errors: the lexer or parser reported one, so a rule may be missing and a set only
