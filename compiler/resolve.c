@@ -138,6 +138,11 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 			resolver_hint_similar(r, o->name, strlen(o->name), false);
 			continue;
 		}
+		if (strlen(o->value) > TOKEN_WORD_MAX) {
+			diag_error(r->d, (struct loc){ r->file, 0, 0 }, "-D %s: a value of %zu bytes (at most %d)", o->name,
+				   strlen(o->value), TOKEN_WORD_MAX);
+			continue;
+		}
 		w->value = arena_strdup(&r->p->arena, o->value);
 		w->from_command_line = true;
 		if (!w->value)

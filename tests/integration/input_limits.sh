@@ -46,6 +46,12 @@ size=$(wc -c <"$tmp/err")
 [ "$rc" -eq 1 ] && [ "$size" -lt 1000 ] && grep -q "a word of 1048588 bytes (at most 1024" "$tmp/err" && ok ||
 	bad "megabyte name: exit $rc, $size bytes of diagnostics"
 
+# A long -D value (up to 128 KiB fits in one argument) is refused by size, not quoted.
+"$PINHOLE" check -D "host=$(head -c 100000 /dev/zero | tr '\0' a)" "$tmp/d.rules" >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -c <"$tmp/err")" -lt 200 ] && grep -q "^$tmp/d.rules: error: -D host: a value of 100000 bytes (at most 1024)" "$tmp/err" &&
+	ok || bad "long -D value: exit $rc, $(head -c 300 "$tmp/err")"
+
 # A long rule comment is cut before "(file:line)", which nft and iptables keep whole;
 # nft keeps 128 bytes of a comment.
 long=$(printf 'é%.0s' $(seq 80))
