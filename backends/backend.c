@@ -25,18 +25,35 @@ const struct backend *backend_at(size_t i)
 	return i < sizeof(backends) / sizeof(*backends) ? backends[i] : NULL;
 }
 
+/* Cuts s to at most max bytes without leaving half a UTF-8 sequence (the whole last
+ * character may go too; that is fine). Returns the new length. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	len = max;
+	while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+		len--;
+	return len;
+}
+
 size_t rule_comment(const struct ir_rule *r, char *buf, size_t max)
 {
-	int n = r->comment ? snprintf(buf, max, "%s (%s:%u)", r->comment, r->loc.file, r->loc.line)
-			   : snprintf(buf, max, "%s:%u", r->loc.file, r->loc.line);
-	size_t len = n < 0 ? 0 : (size_t)n < max ? (size_t)n : max - 1;
-	/* When cut, don't leave half a UTF-8 sequence: drop trailing continuation bytes and
-	 * the lead byte they belonged to (a whole last character may go too; that is fine). */
-	if (n >= 0 && (size_t)n >= max) {
-		while (len > 0 && ((unsigned char)buf[len - 1] & 0xC0) == 0x80)
-			len--;
-		if (len > 0 && (unsigned char)buf[len - 1] >= 0xC0)
-			len--;
+	char place[320];
+	int pn = snprintf(place, sizeof(place), "%s:%u", r->loc.file, r->loc.line);
+	size_t plen = utf8_cut(place, pn < 0 ? 0 : (size_t)pn, max - 1);
+	size_t len = plen;
+	if (!r->comment) {
+		memcpy(buf, place, plen);
+	} else {
+		/* The place is what the man page promises: a long comment is cut, never the
+		 * "(file:line)" after it. */
+		size_t room = max - 1 > plen + 3 ? max - 1 - plen - 3 : 0;
+		size_t clen = strlen(r->comment);
+		size_t keep = utf8_cut(r->comment, clen, clen > room ? (room > 3 ? room - 3 : 0) : room);
+		len = (size_t)snprintf(buf, max, "%.*s%s (%.*s)", (int)keep, r->comment, keep < clen ? "..." : "",
+				       (int)plen, place);
+		len = len < max ? len : max - 1;
 	}
 	buf[len] = '\0';
 	comment_sanitize(buf, len);

@@ -7,12 +7,13 @@
 
 static void check_usage(FILE *out)
 {
-	fprintf(out, "Usage: pinhole check [-W error] [-D NAME=VALUE]... RULES\n"
+	fprintf(out, "Usage: pinhole check [-W OPTION]... [-D NAME=VALUE]... RULES\n"
 		     "\n"
 		     "Reports every error and warning in RULES. Exit status 0 when there is no error\n"
 		     "(with -W error: no warning either), 1 otherwise.\n"
 		     "\n"
-		     "  -W error               treat warnings as errors\n"
+		     "  -W error               treat warnings as errors (error=NAME: only warning NAME;\n"
+		     "                         no-NAME: do not report NAME; names: pinhole.rules(5))\n"
 		     "  -D, --define NAME=VALUE  override 'define NAME' of the rules file\n"
 		     "  -h, --help             show this help\n");
 }
@@ -36,7 +37,6 @@ int cmd_check(int argc, char **argv)
 		{ 0 },
 	};
 	int ret = 1, c;
-	bool werror = false;
 	struct defines defs = { 0 };
 	struct diags *d = diags_new();
 	struct policy *p = NULL;
@@ -44,11 +44,11 @@ int cmd_check(int argc, char **argv)
 	while (d && (c = getopt_long(argc, argv, "W:D:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'W':
-			if (strcmp(optarg, "error")) {
-				fprintf(stderr, "pinhole: unknown -W '%s'; valid: -W error\n", optarg);
+			if (diags_warning_option(d, optarg) < 0) {
+				fprintf(stderr, "pinhole: unknown -W '%s'; valid: error, error=NAME, no-NAME "
+						"(names in pinhole.rules(5), WARNINGS)\n", optarg);
 				goto out;
 			}
-			werror = true;
 			break;
 		case 'D': if (cli_add_define(&defs, optarg) < 0) goto out; break;
 		case 'h': check_usage(stdout); ret = 0; goto out;
@@ -60,8 +60,6 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	p = cli_compile(argv[optind], &defs, d);
-	if (werror)
-		diags_promote_warnings(d);
 	size_t warnings = diags_warnings(d);
 	if (!p || diags_errors(d))
 		goto out;

@@ -29,11 +29,11 @@ struct policy *cli_compile(const char *path, const struct defines *defs, struct 
 {
 	char *text;
 	size_t len;
+	const char *file = !strcmp(path, "-") ? "<stdin>" : path;
 	if (source_read(path, &text, &len) < 0) {
-		diag_error(d, (struct loc){ path, 0, 0 }, "cannot read: %s", strerror(errno));
+		diag_error(d, (struct loc){ file, 0, 0 }, "cannot read: %s", source_strerror(errno));
 		return NULL;
 	}
-	const char *file = !strcmp(path, "-") ? "<stdin>" : path;
 	/* The diagnostics keep the text for quoting lines; the compiler then finds it there
 	 * instead of copying it. */
 	bool adopted = diags_adopt_source(d, file, text, len) != NULL;
@@ -112,7 +112,11 @@ int cli_output_close(struct output *o, bool ok)
 	if (!o->f)
 		return -1;
 	if (o->f == stdout) {
-		ret = fflush(stdout) == 0 && ok ? 0 : -1;
+		/* A full disk or a closed pipe must not pass silently (compile > /dev/full). */
+		bool written = fflush(stdout) == 0 && !ferror(stdout);
+		if (ok && !written)
+			fprintf(stderr, "pinhole: cannot write standard output: %s\n", strerror(errno ? errno : EIO));
+		ret = written && ok ? 0 : -1;
 	} else {
 		/* Data first, then the name: a crash leaves the old file or the whole new one. */
 		bool written = fflush(o->f) == 0 && (!o->tmp || fsync(fileno(o->f)) == 0);

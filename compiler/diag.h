@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Where something was written. file points to a string owned by whoever owns the
@@ -22,6 +23,7 @@ struct diag {
 	struct loc loc;
 	char *message;
 	char *hint;	/* "did you mean ...?"; NULL when there is no likely fix */
+	const char *name;	/* a warning's stable name (-W no-NAME), static; NULL if unnamed */
 };
 
 /* Errors past this many stop being recorded; one run still shows the first ones. */
@@ -49,6 +51,9 @@ void diag_warning(struct diags *d, struct loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void diag_note(struct diags *d, struct loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Records a named warning (one of diag_warning_names; -W NAME options apply). */
+void diag_warn(struct diags *d, const char *name, struct loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Attaches a hint to the most recent diagnostic. */
 void diag_hint(struct diags *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -60,6 +65,18 @@ size_t diags_warnings(const struct diags *d);
 bool diags_full(const struct diags *d);
 /* Turns every warning into an error (check -W error). */
 void diags_promote_warnings(struct diags *d);
+
+/* The stable warning names, NULL-terminated, for help texts and pinhole.rules(5). */
+extern const char *const diag_warning_names[];
+
+/* Applies one -W option before anything is recorded: "error" (every warning is an error),
+ * "error=NAME", "no-error=NAME", "no-NAME" (not reported) or "NAME" (reported again).
+ * Returns 0, or -1 for an unknown option or name. */
+int diags_warning_option(struct diags *d, const char *opt);
+
+/* Length of the valid UTF-8 sequence at s[0..n) and its code point in *cp, or 0 when the
+ * first byte does not start one (overlong forms, surrogates, values past U+10FFFF). */
+size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Writes every diagnostic compiler-style: "file:line:col: error: msg", the source line,
  * a caret under the column and the hint. color adds ANSI colours. */

@@ -67,6 +67,49 @@ static void newline(struct lexer *lx)
 	lx->newlines++;
 }
 
+static struct loc at_byte(const struct lexer *lx, const char *p)
+{
+	return (struct loc){ lx->file, lx->line, (unsigned)(p - lx->line_begin) + 1 };
+}
+
+/* Reports each byte of s[0..n) that is not UTF-8 (and, in a string, each control byte)
+ * once, at its own column. Returns true when there was one. */
+static bool check_bytes(struct lexer *lx, const char *s, size_t n, bool in_string)
+{
+	bool bad = false;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		uint32_t cp;
+		size_t len = c < 0x80 ? 1 : utf8_char((const unsigned char *)s + i, n - i, &cp);
+		if (len == 0) {
+			diag_error(lx->d, at_byte(lx, s + i), "invalid UTF-8 byte 0x%02x", c);
+			diag_hint(lx->d, "rules files are UTF-8 text");
+		} else if (in_string && (c < 0x20 || c == 0x7f) && c != '\t') {
+			diag_error(lx->d, at_byte(lx, s + i), "control character 0x%02x in a string", c);
+		} else {
+			i += len;
+			continue;
+		}
+		bad = true;
+		i++;
+	}
+	return bad;
+}
+
+/* The non-ASCII and control bytes of a token need a closer look; most tokens have none. */
+static bool needs_check(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80 || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
+static void mark_broken(struct lexer *lx)
+{
+	lx->v[lx->n - 1].broken = true;
+}
+
 static int lex_string(struct lexer *lx)
 {
 	const char *start = lx->p++;
@@ -82,7 +125,48 @@ static int lex_string(struct lexer *lx)
 		return push(lx, TOK_STRING, start, start + 1, (size_t)(lx->p - start - 1));
 	}
 	lx->p++;
-	return push(lx, TOK_STRING, start, start + 1, (size_t)(lx->p - start - 2));
+	size_t n = (size_t)(lx->p - start - 2);
+	bool bad = needs_check(start + 1, n) && check_bytes(lx, start + 1, n, true);
+	if (push(lx, TOK_STRING, start, start + 1, n) < 0)
+		return -1;
+	if (bad)
+		mark_broken(lx);
+	return 0;
+}
+
+/* "// text": a C or nft-JSON habit. Reported once, and the rest of the line is skipped as
+ * the comment it was meant to be. */
+static void lex_slash_comment(struct lexer *lx)
+{
+	diag_error(lx->d, here(lx), "'//' does not start a comment");
+	diag_hint(lx->d, "comments start with '#'");
+	while (lx->p < lx->end && *lx->p != '\n')
+		lx->p++;
+}
+
+static int lex_word(struct lexer *lx)
+{
+	const char *start = lx->p;
+	if (lx->end - lx->p >= 2 && lx->p[0] == '/' && lx->p[1] == '/') {
+		lex_slash_comment(lx);
+		return 0;
+	}
+	while (lx->p < lx->end && is_word_char((unsigned char)*lx->p))
+		lx->p++;
+	size_t n = (size_t)(lx->p - start);
+	bool bad = false;
+	if (n > TOKEN_WORD_MAX) {
+		diag_error(lx->d, at_byte(lx, start), "a word of %zu bytes (at most %d: a name has at most 253 characters)",
+			   n, TOKEN_WORD_MAX);
+		bad = true;
+	} else if (needs_check(start, n)) {
+		bad = check_bytes(lx, start, n, false);
+	}
+	if (push(lx, TOK_WORD, start, start, n) < 0)
+		return -1;
+	if (bad)
+		mark_broken(lx);
+	return 0;
 }
 
 static int lex_sigil(struct lexer *lx, enum tok_kind kind)
@@ -126,12 +210,11 @@ static int lex_one(struct lexer *lx)
 	case '=': lx->p++; return push(lx, TOK_EQUALS, start, start, 1);
 	case '~': lx->p++; return push(lx, TOK_TILDE, start, start, 1);
 	}
-	if (is_word_char(c)) {
-		while (lx->p < lx->end && is_word_char((unsigned char)*lx->p))
-			lx->p++;
-		return push(lx, TOK_WORD, start, start, (size_t)(lx->p - start));
-	}
+	if (is_word_char(c))
+		return lex_word(lx);
 	diag_error(lx->d, here(lx), (c >= 0x20 && c < 0x7f) ? "unexpected character '%c'" : "unexpected byte 0x%02x", c);
+	if (c == '\'' || c == '`')
+		diag_hint(lx->d, "strings are written in double quotes: \"...\"");
 	lx->p++;
 	return 0;
 }
@@ -146,6 +229,10 @@ int lex(const char *file, const char *text, size_t len, struct diags *d, struct 
 	lx.v = malloc(lx.cap * sizeof(*lx.v));
 	if (!lx.v)
 		return -1;
+	/* A UTF-8 byte-order mark (some Windows editors write one) is not text; columns on the
+	 * first line count from after it, as the diagnostics quote the line without it. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		lx.p = lx.line_begin = text + 3;
 	mem_advise_huge(lx.v, lx.cap * sizeof(*lx.v));
 	/* ';' is accepted as a separator (nft habit) and otherwise ignored. */
 	while (lx.p < lx.end)

@@ -30,7 +30,13 @@ struct token {
 	uint8_t kind;		/* enum tok_kind */
 	bool line_start;	/* first token on its line */
 	bool blank_before;	/* an empty line separates it from the previous token */
+	bool broken;		/* the lexer reported a problem in it (bad bytes, too long):
+				 * later stages skip it without a second message */
 };
+
+/* Words longer than this are refused: no name or address comes close (a name has at most
+ * 253 characters), and quoting a megabyte word in every message helps nobody. */
+#define TOKEN_WORD_MAX 1024
 
 struct token_list {
 	struct token *v;

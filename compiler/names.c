@@ -2,8 +2,11 @@
 
 #include <idn2.h>
 #include <libpsl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
+#include <unistr.h>
 
 struct psl_ctx_st *names_psl_load(void)
 {
@@ -63,6 +66,28 @@ static int check_labels(const char *name, size_t base_offset, bool mapped, struc
 	return 0;
 }
 
+/* An A-label ("xn--...") must decode to a valid U-label: "xn--zz" is not punycode at all,
+ * and a name that cannot be converted is an error (pinhole.rules(5)). */
+static int check_alabels(const char *name, size_t base_offset, struct name_error *err)
+{
+	for (const char *label = name; label; label = strchr(label, '.'), label = label ? label + 1 : NULL) {
+		if (strncmp(label, "xn--", 4))
+			continue;
+		const char *end = strchr(label, '.');
+		size_t len = end ? (size_t)(end - label) : strlen(label);
+		char one[LABEL_MAX_LEN + 1];
+		memcpy(one, label, len);
+		one[len] = '\0';
+		char *ascii = NULL;
+		int rc = idn2_to_ascii_8z(one, &ascii, IDN2_NONTRANSITIONAL);
+		idn2_free(ascii);
+		if (rc != IDN2_OK)
+			return fail(err, rc == IDN2_PUNYCODE_BAD_INPUT ? "invalid punycode label (xn--...)" : idn2_strerror(rc),
+				    base_offset + (size_t)(label - name));
+	}
+	return 0;
+}
+
 static bool is_ascii(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -117,7 +142,9 @@ int name_normalize(const char *s, size_t n, char *out, enum name_kind *kind, str
 	} else if (to_alabel(buf, out, err, skip) < 0) {
 		return -1;
 	}
-	return check_labels(out, skip, ascii, err);
+	if (check_labels(out, skip, ascii, err) < 0)
+		return -1;
+	return ascii ? check_alabels(out, skip, err) : 0;
 }
 
 bool name_is_public_suffix(const struct psl_ctx_st *psl, const char *base)
@@ -131,4 +158,78 @@ bool name_is_below(const char *name, const char *base)
 {
 	size_t n = strlen(name), b = strlen(base);
 	return n > b + 1 && name[n - b - 1] == '.' && !memcmp(name + n - b, base, b);
+}
+
+bool name_is_listed_suffix(const struct psl_ctx_st *psl, const char *base)
+{
+	return psl && psl_is_public_suffix2(psl, base, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
+/* Scripts that UTS #39 ("Highly Restrictive") lets one label combine: Latin with Han and
+ * the Japanese kana, with Han and Bopomofo, or with Han and Hangul. */
+static bool scripts_combine(const char *const *v, size_t n)
+{
+	static const char *const groups[3][4] = {
+		{ "Latin", "Han", "Hiragana", "Katakana" },
+		{ "Latin", "Han", "Bopomofo", NULL },
+		{ "Latin", "Han", "Hangul", NULL },
+	};
+	for (size_t g = 0; g < 3; g++) {
+		size_t in = 0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < 4; k++)
+				in += groups[g][k] && !strcmp(v[i], groups[g][k]);
+		if (in == n)
+			return true;
+	}
+	return n <= 1;
+}
+
+/* The distinct scripts of the letters of label[0..n) (Common and Inherited characters,
+ * digits and '-', belong to every script), at most max. */
+static size_t label_scripts(const char *label, size_t n, const char **v, size_t max)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n;) {
+		ucs4_t uc;
+		int len = u8_mbtouc(&uc, (const uint8_t *)label + i, n - i);
+		i += len > 0 ? (size_t)len : 1;
+		const uc_script_t *sc = uc_script(uc);
+		if (!sc || !strcmp(sc->name, "Common") || !strcmp(sc->name, "Inherited"))
+			continue;
+		size_t k = 0;
+		while (k < count && strcmp(v[k], sc->name))
+			k++;
+		if (k == count && count < max)
+			v[count++] = sc->name;
+	}
+	return count;
+}
+
+bool name_mixed_script(const char *name, char *unicode, size_t ulen, char *scripts, size_t slen)
+{
+	if (!strstr(name, "xn--"))
+		return false;
+	char *u = NULL;
+	if (idn2_to_unicode_8z8z(name, &u, 0) != IDN2_OK) {
+		idn2_free(u);
+		return false;
+	}
+	bool mixed = false;
+	for (const char *label = u; label && !mixed;) {
+		const char *end = strchr(label, '.');
+		size_t n = end ? (size_t)(end - label) : strlen(label);
+		const char *v[8];
+		size_t count = label_scripts(label, n, v, 8);
+		if (!scripts_combine(v, count)) {
+			mixed = true;
+			size_t at = (size_t)snprintf(scripts, slen, "%s", v[0]);
+			for (size_t i = 1; i < count && at < slen; i++)
+				at += (size_t)snprintf(scripts + at, slen - at, i + 1 == count ? " and %s" : ", %s", v[i]);
+		}
+		label = end ? end + 1 : NULL;
+	}
+	snprintf(unicode, ulen, "%s", u);
+	idn2_free(u);
+	return mixed;
 }

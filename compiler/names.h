@@ -35,6 +35,17 @@ int name_normalize(const char *s, size_t n, char *out, enum name_kind *kind, str
  * or a shared-hosting domain. A NULL psl answers false. */
 bool name_is_public_suffix(const struct psl_ctx_st *psl, const char *base);
 
+/* True when base is on the public suffix list itself, not public only through the list's
+ * default rule "*" (which makes every unlisted top-level name, like "lan", a suffix). */
+bool name_is_listed_suffix(const struct psl_ctx_st *psl, const char *base);
+
+/* True when a label of name (normalized A-label form) mixes the letters of scripts that
+ * are not written together (Unicode script data; the combinations of UTS #39's "highly
+ * restrictive" level are allowed), as look-alike names do ("mаrketo" with a Cyrillic
+ * 'а'). Then unicode (ulen bytes) gets the name's Unicode form and scripts (slen bytes)
+ * the scripts, e.g. "Latin and Cyrillic". */
+bool name_mixed_script(const char *name, char *unicode, size_t ulen, char *scripts, size_t slen);
+
 /* True when name (exact, normalized) is strictly below base: "a.b.c" is below "b.c". */
 bool name_is_below(const char *name, const char *base);
 

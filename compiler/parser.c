@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct parser {
 	struct ast_file *f;
@@ -355,6 +356,19 @@ static bool parse_direction(struct parser *p, struct ast_rule *r)
 	return false;
 }
 
+/* A rule word in the wrong case ("TCP"), or a port list without braces ("port 80,443"). */
+static void hint_rule_word(struct parser *p, const struct token *t)
+{
+	static const char *const words[] = { "tcp", "udp", "port", "comment" };
+	for (size_t i = 0; t->kind == TOK_WORD && i < sizeof(words) / sizeof(*words); i++)
+		if (t->len == strlen(words[i]) && !strncasecmp(t->text, words[i], t->len)) {
+			diag_hint(p->d, "keywords are lower case: '%s'", words[i]);
+			return;
+		}
+	if (t->kind == TOK_COMMA || (t->kind == TOK_WORD && t->text[0] >= '0' && t->text[0] <= '9'))
+		diag_hint(p->d, "several ports go in braces: port { 80, 443 }");
+}
+
 static bool parse_allow(struct parser *p, struct ast_stmt *s)
 {
 	struct ast_rule *r = &s->rule;
@@ -381,6 +395,7 @@ static bool parse_allow(struct parser *p, struct ast_stmt *s)
 	if (t->kind != TOK_EOF && !t->line_start) {
 		p->pos = significant(p);
 		expected(p, "the end of the rule ('tcp', 'udp', 'port' or 'comment' may come before it)");
+		hint_rule_word(p, t);
 		return false;
 	}
 	return true;
@@ -421,6 +436,47 @@ static bool parse_statement_body(struct parser *p, struct ast_stmt *s)
 	return parse_option(p, s);
 }
 
+/* Levenshtein distance up to 2 between short words; 3 means "further". */
+static unsigned near_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	if (la > 16 || lb > 16 || (la > lb ? la - lb : lb - la) > 2)
+		return 3;
+	unsigned row[17];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned up = row[j], sub = diag + (a[i - 1] != b[j - 1]);
+			unsigned best = (up < row[j - 1] ? up : row[j - 1]) + 1;
+			row[j] = sub < best ? sub : best;
+			diag = up;
+		}
+	}
+	return row[lb] < 3 ? row[lb] : 3;
+}
+
+/* A word where a statement should start: a typo of a keyword, or a firewall habit. */
+static void hint_statement(struct parser *p, const struct token *t)
+{
+	static const char *const denials[] = { "deny", "block", "drop", "reject" };
+	for (size_t i = 0; i < sizeof(denials) / sizeof(*denials); i++)
+		if (token_is(t, denials[i])) {
+			diag_hint(p->d, "rules files are allowlists: there is no '%s'; what no rule allows is dropped "
+					"where 'option default_deny IFACE' is set", denials[i]);
+			return;
+		}
+	char lower[17];
+	for (uint32_t i = 0; i < t->len && i < 16; i++)
+		lower[i] = (char)(t->text[i] >= 'A' && t->text[i] <= 'Z' ? t->text[i] + 32 : t->text[i]);
+	for (size_t i = 0; t->kind == TOK_WORD && i < sizeof(statement_keywords) / sizeof(*statement_keywords); i++)
+		if (near_distance(lower, t->len, statement_keywords[i].word, statement_keywords[i].len) <= 2) {
+			diag_hint(p->d, "did you mean '%s'?", statement_keywords[i].word);
+			return;
+		}
+}
+
 /* Reads one statement; false when it had an error (already reported). */
 static bool parse_statement(struct parser *p, struct ast_stmt *s)
 {
@@ -430,6 +486,7 @@ static bool parse_statement(struct parser *p, struct ast_stmt *s)
 	s->trail = NO_TOKEN;
 	if (!is_statement_start(t)) {
 		expected(p, "a statement (define, set, allow or option)");
+		hint_statement(p, t);
 		return false;
 	}
 	s->tok = p->pos++;

@@ -59,7 +59,7 @@ static size_t edit_distance(const char *a, size_t la, const char *b)
 	return row[lb];
 }
 
-void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets)
+bool resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets)
 {
 	const char *best = NULL;
 	size_t best_d = len / 3 + 1;	/* close enough to be a typo */
@@ -74,6 +74,7 @@ void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, 
 	}
 	if (best)
 		diag_hint(r->d, "did you mean %s '%s'?", sets ? "set" : "define", best);
+	return best != NULL;
 }
 
 static char *tok_dup(struct resolver *r, uint32_t tok)
@@ -137,6 +138,11 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 			resolver_hint_similar(r, o->name, strlen(o->name), false);
 			continue;
 		}
+		if (strlen(o->value) > TOKEN_WORD_MAX) {
+			diag_error(r->d, (struct loc){ r->file, 0, 0 }, "-D %s: a value of %zu bytes (at most %d)", o->name,
+				   strlen(o->value), TOKEN_WORD_MAX);
+			continue;
+		}
 		w->value = arena_strdup(&r->p->arena, o->value);
 		w->from_command_line = true;
 		if (!w->value)
@@ -146,6 +152,21 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 
 static void set_option_mode(struct resolver *r, const struct token *val, struct loc at);
 static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at);
+static void set_option_private_suffix(struct resolver *r, uint32_t tok, struct loc at);
+
+/* option warn no-NAME: the file's own -W, for a warning its author has weighed (a set
+ * kept for the JSON output that no rule uses). Every named warning comes from the
+ * resolver, after the options, so it applies to the whole file. */
+static void set_option_warn(struct resolver *r, const struct token *val, struct loc at)
+{
+	char buf[64] = "";
+	if (val->len < sizeof(buf))
+		memcpy(buf, val->text, val->len);
+	if (val->broken || !*buf || diags_warning_option(r->d, buf) < 0) {
+		diag_error(r->d, at, "invalid warning option '%.*s'", (int)val->len, val->text);
+		diag_hint(r->d, "error, error=NAME, no-NAME or NAME; the names are in pinhole.rules(5), WARNINGS");
+	}
+}
 
 static void set_option(struct resolver *r, const struct ast_stmt *s)
 {
@@ -177,9 +198,13 @@ static void set_option(struct resolver *r, const struct ast_stmt *s)
 		set_option_mode(r, val, at);
 	} else if (token_is(key, "default_deny")) {
 		set_option_default_deny(r, s->option.value_tok, at);
+	} else if (token_is(key, "private_suffix")) {
+		set_option_private_suffix(r, s->option.value_tok, at);
+	} else if (token_is(key, "warn")) {
+		set_option_warn(r, val, at);
 	} else {
 		diag_error(r->d, resolver_loc(r, s->option.key_tok), "unknown option '%.*s'", (int)key->len, key->text);
-		diag_hint(r->d, "valid options: table, priority, mode, default_deny");
+		diag_hint(r->d, "valid options: table, priority, mode, default_deny, private_suffix, warn");
 	}
 }
 
@@ -218,6 +243,38 @@ static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc
 		diag_error(r->d, at, "at most %d default_deny interfaces", POLICY_MAX_DENY_IFACES);
 	} else {
 		r->p->deny_ifaces[r->p->n_deny_ifaces++] = tok_dup(r, tok);
+	}
+}
+
+/* An internal domain (lan, corp, home.arpa's kin) that the public suffix list does not
+ * know, so its default rule "*" makes it public: *.SUFFIX is then allowed. A suffix that is
+ * on the list stays public; declaring it is an error, not a way around the check. */
+static void set_option_private_suffix(struct resolver *r, uint32_t tok, struct loc at)
+{
+	const struct token *val = &r->ast->toks.v[tok];
+	char norm[NAME_MAX_LEN + 1];
+	enum name_kind kind;
+	struct name_error err;
+	if (val->broken)
+		return;
+	if (name_normalize(val->text, val->len, norm, &kind, &err) < 0 || kind != NAME_EXACT) {
+		diag_error(r->d, at, "invalid private suffix '%.*s': %s", (int)val->len, val->text,
+			   kind == NAME_EXACT ? err.message : "write the suffix alone, without '*.'");
+		return;
+	}
+	if (!r->psl && !r->psl_tried) {
+		r->psl = names_psl_load();
+		r->psl_tried = true;
+	}
+	if (name_is_listed_suffix(r->psl, norm)) {
+		diag_error(r->d, at, "'%s' is on the public suffix list: it cannot be a private suffix", norm);
+		diag_hint(r->d, "private_suffix is for internal names the list does not know, such as lan or corp");
+	} else if (r->n_private_suffixes == RESOLVE_MAX_PRIVATE_SUFFIXES) {
+		diag_error(r->d, at, "at most %d private suffixes", RESOLVE_MAX_PRIVATE_SUFFIXES);
+	} else if ((r->private_suffixes[r->n_private_suffixes] = arena_strdup(&r->p->arena, norm)) != NULL) {
+		r->n_private_suffixes++;
+	} else {
+		r->oom = true;
 	}
 }
 
@@ -290,7 +347,7 @@ static void warn_inbound_names(struct resolver *r, const struct ir_rule *rule)
 {
 	if (rule->dir != DIR_IN || (rule->set->n_names == 0 && rule->set->n_regexes == 0))
 		return;
-	diag_warning(r->d, rule->loc,
+	diag_warn(r->d, "inbound-names", rule->loc,
 		     "inbound rule from set '%s', which holds names: only addresses the guard learns from DNS answers "
 		     "will match", rule->set->name);
 }
@@ -307,6 +364,7 @@ static void resolve_rule(struct resolver *r, const struct ast_stmt *s, struct ir
 		return;
 	}
 	out->set = &r->p->sets[w - r->sets];
+	w->used = true;
 	out->dir = a->dir;
 	out->proto = a->proto;
 	out->loc = resolver_loc(r, s->tok);
@@ -396,22 +454,135 @@ static void check_kernel_set_names(struct resolver *r)
 	free(v);
 }
 
+static bool ports_cover(const struct ir_rule *a, const struct ir_rule *b)
+{
+	if (a->n_ports == 0)
+		return true;
+	if (b->n_ports == 0)
+		return false;
+	for (size_t i = 0; i < b->n_ports; i++) {
+		size_t k = 0;
+		while (k < a->n_ports && !(a->ports[k].lo <= b->ports[i].lo && b->ports[i].hi <= a->ports[k].hi))
+			k++;
+		if (k == a->n_ports)
+			return false;
+	}
+	return true;
+}
+
+/* Whether every packet rule b allows is allowed by rule a (same direction and set). */
+static bool rule_covers(const struct ir_rule *a, const struct ir_rule *b)
+{
+	return a->dir == b->dir && a->set == b->set &&
+	       (a->proto == PROTO_ANY || (a->proto == b->proto && ports_cover(a, b)));
+}
+
+static bool rule_equal(const struct ir_rule *a, const struct ir_rule *b)
+{
+	return rule_covers(a, b) && rule_covers(b, a) && a->proto == b->proto;
+}
+
+/* Rules of one set are compared pairwise with at most this many others on each side, so
+ * a generated file of a million rules on one set stays linear. */
+#define RULE_COMPARE_WINDOW 256
+
+/* Rule indices grouped by set (counting sort, file order within a set). Returns NULL on
+ * ENOMEM; *starts (n_sets + 1 entries) delimits the groups. */
+static size_t *rules_by_set(const struct policy *p, size_t **starts)
+{
+	size_t *order = malloc((p->n_rules ? p->n_rules : 1) * sizeof(*order));
+	*starts = calloc(p->n_sets + 2, sizeof(**starts));
+	if (!order || !*starts) {
+		free(order);
+		free(*starts);
+		return NULL;
+	}
+	for (size_t i = 0; i < p->n_rules; i++)
+		(*starts)[(size_t)(p->rules[i].set - p->sets) + 2]++;
+	for (size_t k = 2; k < p->n_sets + 2; k++)
+		(*starts)[k] += (*starts)[k - 1];
+	for (size_t i = 0; i < p->n_rules; i++)
+		order[(*starts)[(size_t)(p->rules[i].set - p->sets) + 1]++] = i;
+	return order;
+}
+
+/* Warns about rule g[j] of a group (rules of one set, in file order) when an earlier one
+ * equals it or another one covers it. */
+static void check_rule_in_group(struct resolver *r, const size_t *g, size_t n, size_t j)
+{
+	const struct ir_rule *v = r->p->rules, *rule = &v[g[j]];
+	size_t from = j > RULE_COMPARE_WINDOW ? j - RULE_COMPARE_WINDOW : 0;
+	size_t to = n - j > RULE_COMPARE_WINDOW ? j + RULE_COMPARE_WINDOW : n;
+	for (size_t i = from; i < j; i++)
+		if (rule_equal(&v[g[i]], rule)) {
+			diag_warn(r->d, "duplicate-rule", rule->loc, "rule repeats the one at %s:%u", v[g[i]].loc.file,
+				  v[g[i]].loc.line);
+			return;
+		}
+	for (size_t i = from; i < to; i++)
+		if (i != j && rule_covers(&v[g[i]], rule) && !rule_equal(&v[g[i]], rule)) {
+			diag_warn(r->d, "shadowed-rule", rule->loc,
+				  "rule allows nothing that the rule at %s:%u does not already allow", v[g[i]].loc.file,
+				  v[g[i]].loc.line);
+			return;
+		}
+}
+
+/* An allowlist's order does not matter, so a rule that allows nothing another one does
+ * not already allow is dead weight, usually a copy-paste leftover. Only rules of the same
+ * set can cover each other. */
+static void warn_redundant_rules(struct resolver *r)
+{
+	size_t *starts = NULL;
+	size_t *order = rules_by_set(r->p, &starts);
+	if (!order) {
+		r->oom = true;
+		return;
+	}
+	for (size_t k = 0; k < r->p->n_sets; k++)
+		for (size_t j = 0; j < starts[k + 1] - starts[k]; j++)
+			check_rule_in_group(r, order + starts[k], starts[k + 1] - starts[k], j);
+	free(order);
+	free(starts);
+}
+
+/* parse_errors: the lexer or parser reported one, so a rule may be missing and a set only
+ * look unused. */
+static void warn_unused_sets(struct resolver *r, bool parse_errors)
+{
+	size_t allows = 0;
+	for (size_t i = 0; i < r->ast->n_stmts; i++)
+		allows += r->ast->stmts[i].kind == STMT_ALLOW;
+	if (parse_errors || allows != r->p->n_rules)
+		return;
+	/* A set with an error has its message already; "unused" on top of it is noise. */
+	for (size_t i = 0; i < r->n_sets; i++)
+		if (!r->sets[i].used && !r->sets[i].failed && !r->sets[i].ast->broken && r->sets[i].n_elements) {
+			diag_warn(r->d, "unused-set", r->sets[i].loc, "set '%s' is never used", r->sets[i].name);
+			diag_hint(r->d, "use it in a rule (allow out to @%s ...) or in another set, or remove it",
+				  r->sets[i].name);
+		}
+}
+
 static void warn_unused_defines(struct resolver *r)
 {
 	for (size_t i = 0; i < r->n_defines; i++)
 		if (!r->defines[i].used)
-			diag_warning(r->d, r->defines[i].loc, "define '%s' is never used", r->defines[i].name);
+			diag_warn(r->d, "unused-define", r->defines[i].loc, "define '%s' is never used", r->defines[i].name);
 }
 
 static void resolve_all(struct resolver *r, const struct compile_request *req)
 {
 	struct vec sets = { 0 }, defs = { 0 };
+	bool parse_errors = diags_errors(r->d) > 0;	/* only the lexer and parser have spoken */
 	collect(r, &sets, &defs);
 	apply_overrides(r, req);
 	resolve_sets(r);
 	if (!r->oom && !diags_errors(r->d))
 		check_kernel_set_names(r);
 	resolve_rules(r);
+	warn_redundant_rules(r);
+	warn_unused_sets(r, parse_errors);
 	warn_unused_defines(r);
 	for (size_t i = 0; i < r->n_sets; i++) {
 		vec_free(&r->sets[i].flat);

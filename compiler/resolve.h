@@ -33,6 +33,7 @@ struct set_work {
 	struct cidr_list ranges;	/* addresses; a tag is the line that wrote it */
 	size_t n_elements;	/* everything expanded, for "set is empty" */
 	bool failed;		/* had an element error: silence follow-on errors */
+	bool used;		/* a rule or another set refers to it */
 };
 
 struct define_work {
@@ -43,6 +44,8 @@ struct define_work {
 	bool from_command_line;
 	bool used;
 };
+
+#define RESOLVE_MAX_PRIVATE_SUFFIXES 16
 
 struct resolver {
 	const struct ast_file *ast;
@@ -55,14 +58,37 @@ struct resolver {
 	size_t n_defines;
 	struct psl_ctx_st *psl;	/* loaded on the first wildcard */
 	bool psl_tried;
+	bool value_from_cli;	/* judging a -D value: its problems point at the $NAME as a whole */
+	const char *private_suffixes[RESOLVE_MAX_PRIVATE_SUFFIXES];	/* option private_suffix */
+	size_t n_private_suffixes;
 	bool oom;
 };
 
 struct loc resolver_loc(const struct resolver *r, uint32_t tok);
 struct set_work *resolver_find_set(struct resolver *r, const char *name, size_t len);
 struct define_work *resolver_find_define(struct resolver *r, const char *name, size_t len);
-/* Adds "did you mean 'x'?" when a known name is close to the unknown one. */
-void resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets);
+/* Adds "did you mean 'x'?" when a known name is close to the unknown one; returns whether
+ * it did. */
+bool resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets);
+
+/* An address element wider than this prefix length (more addresses than a /8 of IPv4, a
+ * /16 of IPv6) draws the wide-prefix warning; documented in pinhole.rules(5), WARNINGS. */
+#define WIDE_PREFIX_V4 8
+#define WIDE_PREFIX_V6 16
+
+/* resolve_check.c. Reports a word that is a likely mistake for a name or address (a URL,
+ * host:port, Squid's ".example.com") with the fix; true when it did. */
+bool resolve_check_element_form(struct resolver *r, const char *s, size_t n, struct loc loc);
+/* Explains why the address starting at s[from] (up to a '/' or '-') is not one, pointing
+ * at the bad octet, group or "::". loc is where s starts. */
+void resolve_explain_bad_address(struct resolver *r, const char *s, size_t n, size_t from, struct loc loc);
+/* Warns about an address element that is (nearly) every address or IPv4-mapped IPv6. */
+void resolve_check_range(struct resolver *r, const char *s, size_t n, const struct addr_range *rg, struct loc loc);
+/* Warns when the compiled regex (a pcre2_code) matches every name or any name under a
+ * top-level or public suffix, found by matching probe names no one registers. */
+void resolve_check_regex(struct resolver *r, const void *code, const char *pattern, struct loc loc);
+/* The offset of the '(' left open in regex p[0..n), or fallback when none is found. */
+size_t regex_unclosed_paren(const char *p, size_t n, size_t fallback);
 
 /* Expands set w's elements (recursively through @includes) into w->flat and w->ranges. */
 void resolve_set_elements(struct resolver *r, struct set_work *w);

@@ -113,7 +113,7 @@ static void warn_dropped(struct resolver *r, const struct ir_set *s, const struc
 	char a[NAME_MAX_LEN + 3], b[NAME_MAX_LEN + 3];
 	format_name(dropped, a, sizeof(a));
 	format_name(keeper, b, sizeof(b));
-	diag_warning(r->d, dropped->loc, "'%s' in set '%s' %s '%s' (%s:%u)", a, s->name, why, b,
+	diag_warn(r->d, "duplicate-element", dropped->loc, "'%s' in set '%s' %s '%s' (%s:%u)", a, s->name, why, b,
 		     keeper->loc.file, keeper->loc.line);
 }
 
@@ -177,7 +177,7 @@ static int build_regexes(struct resolver *r, const struct vec *flat, struct ir_s
 		while (j < n && strcmp(res[j].pattern, v[i].pattern))
 			j++;
 		if (j < n && !(included && res[j].included)) {
-			diag_warning(r->d, resolver_loc(r, v[i].tok), "regex ~\"%s\" in set '%s' repeats the one at %s:%u",
+			diag_warn(r->d, "duplicate-element", resolver_loc(r, v[i].tok), "regex ~\"%s\" in set '%s' repeats the one at %s:%u",
 				     v[i].pattern, out->name, res[j].loc.file, res[j].loc.line);
 		}
 		if (j < n)

@@ -46,9 +46,11 @@ static bool looks_like_address(const char *s, size_t n)
 	return digits_only;
 }
 
-static struct loc at_offset(struct loc loc, size_t offset)
+/* A place inside an element; a -D value is not in the file, so it has only the $NAME. */
+static struct loc at_offset(const struct resolver *r, struct loc loc, size_t offset)
 {
-	loc.col += (unsigned)offset;
+	if (!r->value_from_cli)
+		loc.col += (unsigned)offset;
 	return loc;
 }
 
@@ -65,16 +67,60 @@ static void add_address(struct resolver *r, struct set_work *w, const char *s, s
 		w->failed = true;
 		return;
 	}
-	if (st != CIDR_OK) {
-		diag_error(r->d, at_offset(loc, parsed.err_offset), "%s: '%.*s'", cidr_status_str(st), (int)n, s);
+	if (st == CIDR_BAD_ADDRESS) {
+		resolve_explain_bad_address(r, s, n, parsed.err_offset, loc);
 		w->failed = true;
 		return;
 	}
+	if (st != CIDR_OK) {
+		diag_error(r->d, at_offset(r, loc, parsed.err_offset), "%s: '%.*s'", cidr_status_str(st), (int)n, s);
+		if (st == CIDR_REVERSED) {
+			const char *dash = memchr(s, '-', n);
+			diag_hint(r->d, "did you mean %.*s-%.*s?", (int)(n - (size_t)(dash - s) - 1), dash + 1,
+				  (int)(dash - s), s);
+		}
+		w->failed = true;
+		return;
+	}
+	resolve_check_range(r, s, n, &parsed.range, loc);
 	/* The tag is the line: all a prefix's sources need, and cheaper to map back than a
 	 * token when a million prefixes come out of the aggregation in address order. */
 	if (cidr_list_add(&w->ranges, &parsed.range, loc.line) < 0)
 		r->oom = true;
 	w->n_elements++;
+}
+
+static bool is_private_suffix(const struct resolver *r, const char *base)
+{
+	for (size_t i = 0; i < r->n_private_suffixes; i++)
+		if (!strcmp(r->private_suffixes[i], base))
+			return true;
+	return false;
+}
+
+/* A wildcard over a public suffix opens a whole TLD or hosting domain. Reports it and
+ * returns true; an unlisted suffix declared with option private_suffix is let through. */
+static bool wildcard_refused(struct resolver *r, struct set_work *w, const char *s, size_t n, const char *base,
+			     struct loc loc)
+{
+	/* The list is loaded on the first wildcard: most sets have none, and loading costs. */
+	if (!r->psl && !r->psl_tried) {
+		r->psl = names_psl_load();
+		r->psl_tried = true;
+		if (!r->psl)
+			diag_warn(r->d, "no-public-suffix-list", loc,
+				  "no public suffix list found: wildcards are not checked against it");
+	}
+	if (is_private_suffix(r, base) || !name_is_public_suffix(r->psl, base))
+		return false;
+	diag_error(r->d, loc, "wildcard '%.*s' covers the public suffix '%s'", (int)n, s, base);
+	if (name_is_listed_suffix(r->psl, base))
+		diag_hint(r->d, "a wildcard must sit below a registered domain, e.g. *.example.%s", base);
+	else
+		diag_hint(r->d, "for an internal domain not on the public suffix list, declare it: option private_suffix %s",
+			  base);
+	w->failed = true;
+	return true;
 }
 
 static void add_name(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
@@ -84,22 +130,18 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 	enum name_kind kind;
 	struct name_error err;
 	if (name_normalize(s, n, norm, &kind, &err) < 0) {
-		diag_error(r->d, at_offset(loc, err.offset), "invalid name '%.*s': %s", (int)n, s, err.message);
+		diag_error(r->d, at_offset(r, loc, err.offset), "invalid name '%.*s': %s", (int)n, s, err.message);
 		w->failed = true;
 		return;
 	}
-	/* The list is loaded on the first wildcard: most sets have none, and loading costs. */
-	if (kind == NAME_WILDCARD && !r->psl && !r->psl_tried) {
-		r->psl = names_psl_load();
-		r->psl_tried = true;
-		if (!r->psl)
-			diag_warning(r->d, loc, "no public suffix list found: wildcards are not checked against it");
-	}
-	if (kind == NAME_WILDCARD && name_is_public_suffix(r->psl, norm)) {
-		diag_error(r->d, loc, "wildcard '%.*s' covers the public suffix '%s'", (int)n, s, norm);
-		diag_hint(r->d, "a wildcard must sit below a registered domain, e.g. *.example.%s", norm);
-		w->failed = true;
+	if (kind == NAME_WILDCARD && wildcard_refused(r, w, s, n, norm, loc))
 		return;
+	char unicode[4 * NAME_MAX_LEN + 1], scripts[128];
+	if (name_mixed_script(norm, unicode, sizeof(unicode), scripts, sizeof(scripts))) {
+		bool punycode = memmem(s, n, "xn--", 4) || memmem(s, n, "XN--", 4);
+		diag_warn(r->d, "mixed-script", loc, "'%.*s'%s%s%s mixes %s letters in one label: a look-alike name?",
+			  (int)n, s, punycode ? " (" : "", punycode ? unicode : "", punycode ? ")" : "", scripts);
+		diag_hint(r->d, "type the vendor's name again; it is '%s' in DNS", norm);
 	}
 	const char *name = arena_strdup(&r->p->arena, norm);
 	if (!name) {
@@ -112,6 +154,14 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 
 static void add_word(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
 {
+	if (r->ast->toks.v[tok].broken) {
+		w->failed = true;	/* the lexer said what is wrong with it */
+		return;
+	}
+	if (resolve_check_element_form(r, s, n, resolver_loc(r, tok))) {
+		w->failed = true;
+		return;
+	}
 	if (looks_like_address(s, n))
 		add_address(r, w, s, n, tok);
 	else
@@ -121,6 +171,10 @@ static void add_word(struct resolver *r, struct set_work *w, const char *s, size
 static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
 {
 	const struct token *t = &r->ast->toks.v[tok];
+	if (t->broken) {
+		w->failed = true;
+		return;
+	}
 	char *pattern = arena_alloc(&r->p->arena, t->len + 1);
 	if (!pattern) {
 		r->oom = true;
@@ -136,11 +190,15 @@ static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
 		struct loc loc = resolver_loc(r, tok);
+		/* PCRE2 reports a missing ')' at the end of the pattern; the '(' is the mistake. */
+		if (code == PCRE2_ERROR_MISSING_CLOSING_PARENTHESIS)
+			offset = regex_unclosed_paren(pattern, len, offset);
 		loc.col = token_string_col(t, offset);
 		diag_error(r->d, loc, "invalid regular expression: %s", (const char *)msg);
 		w->failed = true;
 		return;
 	}
+	resolve_check_regex(r, re, pattern, resolver_loc(r, tok));
 	pcre2_code_free(re);
 	struct flat_elem e = { .kind = FLAT_REGEX, .tok = tok, .pattern = pattern };
 	push_flat(r, w, &e);
@@ -161,6 +219,7 @@ static void add_include(struct resolver *r, struct set_work *w, uint32_t tok)
 		w->failed = true;
 		return;
 	}
+	inc->used = true;
 	resolve_set_elements(r, inc);
 	w->failed |= inc->failed;
 	const struct flat_elem *v = inc->flat.v;
@@ -181,7 +240,9 @@ static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
 	struct define_work *def = resolver_find_define(r, t->text, t->len);
 	if (!def) {
 		diag_error(r->d, resolver_loc(r, tok), "undefined define '$%.*s'", (int)t->len, t->text);
-		resolver_hint_similar(r, t->text, t->len, false);
+		if (!resolver_hint_similar(r, t->text, t->len, false))
+			diag_hint(r->d, "define it first: define %.*s = VALUE (-D %.*s=... then overrides it)", (int)t->len,
+				  t->text, (int)t->len, t->text);
 		w->failed = true;
 		return;
 	}
@@ -189,7 +250,9 @@ static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
 	/* A value from the file is judged where it was written; one from -D where it is used. */
 	uint32_t where = def->from_command_line ? tok : def->value_tok;
 	size_t before = diags_errors(r->d);
+	r->value_from_cli = def->from_command_line;
 	add_word(r, w, def->value, strlen(def->value), where);
+	r->value_from_cli = false;
 	if (def->from_command_line && diags_errors(r->d) > before)
 		diag_hint(r->d, "the value '%s' of '%s' comes from -D %s=...", def->value, def->name, def->name);
 }

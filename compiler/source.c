@@ -11,17 +11,27 @@
  * because it may change while we read. */
 static int read_fd(int fd, size_t hint, char **text, size_t *len)
 {
+	if (hint > SOURCE_MAX_BYTES) {
+		errno = EFBIG;
+		return -1;
+	}
 	size_t cap = hint + 1 > 4096 ? hint + 1 : 4096, n = 0;
 	char *buf = malloc(cap + 1);
 	if (!buf)
 		return -1;
 	for (;;) {
 		if (n == cap) {
-			char *bigger = realloc(buf, cap * 2 + 1);
+			/* One byte past the limit is enough to know the input is too large. */
+			if (n > SOURCE_MAX_BYTES) {
+				errno = EFBIG;
+				goto fail;
+			}
+			size_t grown = cap * 2 < SOURCE_MAX_BYTES + 1 ? cap * 2 : SOURCE_MAX_BYTES + 1;
+			char *bigger = realloc(buf, grown + 1);
 			if (!bigger)
 				goto fail;
 			buf = bigger;
-			cap *= 2;
+			cap = grown;
 		}
 		ssize_t got = read(fd, buf + n, cap - n);
 		if (got < 0 && errno == EINTR)
@@ -65,4 +75,11 @@ int source_read(const char *path, char **text, size_t *len)
 	close(fd);
 	errno = saved;
 	return ret;
+}
+
+const char *source_strerror(int err)
+{
+	if (err == EFBIG)
+		return "larger than the 128 MiB limit for an input file (pinhole.rules(5), LIMITS)";
+	return strerror(err);
 }

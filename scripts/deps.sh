@@ -6,7 +6,8 @@
 set -eu
 
 BUILD="build-essential cmake pkg-config libnftnl-dev libmnl-dev libpcre2-dev
-       libpsl-dev publicsuffix libidn2-dev libjansson-dev libpcap-dev"
+       libpsl-dev publicsuffix libidn2-dev libjansson-dev libpcap-dev
+       libunistring-dev"   # Unicode scripts for the mixed-script warning (uc_script)
 # libseccomp: the guard's system call allowlist once its sockets are open (matcher/guard_sandbox.c).
 BUILD="$BUILD libseccomp-dev"
 TEST="libcriterion-dev nftables iprange aggregate util-linux iproute2"

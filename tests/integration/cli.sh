@@ -49,7 +49,7 @@ contains "-D bad value is blamed on -D" "$tmp/err" "comes from -D tracking="
 expect "-D malformed" 1 "$PINHOLE" compile -D tracking rules/marketo.rules
 
 # check: warnings alone pass, -W error fails on them.
-printf 'set s { www.example.com *.example.com }\n' >"$tmp/warn.rules"
+printf 'set s { www.example.com *.example.com }\nallow out to @s\n' >"$tmp/warn.rules"
 expect "check with a warning" 0 "$PINHOLE" check "$tmp/warn.rules"
 contains "check summary" "$tmp/out" "1 warning"
 expect "check -W error" 1 "$PINHOLE" check -W error "$tmp/warn.rules"

@@ -59,3 +59,64 @@ Test(diag, cap_and_promotion)
 	cr_assert_eq(diags_get(d, 0)->severity, SEV_ERROR);
 	diags_free(d);
 }
+
+Test(diag, named_warnings_follow_w_options)
+{
+	struct diags *d = diags_new();
+	cr_assert_eq(diags_warning_option(d, "no-unused-set"), 0);
+	cr_assert_eq(diags_warning_option(d, "error=allow-all"), 0);
+	cr_assert_eq(diags_warning_option(d, "no-such-thing"), -1);
+	cr_assert_eq(diags_warning_option(d, "error=unused"), -1, "names match whole, not by prefix");
+	diag_warn(d, "unused-set", (struct loc){ "f", 1, 1 }, "silenced");
+	diag_hint(d, "and its hint with it");
+	diag_warn(d, "allow-all", (struct loc){ "f", 2, 1 }, "promoted");
+	diag_warn(d, "wide-prefix", (struct loc){ "f", 3, 1 }, "kept");
+	cr_assert_eq(diags_count(d), 2);
+	cr_assert_eq(diags_errors(d), 1);
+	cr_assert_eq(diags_warnings(d), 1);
+	cr_assert_null(diags_get(d, 0)->hint);
+	cr_assert_str_eq(diags_get(d, 0)->name, "allow-all");
+	diags_free(d);
+	/* -W error makes every warning an error, except one explicitly put back. */
+	d = diags_new();
+	diags_warning_option(d, "error");
+	diags_warning_option(d, "no-error=wide-prefix");
+	diag_warn(d, "wide-prefix", (struct loc){ "f", 1, 1 }, "w");
+	diag_warning(d, (struct loc){ "f", 1, 1 }, "unnamed");
+	cr_assert_eq(diags_warnings(d), 1);
+	cr_assert_eq(diags_errors(d), 1);
+	diags_free(d);
+}
+
+Test(diag, user_text_is_escaped_once)
+{
+	struct diags *d = diags_new();
+	const char *text = "set s { a\033[31mb \xff x\xe2\x80\xae y }\n";
+	const char *file = diags_add_source(d, "e.rules", text, strlen(text));
+	diag_error(d, (struct loc){ file, 1, 24 }, "bad '%s'", "\033[31m\xff\\x41");
+	diag_hint(d, "bidi \xe2\x80\xae here");
+	char *out = render(d);
+	cr_assert_str_eq(out, "e.rules:1:24: error: bad '\\x1b[31m\\xff\\x41'\n"
+			      "set s { a\\x1b[31mb \\xff x\\u{202e} y }\n"
+			      "                                  ^\n"	/* under the y */
+			      "hint: bidi \\u{202e} here\n", "got: %s", out);
+	free(out);
+	diags_free(d);
+}
+
+Test(diag, long_line_shown_as_a_window_and_bom_skipped)
+{
+	struct diags *d = diags_new();
+	char text[5000] = "\xef\xbb\xbf";
+	memset(text + 3, 'a', 4000);
+	strcpy(text + 4003, " x\n");
+	const char *file = diags_add_source(d, "l.rules", text, strlen(text));
+	diag_error(d, (struct loc){ file, 1, 4002 }, "x");
+	char *out = render(d);
+	cr_assert_lt(strlen(out), 400, "got %zu bytes", strlen(out));
+	cr_assert(strstr(out, "\n...aaaa"), "%s", out);
+	cr_assert(strstr(out, "a x\n"), "%s", out);
+	cr_assert_null(strstr(out, "\xef\xbb\xbf"));
+	free(out);
+	diags_free(d);
+}

@@ -98,3 +98,28 @@ Test(names, below)
 	cr_assert_not(name_is_below("marketo.com", "marketo.com"));
 	cr_assert_not(name_is_below("notmarketo.com", "marketo.com"));
 }
+
+Test(names, invalid_punycode_is_an_error)
+{
+	char out[NAME_MAX_LEN + 1];
+	enum name_kind kind;
+	struct name_error err;
+	cr_assert_eq(name_normalize("www.xn--zz.example", 18, out, &kind, &err), -1);
+	cr_assert_eq(err.offset, 4, "the offset is the bad label's");
+	cr_assert_eq(name_normalize("XN--ZZ.example", 14, out, &kind, &err), -1);
+	cr_assert_eq(name_normalize("xn--bcher-kva.example", 21, out, &kind, &err), 0);
+	cr_assert_str_eq(out, "xn--bcher-kva.example");
+}
+
+Test(names, mixed_scripts)
+{
+	char u[4 * NAME_MAX_LEN + 1], scripts[128];
+	cr_assert(name_mixed_script("xn--mrketo-3nf.com", u, sizeof(u), scripts, sizeof(scripts)));
+	cr_assert_str_eq(scripts, "Latin and Cyrillic");
+	cr_assert_str_eq(u, "m\xd0\xb0rketo.com");
+	const char *fine[] = { "marketo.com", "xn--bcher-kva.example", "xn--e1afmkfd.example",
+			       "xn--abc-269er78f.example" /* abc漢字 */, "xn--5ck2eqb538s34z.example" /* 東京タワー */ };
+	for (size_t i = 0; i < sizeof(fine) / sizeof(*fine); i++)
+		cr_expect_not(name_mixed_script(fine[i], u, sizeof(u), scripts, sizeof(scripts)), "%s: %s", fine[i],
+			      scripts);
+}

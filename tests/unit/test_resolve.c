@@ -46,7 +46,7 @@ Test(resolve, aggregates_with_sources)
 Test(resolve, names_normalized_sorted_and_redundant_dropped)
 {
 	struct diags *d = diags_new();
-	struct policy *p = compile("set s { WS.Marketo.com *.marketo.com marketo.com a.example.org a.example.org. }", d);
+	struct policy *p = compile("set s { WS.Marketo.com *.marketo.com marketo.com a.example.org a.example.org. }\nallow out to @s", d);
 	cr_assert_not_null(p);
 	const struct ir_set *s = policy_find_set(p, "s");
 	cr_assert_eq(s->n_names, 3);
@@ -161,7 +161,7 @@ Test(resolve, deterministic_output_order)
 Test(resolve, repeated_name_under_wildcard)
 {
 	struct diags *d = diags_new();
-	struct policy *p = compile("set s { *.example.com a.example.com a.example.com }", d);
+	struct policy *p = compile("set s { *.example.com a.example.com a.example.com }\nallow out to @s", d);
 	cr_assert_not_null(p);
 	const struct ir_set *s = policy_find_set(p, "s");
 	cr_assert_eq(s->n_names, 1);
