@@ -103,6 +103,7 @@ static void write_stats(struct runner *r)
 		.fail_open = r->o->fail_open, .queue_drops_known = known == 2, .pid = (long)getpid(), .started = r->started_wall / 1000,
 		.updated = wall_ms() / 1000, .learnt = guard_n_learnt(r->g), .aliases = guard_n_aliases(r->g),
 		.conns = guard_n_conns(r->g), .sets = guard_n_sets(r->g), .hold = r->o->passive ? NULL : &r->hold,
+		.table = r->policy ? r->policy->table : NULL,
 	};
 	if (guard_stats_write(r->o->stats_path, c, &i) < 0)
 		glog(r->log, GLOG_DEBUG, "cannot write %s: %s", r->o->stats_path, strerror(errno));

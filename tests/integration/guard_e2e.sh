@@ -161,5 +161,9 @@ gl_guard_stop && ok || bad "the guard did not stop cleanly"
 sed -i '/broken/d' "$T/gw.rules"
 ip netns exec "$G" "$PINHOLE" guard --uninstall --rules "$T/gw.rules" >/dev/null || bad "--uninstall failed"
 ip netns exec "$G" nft list chain inet pinhole guard_forward >/dev/null 2>&1 && bad "guard chains left" || ok
+# remove takes the stopped guard's files with the table (the stats file names the table).
+grep -q '"table": "pinhole"' "$T/run/guard.stats" && ok || bad "the stats file does not name the table"
+PINHOLE_RUN_DIR=$T/run ip netns exec "$G" "$PINHOLE" remove "$T/gw.rules" >/dev/null || bad "remove failed"
+[ ! -e "$T/run/guard.stats" ] && [ ! -e "$T/run/guard.state" ] && ok || bad "remove left the guard's files: $(ls "$T/run")"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
