@@ -53,6 +53,15 @@ contains "unknown backend lists backends" "$tmp/err" "valid backends: nft json"
 expect "missing file" 1 "$PINHOLE" compile "$tmp/does-not-exist.rules"
 contains "missing file is named" "$tmp/err" "does-not-exist.rules: error: cannot read"
 
+# Every file the README names under rules/ or tests/ exists (its --pcap example included).
+for f in $(grep -o '\(rules\|tests\)/[A-Za-z0-9_./-]*\.\(rules\|pcapng\|pcap\|sh\)' README.md | sort -u); do
+	[ -e "$f" ] && pass=$((pass + 1)) || { echo "FAIL: README names $f, which does not exist"; fail=$((fail + 1)); }
+done
+# The README's -D example: the overriding name is allowed, and without -D it is not.
+expect "README -D example" 0 "$PINHOLE" match --rules rules/marketo.rules -D tracking=mkto-b1234.com mkto-b1234.com
+contains "README -D example allows" "$tmp/out" "mkto-b1234.com	allow	rules/marketo.rules:18"
+expect "README -D example without -D" 1 "$PINHOLE" match --rules rules/marketo.rules mkto-b1234.com
+
 # -D replaces a define's value everywhere it is used.
 expect "-D override" 0 "$PINHOLE" compile -b json -D tracking=mkto-b1234.com rules/marketo.rules
 contains "-D value in the output" "$tmp/out" '"name": "mkto-b1234.com"'
