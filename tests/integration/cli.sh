@@ -53,8 +53,9 @@ contains "unknown backend lists backends" "$tmp/err" "valid backends: nft json"
 expect "missing file" 1 "$PINHOLE" compile "$tmp/does-not-exist.rules"
 contains "missing file is named" "$tmp/err" "does-not-exist.rules: error: cannot read"
 
-# Every file the README names under rules/ or tests/ exists (its --pcap example included).
-for f in $(grep -o '\(rules\|tests\)/[A-Za-z0-9_./-]*\.\(rules\|pcapng\|pcap\|sh\)' README.md | sort -u); do
+# Every input file the README's example commands name by a relative path exists (--pcap too).
+for f in $(grep -E '^    (\$ )?(build/)?pinhole |\| (build/)?pinhole ' README.md |
+	grep -oE '(^| )[A-Za-z0-9_.-][A-Za-z0-9_./-]*\.(rules|pcapng|pcap)( |$)' | sort -u); do
 	[ -e "$f" ] && pass=$((pass + 1)) || { echo "FAIL: README names $f, which does not exist"; fail=$((fail + 1)); }
 done
 # The README's -D example: the overriding name is allowed, and without -D it is not.
