@@ -5,6 +5,7 @@
  * the addresses of the names on it, all of them, without a copy of each record. */
 #include "dns.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,10 +155,9 @@ struct rr_header {
 	size_t rdata, rdlen;	/* offset and length of the RDATA */
 };
 
-static bool read_rr(struct msg *m, struct rr_header *rr)
+/* The fields after the owner name, from m->off; moves m->off past the record. */
+static bool read_rr_fields(struct msg *m, struct rr_header *rr)
 {
-	if (!read_name(m, &m->off, &rr->owner))
-		return false;
 	if (m->off + 10 > m->len)
 		return fail(m, "resource record header runs past the message");
 	const uint8_t *h = m->p + m->off;
@@ -170,6 +170,27 @@ static bool read_rr(struct msg *m, struct rr_header *rr)
 		return fail(m, "resource record data runs past the message");
 	m->off = rr->rdata + rr->rdlen;
 	return true;
+}
+
+static bool read_rr(struct msg *m, struct rr_header *rr)
+{
+	return read_name(m, &m->off, &rr->owner) && read_rr_fields(m, rr);
+}
+
+/* Moves *pos past the checked name there without decoding it. */
+static void skip_name(const struct msg *m, size_t *pos)
+{
+	size_t at = *pos;
+	while (m->p[at] && (m->p[at] & 0xc0) != 0xc0)
+		at += 1u + m->p[at];
+	*pos = at + (m->p[at] ? 2 : 1);
+}
+
+/* Where the name at pos is spelled: a compression pointer's target, else pos. Two owners
+ * with the same key are the same name (most answers point all owners at one name). */
+static size_t name_key(const struct msg *m, size_t pos)
+{
+	return (m->p[pos] & 0xc0) == 0xc0 ? (size_t)(m->p[pos] & 0x3f) << 8 | m->p[pos + 1] : pos;
 }
 
 static bool is_addr_rr(const struct rr_header *rr)
@@ -254,13 +275,26 @@ static size_t build_chain(const struct wname *question, const struct kept_cname 
 
 /* Reads the answer section again from m->off and takes the address of every A and AAAA owned
  * by a name on the chain, in answer-section order. The message was checked: nothing fails.
- * The records fit in the message, so they fit in out->addrs (DNS_MAX_ADDRS). */
+ * The records fit in the message, so they fit in out->addrs (DNS_MAX_ADDRS). An owner is
+ * decoded only when its key differs from the last one's. */
 static void collect_addrs(struct msg *m, unsigned count, const struct wname *const *chain, size_t n_chain,
 			  struct dns_response *out)
 {
 	struct rr_header rr;
-	for (unsigned i = 0; i < count && m->off < m->len && read_rr(m, &rr); i++) {
-		if (!is_addr_rr(&rr) || !on_chain(chain, n_chain, &rr.owner))
+	size_t last_key = SIZE_MAX;
+	bool last_on_chain = false;
+	for (unsigned i = 0; i < count && m->off < m->len; i++) {
+		size_t owner = m->off, key = name_key(m, owner);
+		skip_name(m, &m->off);
+		if (!read_rr_fields(m, &rr))
+			return;
+		if (!is_addr_rr(&rr))
+			continue;
+		if (key != last_key) {
+			last_key = key;
+			last_on_chain = read_name(m, &owner, &rr.owner) && on_chain(chain, n_chain, &rr.owner);
+		}
+		if (!last_on_chain)
 			continue;
 		out->addrs[out->n_addrs++] = addr_of(m, &rr);
 		out->ttl = min_ttl(out->ttl, rr.ttl, out->n_addrs == 1 && out->n_cnames == 0);
