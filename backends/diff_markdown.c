@@ -92,7 +92,7 @@ static const char FENCE_END[] = "```\n";
 struct md_change {
 	char *row, *head, *body, *label;
 	size_t row_chars, head_chars, body_chars, body_lines;
-	bool row_shown;
+	bool row_shown, block_shown;
 	size_t lines_shown;	/* of body; body_lines when the block is whole */
 	bool widening;
 };
@@ -245,7 +245,7 @@ static size_t doc_chars(const struct md_doc *doc, bool empty)
 static void doc_show_all(struct md_doc *doc)
 {
 	for (size_t i = 0; i < doc->n_changes; i++) {
-		doc->changes[i].row_shown = true;
+		doc->changes[i].row_shown = doc->changes[i].block_shown = true;
 		doc->changes[i].lines_shown = doc->changes[i].body_lines;
 	}
 }
@@ -271,9 +271,9 @@ static struct count_buf count_text(size_t n)
 /* Writes the first n lines of body. */
 static void write_lines(const char *body, size_t n, FILE *out)
 {
-	const char *end = body;
-	for (size_t i = 0; i < n && (end = strchr(end, '\n')); i++)
-		end++;
+	const char *end = body, *nl;
+	for (size_t i = 0; i < n && (nl = strchr(end, '\n')); i++)
+		end = nl + 1;
 	fwrite(body, 1, (size_t)(end - body), out);
 }
 
@@ -293,7 +293,7 @@ static void doc_write(const struct md_doc *doc, const char *note, FILE *out)
 	fputs(doc->options, out);
 	for (size_t i = 0; i < doc->n_changes; i++) {
 		const struct md_change *c = &doc->changes[i];
-		if (!c->head || !c->lines_shown)
+		if (!c->head || !c->block_shown)
 			continue;
 		fputs(c->head, out);
 		write_lines(c->body, c->lines_shown, out);
@@ -411,12 +411,16 @@ static void fit_blocks(struct md_doc *doc, struct md_fit *f, size_t budget)
 		if (block_chars(c) <= budget) {
 			budget -= block_chars(c);
 			c->lines_shown = c->body_lines;
+			c->block_shown = true;
 		} else if (first_out == SIZE_MAX) {
 			first_out = i;
 		}
 	}
-	if (first_out != SIZE_MAX)
-		doc->changes[first_out].lines_shown = lines_that_fit(&doc->changes[first_out], budget);
+	if (first_out != SIZE_MAX) {
+		struct md_change *c = &doc->changes[first_out];
+		c->lines_shown = lines_that_fit(c, budget);
+		c->block_shown = c->lines_shown > 0;
+	}
 	for (size_t i = 0; i < doc->n_changes; i++)
 		f->lines_shown += doc->changes[i].lines_shown;
 }
