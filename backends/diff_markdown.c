@@ -149,39 +149,45 @@ static size_t count_lines(const char *s)
 	return n;
 }
 
-/* The row, block and label of set i (i < n_sets) or rule i - n_sets. Returns 0 or -1. */
-static int change_build(const struct policy_diff *d, size_t i, struct md_change *c)
+/* The table row and the label (for the note) of set i (i < n_sets) or rule i - n_sets. */
+static int change_row(const struct policy_diff *d, size_t i, struct md_change *c)
 {
-	struct md_stream row, head, body, label;
-	char where[DIFF_LINE_MAX], text[DIFF_LINE_MAX];
-	const struct set_diff *sd = i < d->n_sets ? &d->sets[i] : NULL;
-	const struct rule_diff *rd = sd ? NULL : &d->rules[i - d->n_sets];
+	struct md_stream row, label;
+	char text[DIFF_LINE_MAX];
 	size_t label_chars;
-	c->widening = sd ? sd->widening : rd->widening;
-	if (!stream_open(&row) || !stream_open(&label))
-		return -1;
-	if (sd) {
-		md_set_row(sd, row.f);
-		fprintf(label.f, "set `%s` %s", sd->name, diff_set_change_word(sd->change));
-	} else {
+	stream_open(&row);
+	stream_open(&label);
+	if (row.f && label.f && i < d->n_sets) {
+		md_set_row(&d->sets[i], row.f);
+		fprintf(label.f, "set `%s` %s", d->sets[i].name, diff_set_change_word(d->sets[i].change));
+	} else if (row.f && label.f) {
+		const struct rule_diff *rd = &d->rules[i - d->n_sets];
 		md_rule_row(rd, row.f);
 		diff_rule_text(rd->new_rule ? rd->new_rule : rd->old_rule, text, sizeof(text));
 		fprintf(label.f, "rule `%s` %s", text, diff_rule_change_word(rd->change));
 	}
 	c->row = stream_close(&row, &c->row_chars);
 	c->label = stream_close(&label, &label_chars);
-	if (!c->row || !c->label)
-		return -1;
+	return c->row && c->label ? 0 : -1;
+}
+
+/* The details block of change i: its head (up to the opening fence) and its body lines. */
+static int change_block(const struct policy_diff *d, size_t i, struct md_change *c)
+{
+	struct md_stream head, body;
+	char where[DIFF_LINE_MAX];
+	const struct set_diff *sd = i < d->n_sets ? &d->sets[i] : NULL;
 	if (sd && sd->change == SET_RENAMED)
 		return 0;	/* the table says all there is */
-	if (!stream_open(&head) || !stream_open(&body))
-		return -1;
-	if (sd) {
+	stream_open(&head);
+	stream_open(&body);
+	if (head.f && body.f && sd) {
 		diff_sources_text(&sd->loc, 1, where, sizeof(where));
 		fprintf(head.f, "\n#### set `%s` %s%s%s%s\n\n```diff\n", sd->name, diff_set_change_word(sd->change),
 			*where ? " (" : "", where, *where ? ")" : "");
 		diff_write_set_lines(sd, "", false, body.f);
-	} else {
+	} else if (head.f && body.f) {
+		const struct rule_diff *rd = &d->rules[i - d->n_sets];
 		fprintf(head.f, "\n#### rule %s\n\n```diff\n", diff_rule_change_word(rd->change));
 		diff_write_rule_lines(rd, "", false, body.f);
 	}
@@ -191,6 +197,12 @@ static int change_build(const struct policy_diff *d, size_t i, struct md_change 
 		return -1;
 	c->body_lines = count_lines(c->body);
 	return 0;
+}
+
+static int change_build(const struct policy_diff *d, size_t i, struct md_change *c)
+{
+	c->widening = i < d->n_sets ? d->sets[i].widening : d->rules[i - d->n_sets].widening;
+	return change_row(d, i, c) < 0 || change_block(d, i, c) < 0 ? -1 : 0;
 }
 
 static void doc_free(struct md_doc *doc)
@@ -210,10 +222,12 @@ static int doc_build(const struct policy_diff *d, struct md_doc *doc)
 {
 	struct md_stream header, options;
 	*doc = (struct md_doc){ 0 };
-	if (!stream_open(&header) || !stream_open(&options))
-		return -1;
-	md_header(d, header.f);
-	md_option_rows(d, options.f);
+	stream_open(&header);
+	stream_open(&options);
+	if (header.f && options.f) {
+		md_header(d, header.f);
+		md_option_rows(d, options.f);
+	}
 	doc->header = stream_close(&header, &doc->header_chars);
 	doc->options = stream_close(&options, &doc->options_chars);
 	doc->n_changes = d->n_sets + d->n_rules;
