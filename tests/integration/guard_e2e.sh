@@ -61,6 +61,11 @@ expect "dig +tcp big.marketo.com: addresses" 100 "$big"
 for a in 100 163 164 199; do
 	[ -n "$(gl_set_expires marketo_web_dns_v4 203.0.113.$a)" ] && ok || bad "203.0.113.$a of the TCP answer is not in the set"
 done
+# Its log line names the first addresses and counts the rest: 100 in all, all of them new.
+gl_wait 3 "the log line" "grep -q 'dns learn name=big.marketo.com .* new=100 ' '$T/guard.log'"
+logged=$(grep -o 'dns learn name=big.marketo.com .* new=100 ' "$T/guard.log" | head -1 |
+	sed -n 's/.* addrs=\([^ ]*\),+\([0-9]*\) more .*/\1 \2/p' | awk '{ print split($1, a, ",") + $2 }')
+expect "addresses in the log line of big.marketo.com, listed and counted" 100 "$logged"
 # Over UDP with EDNS0 (no retry over TCP): 100 AAAA records, ~3 KB, every one learnt.
 wide=$(ip netns exec "$C" dig +notcp +ignore +bufsize=4096 +time=2 +tries=1 @198.51.100.2 wide.marketo.com AAAA +short | wc -l)
 expect "dig +bufsize=4096 wide.marketo.com AAAA: addresses" 100 "$wide"
