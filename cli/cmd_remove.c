@@ -97,7 +97,8 @@ static void forget_applied(const char *table)
 }
 
 /* What pinhole wrote for table in the run directory: the guard's stats and state (once that
- * guard has stopped) and the log of an old commit-confirmed apply (none is pending). */
+ * guard has stopped) and the log of an old commit-confirmed apply (none is pending or rolling
+ * back: its waiter still writes there). */
 static void forget_run_files(const char *table)
 {
 	long pid;
@@ -108,10 +109,12 @@ static void forget_run_files(const char *table)
 	else if (guard < 0)
 		fprintf(stderr, "pinhole remove: cannot delete the guard's files in %s: %s\n", apply_run_dir(), strerror(errno));
 	char *pending = apply_snapshot_path(apply_run_dir(), table, "pending");
+	char *rolling = apply_snapshot_path(apply_run_dir(), table, "pending.rolling-back");
 	char *log = apply_snapshot_path(apply_run_dir(), table, "log");
-	if (pending && log && access(pending, F_OK) < 0 && errno == ENOENT)
+	if (pending && rolling && log && access(pending, F_OK) < 0 && access(rolling, F_OK) < 0)
 		unlink(log);
 	free(pending);
+	free(rolling);
 	free(log);
 }
 

@@ -224,7 +224,10 @@ case_remove_run_files() {
 	"$PINHOLE" remove >/dev/null
 	expect "another table's guard files stay" test -e "$run/guard.stats" -a -e "$run/guard.state"
 	expect "the log of a pending confirmation stays" test -e "$run/inet-pinhole.log"
-	rm "$run/inet-pinhole.pending"
+	mv "$run/inet-pinhole.pending" "$run/inet-pinhole.pending.rolling-back"
+	"$PINHOLE" remove >/dev/null
+	expect "the log of a rollback under way stays" test -e "$run/inet-pinhole.log"
+	rm "$run/inet-pinhole.pending.rolling-back"
 	guard_files pinhole $$
 	"$PINHOLE" remove -t pinhole >/dev/null 2>"$NL_TMP/err"
 	expect "a running guard's files stay" test -e "$run/guard.stats" -a -e "$run/guard.state"
