@@ -503,11 +503,11 @@ int diff_format_parse(const char *s, enum diff_format *out)
 	return -1;
 }
 
-int diff_render(const struct policy_diff *d, enum diff_format format, bool color, FILE *out)
+int diff_render(const struct policy_diff *d, enum diff_format format, const struct diff_style *style, FILE *out)
 {
 	switch (format) {
-	case DIFF_TEXT: return render_text(d, color, out);
-	case DIFF_MARKDOWN: return diff_render_markdown(d, out);
+	case DIFF_TEXT: return render_text(d, style->color, out);
+	case DIFF_MARKDOWN: return diff_render_markdown(d, style->markdown_max, out);
 	case DIFF_JSON: return diff_render_json(d, out);
 	}
 	return -1;

@@ -39,8 +39,8 @@ size_t diff_set_counts_text(const struct set_diff *sd, char *buf, size_t max);
 int diff_write_set_lines(const struct set_diff *sd, const char *indent, bool color, FILE *out);
 int diff_write_rule_lines(const struct rule_diff *rd, const char *indent, bool color, FILE *out);
 
-/* The markdown format. */
-int diff_render_markdown(const struct policy_diff *d, FILE *out);
+/* The markdown format, shortened to max characters (0: never), see diff_style. */
+int diff_render_markdown(const struct policy_diff *d, size_t max, FILE *out);
 /* The json format. */
 int diff_render_json(const struct policy_diff *d, FILE *out);
 

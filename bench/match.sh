@@ -5,7 +5,8 @@
 #    alternation (split into the fewest regexes PCRE2 accepts) and Hyperscan, same data;
 #    Hyperscan at 100,000 only with BENCH_FULL=1 (its compile takes minutes);
 # 2. ClientHellos parsed + matched per second from memory;
-# 3. the whole process: pinhole match --rules R - over 1,000,000 names with 100,000 patterns.
+# 3. DNS answers parsed per second from memory (2 to 1,000 addresses);
+# 4. the whole process: pinhole match --rules R - over 1,000,000 names with 100,000 patterns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -19,6 +20,9 @@ echo "== lookups (1,000,000 queries, ~10% matching; one core)"
 if [ "${BENCH_FULL:-0}" = 1 ]; then "$tmp/match_lookup" lookup 100000; else "$tmp/match_lookup" lookup 100000 pcre; fi
 echo "== ClientHellos"
 "$tmp/match_lookup" hello 100000
+echo "== DNS answers"
+cc -O2 -march=native -o "$tmp/dns_parse" bench/dns_parse.c -Imatcher -Icompiler "$build/libpinhole_lib.a"
+"$tmp/dns_parse"
 echo "== whole process: pinhole match --rules R - (100,000 patterns, 1,000,000 names)"
 "$tmp/match_lookup" gen 100000 "$tmp/bench.rules" "$tmp/names" 1000000
 for run in 1 2 3; do

@@ -3,10 +3,15 @@
 #ifndef PINHOLE_CMD_H
 #define PINHOLE_CMD_H
 
+#include <stdio.h>
+
 struct command {
 	const char *name;
-	int (*run)(int argc, char **argv);	/* argv[0] is the subcommand's name */
+	int (*run)(int argc, char **argv);	/* argv[0] is the subcommand's name; --help
+						 * prints its usage to stdout and returns 0 */
 	const char *summary;
+	void (*summary_tail)(FILE *out);	/* NULL, or prints more of the summary: what
+						 * lives in another table (compile's backends) */
 };
 
 int cmd_compile(int argc, char **argv);

@@ -26,7 +26,8 @@ __attribute__((weak)) int cmd_diff_live(int argc, char **argv)
 
 static void diff_usage(FILE *out)
 {
-	fprintf(out, "Usage: pinhole diff [--format text|markdown|json] [--exit-zero] [-D NAME=VALUE]... OLD NEW\n"
+	fprintf(out, "Usage: pinhole diff [--format text|markdown|json] [--max-size N] [--exit-zero] [-D NAME=VALUE]...\n"
+		     "                    OLD NEW\n"
 		     "       pinhole diff --live [OPTIONS] RULES\n"
 		     "\n"
 		     "Shows what changes, semantically, when the policy OLD is replaced by NEW: addresses\n"
@@ -37,12 +38,15 @@ static void diff_usage(FILE *out)
 		     "\n"
 		     "  -f, --format FORMAT    text (default; colour on a terminal unless NO_COLOR is set),\n"
 		     "                         markdown (for a change request), json (schema in pinhole(8))\n"
+		     "      --max-size N       markdown: at most N characters (default %d, what a GitHub or\n"
+		     "                         GitLab comment takes), shortened with a note; 0: no limit\n"
 		     "      --exit-zero        exit 0 when there are changes too (errors still exit 2)\n"
 		     "  -D, --define NAME=VALUE  override 'define NAME' in both files\n"
 		     "      --live             compare the kernel's ruleset with RULES (see pinhole(8))\n"
 		     "  -h, --help             show this help\n"
 		     "\n"
-		     "Exit status: 0 no changes, 1 changes, 2 error.\n");
+		     "Exit status: 0 no changes, 1 changes, 2 error.\n",
+		DIFF_MARKDOWN_MAX_DEFAULT);
 }
 
 /* Collects all of fd into a malloc'd NUL-terminated buffer. Returns 0 or -1 (errno). */
@@ -226,6 +230,7 @@ static bool stdout_color(enum diff_format format)
 
 struct diff_args {
 	enum diff_format format;
+	size_t markdown_max;
 	bool exit_zero;
 	struct defines defs;
 };
@@ -236,7 +241,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' }, { "exit-zero", no_argument, NULL, 'z' },
 		{ "define", required_argument, NULL, 'D' }, { "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "max-size", required_argument, NULL, 'M' }, { 0 },
 	};
 	int c;
 	optind = 0;
@@ -249,6 +254,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 			return -1;
 		case 'z': a->exit_zero = true; break;
 		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
+		case 'M': if (cli_parse_max_size("diff", optarg, &a->markdown_max) < 0) return -1; break;
 		case 'h': diff_usage(stdout); return 1;
 		default: diff_usage(stderr); return -1;
 		}
@@ -265,7 +271,7 @@ int cmd_diff(int argc, char **argv)
 	if (wants_live(argc, argv))
 		return cmd_diff_live(argc, argv);
 	int ret = 2;
-	struct diff_args a = { .format = DIFF_TEXT };
+	struct diff_args a = { .format = DIFF_TEXT, .markdown_max = DIFF_MARKDOWN_MAX_DEFAULT };
 	struct load_job old = { 0 }, new = { 0 };
 	struct policy_diff *diff = NULL;
 	old.d = diags_new();
@@ -291,7 +297,8 @@ int cmd_diff(int argc, char **argv)
 		fprintf(stderr, "pinhole diff: out of memory\n");
 		goto out;
 	}
-	if (diff_render(diff, a.format, stdout_color(a.format), stdout) < 0 || fflush(stdout) != 0) {
+	struct diff_style style = { stdout_color(a.format), a.markdown_max };
+	if (diff_render(diff, a.format, &style, stdout) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "pinhole diff: cannot write the diff: %s\n", strerror(errno));
 		goto out;
 	}

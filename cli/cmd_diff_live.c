@@ -14,6 +14,7 @@
 
 struct live_args {
 	enum diff_format format;
+	size_t markdown_max;
 	bool exit_zero, use_cache;
 	struct defines defs;
 	const char *rules;
@@ -21,15 +22,15 @@ struct live_args {
 
 static void live_usage(FILE *out)
 {
-	fprintf(out, "Usage: pinhole diff --live [--format text|markdown|json] [--exit-zero] [--no-cache]\n"
-		     "                    [-D NAME=VALUE]... RULES\n"
+	fprintf(out, "Usage: pinhole diff --live [--format text|markdown|json] [--max-size N] [--exit-zero]\n"
+		     "                    [--no-cache] [-D NAME=VALUE]... RULES\n"
 		     "\n"
 		     "Shows what 'pinhole apply RULES' would change in the kernel, as 'pinhole diff' shows a\n"
 		     "change between two rules files, with the kernel's ruleset (what pinhole owns in it) as\n"
 		     "the old side. Sources of the kernel's prefixes come from its element comments; with\n"
 		     "the last-applied state in use they are not read and show as unknown (--no-cache reads\n"
 		     "them). The kernel holds no names: a set's names count as there when its learnt sets\n"
-		     "are.\n"
+		     "are. --format and --max-size as for 'pinhole diff' (see pinhole diff --help).\n"
 		     "\n"
 		     "Exit status: 0 no changes, 1 changes, 2 error.\n");
 }
@@ -40,7 +41,7 @@ static int parse_args(int argc, char **argv, struct live_args *a)
 		{ "live", no_argument, NULL, 'L' },	     { "format", required_argument, NULL, 'f' },
 		{ "exit-zero", no_argument, NULL, 'z' },   { "define", required_argument, NULL, 'D' },
 		{ "no-cache", no_argument, NULL, 'N' },    { "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "max-size", required_argument, NULL, 'M' }, { 0 },
 	};
 	int c;
 	optind = 0;
@@ -55,6 +56,7 @@ static int parse_args(int argc, char **argv, struct live_args *a)
 		case 'z': a->exit_zero = true; break;
 		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
 		case 'N': a->use_cache = false; break;
+		case 'M': if (cli_parse_max_size("diff", optarg, &a->markdown_max) < 0) return -1; break;
 		case 'h': live_usage(stdout); return 1;
 		default: live_usage(stderr); return -1;
 		}
@@ -93,7 +95,7 @@ static struct policy_diff *live_diff(struct nl_session *s, const struct policy *
 
 int cmd_diff_live(int argc, char **argv)
 {
-	struct live_args a = { .format = DIFF_TEXT, .use_cache = true };
+	struct live_args a = { .format = DIFF_TEXT, .markdown_max = DIFF_MARKDOWN_MAX_DEFAULT, .use_cache = true };
 	struct diags *d = diags_new();
 	struct policy *p = NULL, *live = NULL;
 	struct policy_diff *diff = NULL;
@@ -116,7 +118,8 @@ int cmd_diff_live(int argc, char **argv)
 		fprintf(stderr, "pinhole diff: %s\n", strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
-	if (diff_render(diff, a.format, color_for(a.format), stdout) < 0 || fflush(stdout) != 0) {
+	struct diff_style style = { color_for(a.format), a.markdown_max };
+	if (diff_render(diff, a.format, &style, stdout) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "pinhole diff: cannot write the diff: %s\n", strerror(errno));
 		goto out;
 	}

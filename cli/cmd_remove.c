@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "cmd_apply.h"
+#include "guard_stats.h"
 
 static void remove_usage(FILE *out)
 {
@@ -95,14 +96,38 @@ static void forget_applied(const char *table)
 	free(path);
 }
 
+/* What pinhole wrote for table in the run directory: the guard's stats and state (once that
+ * guard has stopped) and the log of an old commit-confirmed apply (none is pending or rolling
+ * back: its waiter still writes there). */
+static void forget_run_files(const char *table)
+{
+	long pid;
+	int guard = guard_files_forget(apply_run_dir(), table, &pid);
+	if (guard == GUARD_FILES_RUNNING)
+		fprintf(stderr, "pinhole remove: note: the guard of table inet %s (pid %ld) still runs; its files in %s stay\n",
+			table, pid, apply_run_dir());
+	else if (guard < 0)
+		fprintf(stderr, "pinhole remove: cannot delete the guard's files in %s: %s\n", apply_run_dir(), strerror(errno));
+	char *pending = apply_snapshot_path(apply_run_dir(), table, "pending");
+	char *rolling = apply_snapshot_path(apply_run_dir(), table, "pending.rolling-back");
+	char *log = apply_snapshot_path(apply_run_dir(), table, "log");
+	if (pending && rolling && log && access(pending, F_OK) < 0 && access(rolling, F_OK) < 0)
+		unlink(log);
+	free(pending);
+	free(rolling);
+	free(log);
+}
+
 static int remove_one(struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run)
 {
 	/* a removal during a confirmation window would be undone by its rollback */
 	if (!dry_run && pending_settle("remove", table) < 0)
 		return -1;
 	int ret = remove_owned("remove", s, table, mode, dry_run);
-	if (ret == 0 && !dry_run)
+	if (ret == 0 && !dry_run) {
 		forget_applied(table);
+		forget_run_files(table);
+	}
 	return ret;
 }
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,19 @@ int cli_add_define(struct defines *defs, char *arg)
 	}
 	*eq = '\0';
 	defs->v[defs->n++] = (struct define_override){ arg, eq + 1 };
+	return 0;
+}
+
+int cli_parse_max_size(const char *cmd, const char *arg, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v > SIZE_MAX) {
+		fprintf(stderr, "pinhole %s: --max-size wants a number of characters (0: no limit), got '%s'\n", cmd, arg);
+		return -1;
+	}
+	*out = (size_t)v;
 	return 0;
 }
 

@@ -19,6 +19,10 @@ struct defines {
 /* Records "-D NAME=VALUE"; prints the problem and returns -1 when malformed. */
 int cli_add_define(struct defines *defs, char *arg);
 
+/* Reads the N of "--max-size N" for cmd ("diff"): characters, 0 for no limit. Prints the
+ * problem and returns -1 when N is not a whole number. */
+int cli_parse_max_size(const char *cmd, const char *arg, size_t *out);
+
 /* Reads and compiles path. Returns the policy or NULL; diagnostics are in d, except a
  * file that cannot be read, which is reported there as an error too. */
 struct policy *cli_compile(const char *path, const struct defines *defs, struct diags *d);

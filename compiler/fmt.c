@@ -1,6 +1,7 @@
 /* fmt.c — the canonical form of a rules file (pinhole fmt). Words, strings and comments
  * are reproduced as written; layout is not: one statement per line, tab-indented set
- * bodies with one element per line, one blank line at most between statements. */
+ * bodies with one element per line, one blank line at most between statements and between
+ * blocks of comments. */
 #include "ast.h"
 
 #include <string.h>
@@ -19,9 +20,13 @@ static void put_tok(const struct ast_file *f, uint32_t tok, FILE *out)
 	}
 }
 
+/* The comments one per line; a blank line between two of them stays (as one), so
+ * paragraphs of comments (a file header, then a statement's own) keep apart. */
 static void put_comments(const struct ast_file *f, struct ast_comments c, const char *indent, FILE *out)
 {
 	for (uint32_t i = 0; i < c.n; i++) {
+		if (i > 0 && f->toks.v[c.first + i].blank_before)
+			fputc('\n', out);
 		fputs(indent, out);
 		put_tok(f, c.first + i, out);
 		fputc('\n', out);
@@ -43,11 +48,14 @@ static void put_elem(const struct ast_file *f, const struct ast_elem *e, FILE *o
 	put_tok(f, e->tok, out);
 }
 
-/* A set with no comments whose elements fit on one line is written on one line. */
+/* A set with no comments whose elements fit on one line is written on one line, unless
+ * its author put the first element on a line of its own: then it stays one per line. */
 static bool set_fits_one_line(const struct ast_file *f, const struct ast_stmt *s)
 {
 	const struct ast_set *set = &s->set;
 	if (set->open_trail != NO_TOKEN || set->tail.n || set->n_elems > 4)
+		return false;
+	if (set->n_elems && f->toks.v[set->elems[0].tok].line != f->toks.v[set->name_tok].line)
 		return false;
 	size_t width = 8 + f->toks.v[set->name_tok].len;
 	for (size_t i = 0; i < set->n_elems; i++) {
@@ -119,6 +127,8 @@ static void put_rule(const struct ast_file *f, const struct ast_rule *r, FILE *o
 static void put_statement(const struct ast_file *f, const struct ast_stmt *s, FILE *out)
 {
 	put_comments(f, s->lead, "", out);
+	if (s->lead.n && f->toks.v[s->tok].blank_before)
+		fputc('\n', out);	/* a comment block apart from the statement, e.g. a file header */
 	switch (s->kind) {
 	case STMT_DEFINE:
 		fputs("define ", out);

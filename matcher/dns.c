@@ -1,8 +1,11 @@
 /* dns.c — one DNS message: header, question, answers; the other sections are walked for
  * bounds and for the EDNS0 OPT record. Names are first decoded into wire form (length-
- * prefixed labels, lower case) so comparing owners is a memcmp. */
+ * prefixed labels, lower case) so comparing owners is a memcmp. The answer section is read
+ * twice: once to check it and keep its CNAMEs, once more, when the chain is known, to take
+ * the addresses of the names on it, all of them, without a copy of each record. */
 #include "dns.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +17,7 @@ enum {
 	CLASS_IN = 1,
 	HEADER_LEN = 12,
 	MAX_POINTERS = 64,
-	MAX_KEPT = 64,		/* CNAME/A/AAAA records of the answer section kept for the chain */
+	MAX_KEPT = 64,		/* CNAME records of the answer section kept for the chain */
 };
 
 struct wname {
@@ -22,12 +25,10 @@ struct wname {
 	uint8_t b[255];		/* RFC 1035 §3.1: at most 255 octets in wire form */
 };
 
-struct kept_rr {
+struct kept_cname {
 	struct wname owner;
-	uint16_t type;
 	uint32_t ttl;
-	struct wname target;	/* CNAME */
-	struct dns_addr addr;	/* A, AAAA */
+	struct wname target;
 };
 
 struct msg {
@@ -154,10 +155,9 @@ struct rr_header {
 	size_t rdata, rdlen;	/* offset and length of the RDATA */
 };
 
-static bool read_rr(struct msg *m, struct rr_header *rr)
+/* The fields after the owner name, from m->off; moves m->off past the record. */
+static bool read_rr_fields(struct msg *m, struct rr_header *rr)
 {
-	if (!read_name(m, &m->off, &rr->owner))
-		return false;
 	if (m->off + 10 > m->len)
 		return fail(m, "resource record header runs past the message");
 	const uint8_t *h = m->p + m->off;
@@ -172,37 +172,57 @@ static bool read_rr(struct msg *m, struct rr_header *rr)
 	return true;
 }
 
-/* Keeps an answer record the chain may need. */
-static bool keep_answer(struct msg *m, const struct rr_header *rr, struct kept_rr *kept, size_t *n_kept,
-			struct dns_response *out)
+static bool read_rr(struct msg *m, struct rr_header *rr)
 {
-	bool addr = rr->class == CLASS_IN && (rr->type == TYPE_A || rr->type == TYPE_AAAA);
-	if (!addr && rr->type != TYPE_CNAME)
-		return true;
-	if (addr && rr->rdlen != (rr->type == TYPE_A ? 4u : 16u))
+	return read_name(m, &m->off, &rr->owner) && read_rr_fields(m, rr);
+}
+
+/* Moves *pos past the checked name there without decoding it. */
+static void skip_name(const struct msg *m, size_t *pos)
+{
+	size_t at = *pos;
+	while (m->p[at] && (m->p[at] & 0xc0) != 0xc0)
+		at += 1u + m->p[at];
+	*pos = at + (m->p[at] ? 2 : 1);
+}
+
+/* Where the name at pos is spelled: a compression pointer's target, else pos. Two owners
+ * with the same key are the same name (most answers point all owners at one name). */
+static size_t name_key(const struct msg *m, size_t pos)
+{
+	return (m->p[pos] & 0xc0) == 0xc0 ? (size_t)(m->p[pos] & 0x3f) << 8 | m->p[pos + 1] : pos;
+}
+
+static bool is_addr_rr(const struct rr_header *rr)
+{
+	return rr->class == CLASS_IN && (rr->type == TYPE_A || rr->type == TYPE_AAAA);
+}
+
+/* Checks an answer record and keeps it if it is a CNAME the chain may need. */
+static bool check_answer(struct msg *m, const struct rr_header *rr, struct kept_cname *kept, size_t *n_kept)
+{
+	if (is_addr_rr(rr) && rr->rdlen != (rr->type == TYPE_A ? 4u : 16u))
 		return fail(m, "address record of the wrong length");
-	if (*n_kept == MAX_KEPT) {
-		out->addrs_dropped += addr;
+	if (rr->type != TYPE_CNAME || *n_kept == MAX_KEPT)
 		return true;
-	}
-	struct kept_rr *k = &kept[(*n_kept)++];
+	struct kept_cname *k = &kept[(*n_kept)++];
 	k->owner = rr->owner;
-	k->type = rr->type;
 	k->ttl = rr->ttl;
-	if (rr->type == TYPE_CNAME) {
-		size_t pos = rr->rdata;
-		return read_name(m, &pos, &k->target) &&
-		       (pos == rr->rdata + rr->rdlen || fail(m, "CNAME data longer than its name"));
-	}
+	size_t pos = rr->rdata;
+	return read_name(m, &pos, &k->target) &&
+	       (pos == rr->rdata + rr->rdlen || fail(m, "CNAME data longer than its name"));
+}
+
+static struct dns_addr addr_of(const struct msg *m, const struct rr_header *rr)
+{
 	const uint8_t *d = m->p + rr->rdata;
-	k->addr.family = rr->type == TYPE_A ? FAMILY_V4 : FAMILY_V6;
-	k->addr.ttl = rr->ttl;
+	struct dns_addr a = { .family = rr->type == TYPE_A ? FAMILY_V4 : FAMILY_V6, .ttl = rr->ttl };
 	if (rr->type == TYPE_A)
-		k->addr.addr = (struct addr){ 0, u32_at(d) };
+		a.addr = (struct addr){ 0, u32_at(d) };
 	else
-		k->addr.addr = (struct addr){ (uint64_t)u32_at(d) << 32 | u32_at(d + 4),
-					      (uint64_t)u32_at(d + 8) << 32 | u32_at(d + 12) };
-	return true;
+		a.addr = (struct addr){ (uint64_t)u32_at(d) << 32 | u32_at(d + 4),
+					(uint64_t)u32_at(d + 8) << 32 | u32_at(d + 12) };
+	return a;
 }
 
 /* RFC 6891 §6.1.1: one OPT at most, owned by the root. */
@@ -230,37 +250,54 @@ static bool on_chain(const struct wname *const *chain, size_t n, const struct wn
 	return false;
 }
 
-/* Follows the chain from the question through the kept CNAMEs, then takes the addresses
- * of every name on it in answer-section order. */
-static void build_chain(const struct wname *question, const struct kept_rr *kept, size_t n_kept,
-			struct dns_response *out)
+/* Follows the chain from the question through the kept CNAMEs into chain[] (the question
+ * first) and out->cnames; returns the length of chain. */
+static size_t build_chain(const struct wname *question, const struct kept_cname *kept, size_t n_kept,
+			  const struct wname *chain[DNS_MAX_CNAMES + 1], struct dns_response *out)
 {
-	const struct wname *chain[DNS_MAX_CNAMES + 1] = { question };
 	size_t n_chain = 1;
-	bool have_ttl = false;
+	chain[0] = question;
 	for (bool more = true; more && n_chain <= DNS_MAX_CNAMES;) {
 		more = false;
 		for (size_t i = 0; i < n_kept && !more; i++)
-			if (kept[i].type == TYPE_CNAME && wname_equal(&kept[i].owner, chain[n_chain - 1]) &&
+			if (wname_equal(&kept[i].owner, chain[n_chain - 1]) &&
 			    !on_chain(chain, n_chain, &kept[i].target)) {
 				struct dns_cname *c = &out->cnames[out->n_cnames++];
 				wname_text(&kept[i].target, c->name);
 				c->ttl = kept[i].ttl;
-				out->ttl = min_ttl(out->ttl, c->ttl, !have_ttl);
-				have_ttl = more = true;
+				out->ttl = min_ttl(out->ttl, c->ttl, out->n_cnames == 1);
+				more = true;
 				chain[n_chain++] = &kept[i].target;
 			}
 	}
-	for (size_t i = 0; i < n_kept; i++) {
-		if (kept[i].type == TYPE_CNAME || !on_chain(chain, n_chain, &kept[i].owner))
+	return n_chain;
+}
+
+/* Reads the answer section again from m->off and takes the address of every A and AAAA owned
+ * by a name on the chain, in answer-section order. The message was checked: nothing fails.
+ * The records fit in the message, so they fit in out->addrs (DNS_MAX_ADDRS). An owner is
+ * decoded only when its key differs from the last one's. */
+static void collect_addrs(struct msg *m, unsigned count, const struct wname *const *chain, size_t n_chain,
+			  struct dns_response *out)
+{
+	struct rr_header rr;
+	size_t last_key = SIZE_MAX;
+	bool last_on_chain = false;
+	for (unsigned i = 0; i < count && m->off < m->len; i++) {
+		size_t owner = m->off, key = name_key(m, owner);
+		skip_name(m, &m->off);
+		if (!read_rr_fields(m, &rr))
+			return;
+		if (!is_addr_rr(&rr))
 			continue;
-		if (out->n_addrs == DNS_MAX_ADDRS) {
-			out->addrs_dropped++;
-			continue;
+		if (key != last_key) {
+			last_key = key;
+			last_on_chain = read_name(m, &owner, &rr.owner) && on_chain(chain, n_chain, &rr.owner);
 		}
-		out->addrs[out->n_addrs++] = kept[i].addr;
-		out->ttl = min_ttl(out->ttl, kept[i].ttl, !have_ttl);
-		have_ttl = true;
+		if (!last_on_chain)
+			continue;
+		out->addrs[out->n_addrs++] = addr_of(m, &rr);
+		out->ttl = min_ttl(out->ttl, rr.ttl, out->n_addrs == 1 && out->n_cnames == 0);
 	}
 }
 
@@ -276,7 +313,7 @@ static bool read_question(struct msg *m, struct wname *q, struct dns_response *o
 	return true;
 }
 
-static bool read_sections(struct msg *m, const unsigned counts[3], struct kept_rr *kept, size_t *n_kept,
+static bool read_sections(struct msg *m, const unsigned counts[3], struct kept_cname *kept, size_t *n_kept,
 			  struct dns_response *out)
 {
 	struct rr_header rr;
@@ -287,7 +324,7 @@ static bool read_sections(struct msg *m, const unsigned counts[3], struct kept_r
 				return true;
 			if (!read_rr(m, &rr))
 				return false;
-			if (section == 0 && !keep_answer(m, &rr, kept, n_kept, out))
+			if (section == 0 && !check_answer(m, &rr, kept, n_kept))
 				return false;
 			if (rr.type == TYPE_OPT && (section != 2 || !check_opt(m, &rr, out)))
 				return fail(m, "OPT record outside the additional section");
@@ -295,22 +332,40 @@ static bool read_sections(struct msg *m, const unsigned counts[3], struct kept_r
 	return true;
 }
 
-enum dns_status dns_parse_response(const uint8_t *msg, size_t len, struct dns_response *out, const char **why)
+/* Checks everything after the header; *answers is where the answer section starts. */
+static bool read_body(struct msg *m, const unsigned counts[3], struct wname *question, size_t *answers,
+		      struct kept_cname *kept, size_t *n_kept, struct dns_response *out)
 {
-	struct msg m = { msg, len, HEADER_LEN, NULL };
-	struct kept_rr kept[MAX_KEPT];
-	size_t n_kept = 0;
-	struct wname question;
-	/* Not a memset: the struct is ~20 KB and most of it is name buffers. */
+	if (!read_question(m, question, out))
+		return false;
+	*answers = m->off;
+	return read_sections(m, counts, kept, n_kept, out) &&
+	       (m->off == m->len || fail(m, "bytes after the last record"));
+}
+
+static void response_reset(struct dns_response *out)
+{
+	/* Not a memset: the struct is ~140 KB and most of it is the room for addresses. */
 	out->edns = false;
 	out->edns_udp_size = out->qtype = 0;
 	out->question[0] = '\0';
-	out->n_cnames = out->n_addrs = out->addrs_dropped = 0;
+	out->n_cnames = out->n_addrs = 0;
 	out->ttl = 0;
+}
+
+enum dns_status dns_parse_response(const uint8_t *msg, size_t len, struct dns_response *out, const char **why)
+{
+	struct msg m = { msg, len, HEADER_LEN, NULL };
+	struct kept_cname kept[MAX_KEPT];
+	size_t n_kept = 0, answers = 0;
+	struct wname question;
+	response_reset(out);
 	if (why)
 		*why = NULL;
-	if (len < HEADER_LEN)
-		return why ? (*why = "shorter than a DNS header", DNS_MALFORMED) : DNS_MALFORMED;
+	if (len < HEADER_LEN || len > DNS_MESSAGE_MAX) {
+		const char *reason = len < HEADER_LEN ? "shorter than a DNS header" : "longer than a DNS message";
+		return why ? (*why = reason, DNS_MALFORMED) : DNS_MALFORMED;
+	}
 	unsigned flags = u16_at(msg + 2), qdcount = u16_at(msg + 4);
 	unsigned counts[3] = { u16_at(msg + 6), u16_at(msg + 8), u16_at(msg + 10) };
 	out->id = (uint16_t)u16_at(msg);
@@ -318,15 +373,17 @@ enum dns_status dns_parse_response(const uint8_t *msg, size_t len, struct dns_re
 	out->rcode = flags & 0x000f;
 	if (qdcount != 1)
 		fail(&m, qdcount ? "more than one question" : "no question");
-	else if (read_question(&m, &question, out) && read_sections(&m, counts, kept, &n_kept, out) &&
-		 m.off != len)
-		fail(&m, "bytes after the last record");
+	else
+		read_body(&m, counts, &question, &answers, kept, &n_kept, out);
 	if (why)
 		*why = m.why;
 	if (m.why)
 		return DNS_MALFORMED;
 	if (!(flags & 0x8000))
 		return DNS_NOT_RESPONSE;
-	build_chain(&question, kept, n_kept, out);
+	const struct wname *chain[DNS_MAX_CNAMES + 1];
+	size_t n_chain = build_chain(&question, kept, n_kept, chain, out);
+	m.off = answers;
+	collect_addrs(&m, counts[0], chain, n_chain, out);
 	return DNS_OK;
 }

@@ -15,7 +15,13 @@
  * and '_' written as \DDD (as dig does), so it is plain ASCII. 255 wire bytes at most. */
 #define DNS_NAME_TEXT_MAX 1024
 #define DNS_MAX_CNAMES 16	/* a longer chain is cut there */
-#define DNS_MAX_ADDRS 64	/* further addresses are counted in addrs_dropped */
+/* The longest message: DNS over TCP frames each message with a 16-bit length (RFC 7766 §8)
+ * and a UDP payload is shorter still; a longer buffer is malformed. */
+#define DNS_MESSAGE_MAX 65535
+/* The most address records a message can hold: a 12-octet header, the shortest question (the
+ * root: 5 octets) and 15 octets per A record owned by the root (1 + 10 + 4). addrs has room for
+ * that many, so every A and AAAA of an answer is kept, whatever its size. */
+#define DNS_MAX_ADDRS ((DNS_MESSAGE_MAX - 12 - 5) / 15)
 
 struct dns_cname {
 	char name[DNS_NAME_TEXT_MAX];	/* the target */
@@ -38,10 +44,9 @@ struct dns_response {
 	char question[DNS_NAME_TEXT_MAX];
 	struct dns_cname cnames[DNS_MAX_CNAMES];	/* the chain in order, from the question */
 	size_t n_cnames;
-	struct dns_addr addrs[DNS_MAX_ADDRS];	/* A/AAAA owned by the question or the chain, in
-						 * answer-section order */
+	struct dns_addr addrs[DNS_MAX_ADDRS];	/* every A/AAAA owned by the question or the
+						 * chain, in answer-section order */
 	size_t n_addrs;
-	size_t addrs_dropped;
 	uint32_t ttl;		/* the smallest TTL of the chain and the addresses; 0 if none */
 };
 
@@ -51,9 +56,10 @@ enum dns_status {
 	DNS_MALFORMED,
 };
 
-/* Parses the message msg[0..len) (no TCP length prefix) into *out. Returns DNS_OK, or
- * another status with a static reason in *why (why may be NULL). Records of other owners
- * are skipped; every section is still checked. Never reads outside msg. */
+/* Parses the message msg[0..len) (no TCP length prefix) into *out (about 140 KB: allocate it
+ * once and reuse it). Returns DNS_OK, or another status with a static reason in *why (why may
+ * be NULL); len over DNS_MESSAGE_MAX is malformed. Records of other owners are skipped; every
+ * section is still checked. Never reads outside msg. */
 enum dns_status dns_parse_response(const uint8_t *msg, size_t len, struct dns_response *out, const char **why);
 
 #endif

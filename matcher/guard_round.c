@@ -20,13 +20,16 @@ static void log_dns(struct runner *r, const struct packet *p, const struct guard
 {
 	char client[CIDR_TEXT_MAX], addrs[512];
 	if (d->what == GUARD_DNS_LEARN && glog_on(r->log, GLOG_INFO)) {
-		size_t len = 0;
+		size_t len = 0, i;
 		addrs[0] = '\0';
-		for (size_t i = 0; i < d->resp->n_addrs && len + CIDR_TEXT_MAX + 2 < sizeof(addrs); i++) {
+		/* The line stays short; the count says how many more there were (all were learnt). */
+		for (i = 0; i < d->resp->n_addrs && len + CIDR_TEXT_MAX + 32 < sizeof(addrs); i++) {
 			if (i)
 				addrs[len++] = ',';
 			len += cidr_format_addr(addrs + len, d->resp->addrs[i].family, d->resp->addrs[i].addr);
 		}
+		if (i < d->resp->n_addrs)
+			snprintf(addrs + len, sizeof(addrs) - len, ",+%zu more", d->resp->n_addrs - i);
 		cidr_format_addr(client, p->family, p->dst);
 		glog(r->log, GLOG_INFO, "dns learn name=%s%s%s set=%s%s addrs=%s ttl=%u new=%zu refresh=%zu client=%s",
 		     d->resp->question, d->matched != d->resp->question ? " via=" : "",

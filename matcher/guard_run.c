@@ -138,6 +138,7 @@ static void write_stats(struct runner *r)
 		.updated = wall_ms() / 1000, .learnt = guard_n_learnt(r->g), .aliases = guard_n_aliases(r->g),
 		.conns = guard_n_conns(r->g), .sets = guard_n_sets(r->g), .queries = guard_n_queries(r->g, run_now_ms()),
 		.hold = r->o->passive ? NULL : &r->hold,
+		.table = r->policy ? r->policy->table : NULL,
 	};
 	if (guard_stats_write(r->o->stats_path, c, &i) < 0)
 		glog(r->log, GLOG_DEBUG, "cannot write %s: %s", r->o->stats_path, strerror(errno));

@@ -1,9 +1,12 @@
-/* guard_stats.c — the stats file, written with jansson. */
+/* guard_stats.c — the stats file, written with jansson; and forgetting the guard's files. */
 #include "guard_stats.h"
 #include "safefile.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +76,8 @@ static json_t *info_json(const struct guard_stats_info *i)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "rules", json_string(i->rules));
+	if (i->table)
+		json_object_set_new(o, "table", json_string(i->table));
 	json_object_set_new(o, "mode", json_string(i->mode));
 	json_object_set_new(o, "queue", json_string(i->queue));
 	json_object_set_new(o, "refresh", json_string(i->refresh));
@@ -113,4 +118,34 @@ int guard_stats_write(const char *path, const struct guard_counters *c, const st
 	json_decref(root);
 	errno = err;
 	return err ? -1 : 0;
+}
+
+/* The table and pid the stats file at path names; false when it names none. */
+static bool stats_owner(const char *path, char *table, size_t max, long *pid)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	json_t *g = json_object_get(root, "guard");
+	const char *t = json_string_value(json_object_get(g, "table"));
+	bool ok = t && json_is_integer(json_object_get(g, "pid"));
+	if (ok) {
+		snprintf(table, max, "%s", t);
+		*pid = (long)json_integer_value(json_object_get(g, "pid"));
+	}
+	json_decref(root);
+	return ok;
+}
+
+int guard_files_forget(const char *dir, const char *table, long *pid)
+{
+	char stats[PATH_MAX], state[PATH_MAX], owner[256];
+	snprintf(stats, sizeof(stats), "%s/guard.stats", dir);
+	snprintf(state, sizeof(state), "%s/guard.state", dir);
+	if (!stats_owner(stats, owner, sizeof(owner), pid) || strcmp(owner, table))
+		return GUARD_FILES_NONE;
+	/* EPERM: a process of another user has that pid, perhaps the guard itself. */
+	if (*pid > 0 && (kill((pid_t)*pid, 0) == 0 || errno == EPERM))
+		return GUARD_FILES_RUNNING;
+	if ((unlink(state) < 0 && errno != ENOENT) || (unlink(stats) < 0 && errno != ENOENT))
+		return -1;
+	return GUARD_FILES_REMOVED;
 }

@@ -22,6 +22,7 @@ uint64_t lat_hist_quantile(const struct lat_hist *h, double q);
 
 struct guard_stats_info {
 	const char *rules;		/* the rules file */
+	const char *table;		/* its table (family inet), for pinhole remove */
 	const char *mode;		/* "strict" or "passive" */
 	const char *queue;		/* "nft", "xt" or "none" */
 	const char *refresh;		/* "update", "replace", "delete" */
@@ -38,5 +39,17 @@ struct guard_stats_info {
 /* Writes the counters and info to path atomically (mode 0644, in a directory checked as
  * safefile.h says). Returns 0, or -1 with errno. */
 int guard_stats_write(const char *path, const struct guard_counters *c, const struct guard_stats_info *i);
+
+enum guard_files_forgotten {
+	GUARD_FILES_NONE,	/* no stats file in dir, or one of another table's guard */
+	GUARD_FILES_REMOVED,
+	GUARD_FILES_RUNNING,	/* that guard still runs and would write them again: kept */
+};
+
+/* For `pinhole remove` of table: deletes dir/guard.stats and dir/guard.state (the guard's
+ * defaults) when the stats file names table and its guard (its "pid") no longer runs.
+ * Returns one of the above (*pid set for GUARD_FILES_RUNNING), or -1 with errno when a
+ * file could not be deleted. */
+int guard_files_forget(const char *dir, const char *table, long *pid);
 
 #endif

@@ -16,7 +16,7 @@ fmt       -w --write -h --help : rules
 aggregate -h --help : file
 apply     -n --dry-run --confirm=none -D=none --define=none --no-cache -q --quiet -h --help : rules
 confirm   --cancel -t=none --table=none -h --help : none
-diff      -f=text,markdown,json --format=text,markdown,json --exit-zero --live -D=none --define=none -h --help : rules
+diff      -f=text,markdown,json --format=text,markdown,json --max-size=none --exit-zero --live -D=none --define=none -h --help : rules
 explain   -f=text,json --format=text,json -D=none --define=none -h --help : rules,none
 match     -r=rules --rules=rules -D=none --define=none -p=file --pcap=file -f=text,jsonl --format=text,jsonl -h --help : none
 guard     -r=rules --rules=rules -D=none --define=none --passive --fail-open --queue=none --log-group=none --resolver=none --queue-maxlen=none --steer=auto,nft,xt --no-steer --deny=reset,drop --ttl-min=none --ttl-max=none --refresh=auto,update,replace,delete --log-level=err,warning,notice,info,debug --stats-file=file --state-file=file --stats --format=text,json --uninstall -h --help : none
@@ -70,9 +70,11 @@ _pinhole()
 	local IFS=$' \t\n' cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]-} spec kinds opt kind word
 	local i npos=0 only_args=0 glued=0 words=()
 	COMPREPLY=()
-	if ((COMP_CWORD == 1)); then
+	if ((COMP_CWORD == 1)) || [[ $cmd == help ]]; then
+		((COMP_CWORD > 2)) && return 0
 		while read -r word _; do [[ $word ]] && words+=("$word"); done <<<"$_pinhole_spec"
-		COMPREPLY=($(compgen -W "${words[*]} help --help --version" -- "$cur"))
+		((COMP_CWORD == 1)) && words+=(help --help --version)
+		COMPREPLY=($(compgen -W "${words[*]}" -- "$cur"))
 		return 0
 	fi
 	spec=$(_pinhole_line "$cmd") || return 0

@@ -30,14 +30,38 @@ contains "version" "$tmp/out" "pinhole "
 expect "no command" 1 "$PINHOLE"
 expect "unknown command" 1 "$PINHOLE" compil rules/marketo.rules
 contains "unknown command names the valid ones" "$tmp/err" "valid commands:"
-for cmd in compile check fmt aggregate; do
+# Every command of the list (the one command table) has its help, the same two ways.
+commands=$("$PINHOLE" help | awk '/^Commands:/ { on = 1; next } on && NF { print $1 } on && !NF { exit }')
+[ "$(echo "$commands" | wc -w)" -ge 12 ] && pass=$((pass + 1)) || { echo "FAIL: commands of 'pinhole help': $commands"; fail=$((fail + 1)); }
+for cmd in $commands; do
 	expect "$cmd --help" 0 "$PINHOLE" "$cmd" --help
 	contains "$cmd --help is a usage text" "$tmp/out" "Usage: pinhole $cmd"
+	cp "$tmp/out" "$tmp/dash-help"
+	expect "help $cmd" 0 "$PINHOLE" help "$cmd"
+	cmp -s "$tmp/out" "$tmp/dash-help" && pass=$((pass + 1)) ||
+		{ echo "FAIL: 'pinhole help $cmd' differs from 'pinhole $cmd --help'"; fail=$((fail + 1)); }
 done
+expect "help of an unknown command" 1 "$PINHOLE" help compil
+contains "help of an unknown command names the valid ones" "$tmp/err" "valid commands: compile"
+# The list names every backend of compile's own help (both come from the backend table).
+backends=$("$PINHOLE" compile --help | sed -n 's/.*one of: \(.*\) all (default.*/\1/p')
+[ -n "$backends" ] && pass=$((pass + 1)) || { echo "FAIL: no backends in 'pinhole compile --help'"; fail=$((fail + 1)); }
+"$PINHOLE" help >"$tmp/out"
+contains "help lists compile's backends" "$tmp/out" "compile    compile a rules file for a backend ($(echo $backends | sed 's/ /, /g'))"
 expect "unknown backend" 1 "$PINHOLE" compile -b nope rules/marketo.rules
 contains "unknown backend lists backends" "$tmp/err" "valid backends: nft json"
 expect "missing file" 1 "$PINHOLE" compile "$tmp/does-not-exist.rules"
 contains "missing file is named" "$tmp/err" "does-not-exist.rules: error: cannot read"
+
+# Every input file the README's example commands name by a relative path exists (--pcap too).
+for f in $(grep -E '^    (\$ )?(build/)?pinhole |\| (build/)?pinhole ' README.md |
+	grep -oE '(^| )[A-Za-z0-9_.-][A-Za-z0-9_./-]*\.(rules|pcapng|pcap)( |$)' | sort -u); do
+	[ -e "$f" ] && pass=$((pass + 1)) || { echo "FAIL: README names $f, which does not exist"; fail=$((fail + 1)); }
+done
+# The README's -D example: the overriding name is allowed, and without -D it is not.
+expect "README -D example" 0 "$PINHOLE" match --rules rules/marketo.rules -D tracking=mkto-b1234.com mkto-b1234.com
+contains "README -D example allows" "$tmp/out" "mkto-b1234.com	allow	rules/marketo.rules:18"
+expect "README -D example without -D" 1 "$PINHOLE" match --rules rules/marketo.rules mkto-b1234.com
 
 # -D replaces a define's value everywhere it is used.
 expect "-D override" 0 "$PINHOLE" compile -b json -D tracking=mkto-b1234.com rules/marketo.rules

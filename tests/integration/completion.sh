@@ -37,6 +37,8 @@ touch a.rules b.rules notes.txt "sub dir/c.rules"
 
 expect 'compile confirm' pinhole co
 expect '--help --version' pinhole --
+expect 'compile confirm' pinhole help co
+expect '' pinhole help compile ''
 expect 'all iptables json nft pf squid' pinhole compile -b ''
 expect 'pf' pinhole compile --backend = p
 expect 'all iptables json nft pf squid' pinhole compile --backend =

@@ -36,5 +36,19 @@ else
 	fail=$((fail + 1))
 fi
 
+# The licence: GPL-2.0-or-later, its text in COPYING, and debian/copyright in the
+# machine-readable format saying so for every file (lintian checks the rest of its syntax).
+check() {	# description, command...
+	local what=$1
+	shift
+	if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi
+}
+check "COPYING is not the GPL version 2" grep -qE '^ +Version 2, June 1991$' COPYING
+check "debian/copyright is not DEP-5" grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' packaging/debian/copyright
+check "debian/copyright: Files: * is not GPL-2+" \
+	test "$(awk '/^Files: \*$/ { on = 1 } on && /^License:/ { print $2; exit }' packaging/debian/copyright)" = GPL-2+
+check "debian/copyright lacks the GPL-2+ licence paragraph" grep -qx 'License: GPL-2+' packaging/debian/copyright
+check "debian/copyright does not point to common-licenses/GPL-2" grep -q '/usr/share/common-licenses/GPL-2' packaging/debian/copyright
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -63,6 +63,45 @@ if [ "$got" = "true changed 8443" ]; then ok; else bad "jq on ports_changed.json
 got=$(jq -r '[.widening, .sets[0].addresses.removed[0].prefix] | join(" ")' tests/diff/range_narrowed.json)
 if [ "$got" = "false 192.28.152.0/21" ]; then ok; else bad "jq on range_narrowed.json: '$got'"; fi
 
+# 3,000 added /32s in marketo_senders and a port opened: the markdown is shortened to fit a
+# comment (65,000 characters by default, --max-size N), whole rows and lines only, with a note
+# that says what is left out; the text and json formats keep everything. Generated here, in a
+# directory of its own so the file names in the golden file are short and stable.
+bulk=$tmp/bulk
+mkdir "$bulk" && cp "$base" "$bulk/marketo.rules"
+awk '{ print } /^set marketo_senders \{$/ {
+	for (i = 0; i < 3000; i++) printf "\t198.18.%d.%d/32\n", int(2 * i / 256), (2 * i) % 256 }' "$base" |
+	sed 's/tcp port 25 comment/tcp port { 25, 587 } comment/' >"$bulk/bulk.rules"
+pinhole_abs=$(realpath "$PINHOLE")
+bulk_diff() { (cd "$bulk" && "$pinhole_abs" diff "$@" marketo.rules bulk.rules); }
+for max in default 20000; do
+	opt=(); golden=tests/diff/bulk_3000.md
+	[ "$max" = default ] || { opt=(--max-size "$max"); golden=tests/diff/bulk_3000_$max.md; }
+	bulk_diff --format markdown "${opt[@]}" >"$tmp/out" 2>"$tmp/err"
+	expect_status "diff --format markdown ${opt[*]} (3,000 prefixes)" 1 "$?"
+	check_golden "markdown of 3,000 prefixes ${opt[*]}" "$golden" "$tmp/out"
+	limit=$max; [ "$max" = default ] && limit=65000
+	chars=$(LC_ALL=C.UTF-8 wc -m <"$tmp/out")
+	[ "$chars" -le "$limit" ] && [ "$chars" -gt $((limit * 9 / 10)) ] && ok ||
+		bad "markdown ${opt[*]}: $chars characters, wanted at most $limit and most of it used"
+	# The table is one run of rows that all end their line; fences come in pairs.
+	awk '/^\| what \|/ { t = 1 } t && !/^\|/ { t = 0; done = 1 } /^\|/ && (done || !/ \|$/) { bad = 1 }
+		END { exit bad || !done }' "$tmp/out" && ok || bad "markdown ${opt[*]}: the table is cut or split"
+	fences=$(grep -c '^```' "$tmp/out")
+	[ $((fences % 2)) = 0 ] && ok || bad "markdown ${opt[*]}: $fences fence lines"
+	grep -q '^\*\*Shortened\*\* to fit .* characters; the whole diff has 146,622\.$' "$tmp/out" && ok ||
+		bad "markdown ${opt[*]}: no note"
+done
+bulk_diff --format markdown --max-size 0 >"$tmp/out"
+[ "$(grep -c '^+ 198\.18\.' "$tmp/out")" = 3000 ] && ! grep -q Shortened "$tmp/out" && ok ||
+	bad "--max-size 0 does not give the whole markdown"
+[ "$(LC_ALL=C.UTF-8 wc -m <"$tmp/out")" = 146622 ] && ok || bad "the whole markdown is not the size the note says"
+[ "$(bulk_diff --format text | grep -c '^  + 198\.18\.')" = 3000 ] && ok || bad "the text format lost prefixes"
+[ "$(bulk_diff --format json | jq '.sets[0].addresses.added | length')" = 3000 ] && ok || bad "the json format lost prefixes"
+bulk_diff --format markdown --max-size 12k >/dev/null 2>"$tmp/err"
+expect_status "diff --max-size 12k" 2 "$?"
+grep -q "max-size wants a number of characters" "$tmp/err" && ok || bad "--max-size 12k: $(cat "$tmp/err")"
+
 # pinhole fmt output is the same policy.
 "$PINHOLE" fmt "$base" >"$tmp/fmt.rules" 2>/dev/null
 "$PINHOLE" diff "$base" "$tmp/fmt.rules" >"$tmp/out" 2>&1

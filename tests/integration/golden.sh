@@ -60,5 +60,19 @@ for rules in rules/*.rules tests/golden/*.rules; do
 	fi
 done
 
+# Every shipped policy is already in canonical form: `pinhole fmt -w` (as the README shows)
+# leaves it byte for byte as shipped, so the package's copy never drifts from a formatted one.
+# /etc/pinhole/pinhole.rules as installed is the header and the Marketo policy.
+cat packaging/pinhole.rules.header rules/marketo.rules >"$tmp/etc-pinhole.rules"
+for rules in rules/*.rules "$tmp/etc-pinhole.rules"; do
+	cp "$rules" "$tmp/shipped.rules"
+	if "$PINHOLE" fmt -w "$tmp/shipped.rules" 2>"$tmp/err" && cmp -s "$rules" "$tmp/shipped.rules"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL: fmt -w changes the shipped $rules:"; cat "$tmp/err"; diff -u "$rules" "$tmp/shipped.rules" | head -20
+		fail=$((fail + 1))
+	fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

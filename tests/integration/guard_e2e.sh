@@ -54,12 +54,24 @@ segments=$(gl_stat tls_segments)
 hellos=$(gl_stat tls_hellos)
 [ "${segments:-0}" -gt "${hellos:-0}" ] && ok || bad "ClientHellos were not split: $segments segments, $hellos hellos"
 
-# DNS over TCP, an answer of 20 addresses in several segments: all learnt before the
+# DNS over TCP, an answer of 100 addresses in several segments: all learnt before the
 # client has the answer.
 big=$(ip netns exec "$C" dig +tcp +time=2 +tries=1 @198.51.100.2 big.marketo.com +short | wc -l)
-expect "dig +tcp big.marketo.com: addresses" 20 "$big"
-[ -n "$(gl_set_expires marketo_web_dns_v4 203.0.113.119)" ] && [ -n "$(gl_set_expires marketo_web_dns_v4 203.0.113.100)" ] &&
-	ok || bad "the TCP answer's addresses are not in the set"
+expect "dig +tcp big.marketo.com: addresses" 100 "$big"
+for a in 100 163 164 199; do
+	[ -n "$(gl_set_expires marketo_web_dns_v4 203.0.113.$a)" ] && ok || bad "203.0.113.$a of the TCP answer is not in the set"
+done
+# Its log line names the first addresses and counts the rest: 100 in all, all of them new.
+gl_wait 3 "the log line" "grep -q 'dns learn name=big.marketo.com .* new=100 ' '$T/guard.log'"
+logged=$(grep -o 'dns learn name=big.marketo.com .* new=100 ' "$T/guard.log" | head -1 |
+	sed -n 's/.* addrs=\([^ ]*\),+\([0-9]*\) more .*/\1 \2/p' | awk '{ print split($1, a, ",") + $2 }')
+expect "addresses in the log line of big.marketo.com, listed and counted" 100 "$logged"
+# Over UDP with EDNS0 (no retry over TCP): 100 AAAA records, ~3 KB, every one learnt.
+wide=$(ip netns exec "$C" dig +notcp +ignore +bufsize=4096 +time=2 +tries=1 @198.51.100.2 wide.marketo.com AAAA +short | wc -l)
+expect "dig +bufsize=4096 wide.marketo.com AAAA: addresses" 100 "$wide"
+for a in 100 163 164 199; do
+	[ -n "$(gl_set_expires marketo_web_dns_v6 2001:db8:3::1:$a)" ] && ok || bad "2001:db8:3::1:$a of the UDP answer is not in the set"
+done
 
 # A name outside the allowlist: DNS answers, the connection does not.
 expect "dig evil.example.net" 203.0.113.66 "$(gl_dig evil.example.net)"
@@ -154,5 +166,9 @@ gl_guard_stop && ok || bad "the guard did not stop cleanly"
 sed -i '/broken/d' "$T/gw.rules"
 ip netns exec "$G" "$PINHOLE" guard --uninstall --rules "$T/gw.rules" >/dev/null || bad "--uninstall failed"
 ip netns exec "$G" nft list chain inet pinhole guard_forward >/dev/null 2>&1 && bad "guard chains left" || ok
+# remove takes the stopped guard's files with the table (the stats file names the table).
+grep -q '"table": "pinhole"' "$T/run/guard.stats" && ok || bad "the stats file does not name the table"
+PINHOLE_RUN_DIR=$T/run ip netns exec "$G" "$PINHOLE" remove "$T/gw.rules" >/dev/null || bad "remove failed"
+[ ! -e "$T/run/guard.stats" ] && [ ! -e "$T/run/guard.state" ] && ok || bad "remove left the guard's files: $(ls "$T/run")"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

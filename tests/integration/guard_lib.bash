@@ -81,9 +81,10 @@ gl_topology() {
 	ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
-# dnsmasq answers only from its own records (no upstream, no /etc/hosts).
+# dnsmasq answers only from its own records (no upstream, no /etc/hosts). big.marketo.com
+# has 100 A records, wide.marketo.com 100 AAAA records: a UDP answer of ~3 KB with EDNS0.
 gl_dns() {
-	ip netns exec "$S" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+	ip netns exec "$S" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --edns-packet-max=4096 \
 		--listen-address=198.51.100.2 --listen-address=2001:db8:2::2 --pid-file="$T/dnsmasq.pid" \
 		--user=root --log-facility="$T/dnsmasq.log" --log-queries \
 		--host-record=ws.marketo.com,203.0.113.10,2001:db8:3::10,300 \
@@ -93,7 +94,8 @@ gl_dns() {
 		--host-record=short.marketo.com,203.0.113.30,3 \
 		--host-record=brief.marketo.com,203.0.113.31,6 \
 		--host-record=evil.example.net,203.0.113.66,2001:db8:3::66,300 \
-		$(for i in $(seq 100 119); do printf -- '--host-record=big.marketo.com,203.0.113.%s,300 ' "$i"; done) "$@" &
+		$(for i in $(seq 100 199); do printf -- '--host-record=big.marketo.com,203.0.113.%s,300 ' "$i"; done) \
+		$(for i in $(seq 100 199); do printf -- '--host-record=wide.marketo.com,2001:db8:3::1:%s,300 ' "$i"; done) "$@" &
 	gl_wait 5 "dnsmasq" "[ -s '$T/dnsmasq.pid' ]" || return 1
 }
 

@@ -4,7 +4,7 @@
 # re-applying changes nothing; a small change sends only its elements (seen by nft monitor);
 # --dry-run changes nothing; show and remove see exactly pinhole's objects.
 # Every case runs in a fresh network namespace (see netlink_lib.bash).
-CASES="same_as_nft same_as_nft_options sets_only_same_as_nft reapply_noop delta_only dry_run diff_live show_json remove"
+CASES="same_as_nft same_as_nft_options sets_only_same_as_nft reapply_noop delta_only dry_run diff_live show_json remove remove_run_files"
 source "$(dirname "$0")/netlink_lib.bash"
 
 # Policies in table mode that exercise every element and rule form.
@@ -203,6 +203,40 @@ case_remove() {
 	expect "remove deleted the table" test "$(ruleset_json)" = "[]"
 	"$PINHOLE" remove >"$NL_TMP/out"
 	expect "remove again has nothing to do" grep -q "nothing of pinhole's" "$NL_TMP/out"
+}
+
+# remove also deletes what pinhole wrote for the table in the run directory: the guard's stats
+# and state once that guard has stopped, and an old commit-confirmed log; not another table's
+# guard files, not those of a guard that still runs, not the log of a pending confirmation.
+case_remove_run_files() {
+	local run=$PINHOLE_RUN_DIR dead
+	mkdir -p "$run"
+	guard_files() {	# TABLE PID
+		printf '{"guard": {"table": "%s", "pid": %s}, "counters": {}}\n' "$1" "$2" >"$run/guard.stats"
+		echo "# pinhole guard state" >"$run/guard.state"
+	}
+	sleep 0.01 & dead=$!
+	wait "$dead"
+	"$PINHOLE" apply -q rules/marketo.rules
+	guard_files other "$dead"
+	echo old >"$run/inet-pinhole.log"
+	echo 1 >"$run/inet-pinhole.pending"
+	"$PINHOLE" remove >/dev/null
+	expect "another table's guard files stay" test -e "$run/guard.stats" -a -e "$run/guard.state"
+	expect "the log of a pending confirmation stays" test -e "$run/inet-pinhole.log"
+	mv "$run/inet-pinhole.pending" "$run/inet-pinhole.pending.rolling-back"
+	"$PINHOLE" remove >/dev/null
+	expect "the log of a rollback under way stays" test -e "$run/inet-pinhole.log"
+	rm "$run/inet-pinhole.pending.rolling-back"
+	guard_files pinhole $$
+	"$PINHOLE" remove -t pinhole >/dev/null 2>"$NL_TMP/err"
+	expect "a running guard's files stay" test -e "$run/guard.stats" -a -e "$run/guard.state"
+	expect "remove says the guard still runs" grep -q "the guard of table inet pinhole (pid $$) still runs" "$NL_TMP/err"
+	expect "an old log goes" test ! -e "$run/inet-pinhole.log"
+	guard_files pinhole "$dead"
+	"$PINHOLE" apply -q rules/marketo.rules
+	expect_status "remove exits 0" 0 "$PINHOLE" remove
+	expect "a stopped guard's stats and state go" test ! -e "$run/guard.stats" -a ! -e "$run/guard.state"
 }
 
 nl_main

@@ -49,7 +49,8 @@ static char *render(const struct policy_diff *d, enum diff_format format, bool c
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
-	cr_assert_eq(diff_render(d, format, color, out), 0);
+	struct diff_style style = { color, 0 };
+	cr_assert_eq(diff_render(d, format, &style, out), 0);
 	fclose(out);
 	return buf;
 }
@@ -425,6 +426,108 @@ Test(diff_format, empty_diff_in_every_format)
 	cr_assert(strstr(json, "\"sets\": []"), "%s", json);
 	free(text);
 	free(json);
+	diff_done(&f);
+}
+
+/* ---- the markdown size limit ----------------------------------------------------------- */
+
+static char *render_max(const struct policy_diff *d, size_t max)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct diff_style style = { false, max };
+	cr_assert_eq(diff_render(d, DIFF_MARKDOWN, &style, out), 0);
+	fclose(out);
+	return buf;
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* 40 sets of different sizes: set s<i> gains 3 * i + 1 single addresses, and every third
+ * rule opens another port; the set retired, 60 addresses, goes (it widens nothing). */
+static struct fixture many_changes(void)
+{
+	static char old_text[16384], new_text[262144];
+	size_t o = 0, n = 0;
+	o += (size_t)snprintf(old_text, sizeof(old_text), "set retired {");
+	for (int j = 0; j < 60; j++)
+		o += (size_t)snprintf(old_text + o, sizeof(old_text) - o, " 192.0.2.%d/32", 2 * j);
+	o += (size_t)snprintf(old_text + o, sizeof(old_text) - o, " }\n");
+	for (int i = 0; i < 40; i++) {
+		o += (size_t)snprintf(old_text + o, sizeof(old_text) - o,
+				      "set s%d { 10.%d.0.0/16 }\nallow out to @s%d tcp port 443\n", i, i, i);
+		n += (size_t)snprintf(new_text + n, sizeof(new_text) - n, "set s%d { 10.%d.0.0/16", i, i);
+		for (int j = 0; j < 3 * i + 1; j++)
+			n += (size_t)snprintf(new_text + n, sizeof(new_text) - n, " 172.16.%d.%d/32", i, 2 * j);
+		n += (size_t)snprintf(new_text + n, sizeof(new_text) - n, " }\nallow out to @s%d tcp port %s\n", i,
+				      i % 3 ? "443" : "{ 443, 8443 }");
+	}
+	return diff_of(old_text, new_text);
+}
+
+/* Whether line (up to its newline) is a whole line of text. */
+static bool has_line(const char *text, const char *line)
+{
+	size_t len = strcspn(line, "\n") + 1;
+	for (const char *p = text; (p = strstr(p, "\n")); p++)
+		if (!strncmp(p + 1, line, len))
+			return true;
+	return false;
+}
+
+/* The table is one run of whole rows, each a row of the whole diff's table; every ```diff
+ * block is closed. */
+static void expect_well_formed(const char *md, const char *full, size_t max)
+{
+	const char *table = strstr(md, "\n| what | change | widens | details |\n");
+	size_t opened = 0, closed = 0;
+	bool table_over = false;
+	for (const char *line = md; *line; line += strcspn(line, "\n") + 1) {
+		bool row = line[0] == '|';
+		cr_assert(!row || (table && !table_over), "a row outside the table at max %zu: %.60s", max, line);
+		cr_assert(!row || has_line(full, line), "a row that is not whole at max %zu: %.60s", max, line);
+		table_over |= table && line > table + 1 && !row;
+		opened += !strncmp(line, "```diff\n", 8);
+		closed += !strncmp(line, "```\n", 4);
+		if (!line[strcspn(line, "\n")])
+			break;
+	}
+	cr_assert_eq(opened, closed, "unclosed block at max %zu", max);
+}
+
+Test(diff_format, markdown_is_shortened_within_the_limit_at_boundaries)
+{
+	struct fixture f = many_changes();
+	char *full = render_max(f.diff, 0);
+	size_t full_chars = utf8_chars(full);
+	cr_assert_gt(full_chars, 20000);
+	static const size_t maxes[] = { 2500, 3000, 4000, 6000, 9000, 14000, 20000 };
+	for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
+		char *md = render_max(f.diff, maxes[i]);
+		cr_assert_leq(utf8_chars(md), maxes[i], "%zu characters at max %zu", utf8_chars(md), maxes[i]);
+		cr_assert(strstr(md, "**Shortened** to fit "), "no note at max %zu", maxes[i]);
+		cr_assert(strstr(md, "- Largest changes: set `s39` changed (118 lines), set `s38` changed (115 lines)"),
+			  "%s", md);
+		expect_well_formed(md, full, maxes[i]);
+		free(md);
+	}
+	char *small = render_max(f.diff, 2500);
+	cr_assert(strstr(small, "| set `s39` | changed |"), "the largest change's row first: %s", small);
+	cr_assert_null(strstr(small, "| set `s0` | changed |"), "a table cut at rows: %s", small);
+	cr_assert_null(strstr(small, "| set `retired` |"), "what widens goes first: %s", small);
+	cr_assert(strstr(full, "| set `retired` | removed |"), "%s", full);
+	free(small);
+	char *fits = render_max(f.diff, full_chars);
+	cr_assert_str_eq(fits, full, "a diff within the limit is whole");
+	free(fits);
+	free(full);
 	diff_done(&f);
 }
 

@@ -4,9 +4,10 @@
 #include <string.h>
 
 #include "dns.h"
+#include "flow.h"
 
 struct msg {
-	uint8_t b[4096];
+	uint8_t b[DNS_MESSAGE_MAX + 1];
 	size_t n;
 };
 
@@ -275,13 +276,146 @@ Test(dns, cname_loop_and_odd_bytes)
 	cr_assert_str_eq(r->question, "a\\046\\001");
 }
 
-Test(dns, many_answers_are_bounded)
+/* big.example CNAME cdn.example; cdn.example owns 60 A and 40 AAAA records, with records of
+ * an unrelated owner between them; an EDNS0 OPT of 4096 octets, as a UDP answer of ~2.3 KB
+ * needs. The addresses are 198.51.100.i and 2001:db8::i for i = 0..99. */
+static void hundred_addresses(void)
 {
-	header(&m, 0x8180, 100, 0, 0);
-	question(&m, "x.example");
-	for (int i = 0; i < 100; i++)
-		a_rr(&m, 12, 5, IP1);
+	header(&m, 0x8180, 1 + 100 + 10, 0, 1);
+	question(&m, "big.example");
+	pointer(&m, 12);
+	rr_head(&m, 5, 600, 6);
+	size_t cdn = m.n;
+	u8(&m, 3);
+	put(&m, "cdn", 3);
+	pointer(&m, 16);	/* "example" in the question */
+	for (unsigned i = 0; i < 100; i++) {
+		pointer(&m, (unsigned)cdn);
+		if (i < 60) {
+			rr_head(&m, 1, 300 - i, 4);
+			put(&m, (uint8_t[4]){ 198, 51, 100, (uint8_t)i }, 4);
+		} else {
+			rr_head(&m, 28, 300 - i, 16);
+			put(&m, (uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8, [15] = (uint8_t)i }, 16);
+		}
+		if (i % 10 == 5)
+			a_rr(&m, 16, 5, IP1);	/* example: not on the chain */
+	}
+	u8(&m, 0);
+	u16(&m, 41);
+	u16(&m, 4096);
+	u32(&m, 0);
+	u16(&m, 0);
+}
+
+static void expect_hundred(const struct dns_response *resp)
+{
+	cr_assert_eq(resp->n_cnames, 1);
+	cr_assert_str_eq(resp->cnames[0].name, "cdn.example");
+	cr_assert_eq(resp->n_addrs, 100, "every address, not %zu", resp->n_addrs);
+	for (unsigned i = 0; i < 100; i++) {
+		const struct dns_addr *a = &resp->addrs[i];
+		cr_assert_eq(a->family, i < 60 ? FAMILY_V4 : FAMILY_V6, "address %u", i);
+		cr_assert_eq(a->addr.lo, i < 60 ? 0xc6336400u + i : i, "address %u", i);
+		cr_assert_eq(a->addr.hi, i < 60 ? 0 : 0x20010db800000000u, "address %u", i);
+		cr_assert_eq(a->ttl, 300 - i);
+	}
+	cr_assert_eq(resp->ttl, 201, "the smallest TTL, of the last address");
+}
+
+Test(dns, every_address_of_a_large_answer_is_kept)
+{
+	hundred_addresses();
+	cr_assert_gt(m.n, 1232, "larger than the usual EDNS0 size: %zu", m.n);
+	cr_assert_eq(dns_parse_response(m.b, m.n, r, NULL), DNS_OK);
+	cr_assert(r->edns);
+	cr_assert_eq(r->edns_udp_size, 4096);
+	expect_hundred(r);
+}
+
+/* The bound DNS_MAX_ADDRS stands for: the largest message packed with the shortest address
+ * records (the root as question and owner) fills addrs exactly, and one record more would
+ * not fit in 65,535 octets. */
+Test(dns, the_largest_message_fills_dns_max_addrs)
+{
+	cr_assert_gt(12 + 5 + 15 * (DNS_MAX_ADDRS + 1), DNS_MESSAGE_MAX);
+	header(&m, 0x8180, DNS_MAX_ADDRS, 0, 0);
+	question(&m, "");
+	for (unsigned i = 0; i < DNS_MAX_ADDRS; i++) {
+		u8(&m, 0);
+		rr_head(&m, 1, 60, 4);
+		put(&m, (uint8_t[4]){ 192, 0, 2, (uint8_t)i }, 4);
+	}
+	cr_assert_leq(m.n, DNS_MESSAGE_MAX);
 	cr_assert_eq(dns_parse_response(m.b, m.n, r, NULL), DNS_OK);
 	cr_assert_eq(r->n_addrs, DNS_MAX_ADDRS);
-	cr_assert_eq(r->addrs_dropped, 100 - DNS_MAX_ADDRS);
+	cr_assert_eq(r->addrs[DNS_MAX_ADDRS - 1].addr.lo, 0xc0000200u + ((DNS_MAX_ADDRS - 1) & 0xff));
+	/* Padding it past 65,535 octets (an OPT with option data) makes it malformed. */
+	m.b[11] = 1;
+	u8(&m, 0);
+	u16(&m, 41);
+	u16(&m, 4096);
+	u32(&m, 0);
+	size_t pad = DNS_MESSAGE_MAX + 1 - m.n - 2;
+	u16(&m, (unsigned)pad);
+	memset(m.b + m.n, 0, pad);
+	m.n += pad;
+	cr_assert_eq(m.n, DNS_MESSAGE_MAX + 1);
+	expect_malformed("longer than a DNS message");
+}
+
+/* What pinhole match sees: the same answer as one UDP datagram, and over TCP (RFC 7766: a
+ * two-byte length first) in three segments, the last two swapped. */
+struct seen {
+	int records;
+};
+
+static int on_record(const struct capture_record *rec, void *arg)
+{
+	struct seen *s = arg;
+	cr_assert_eq(rec->kind, CAPTURE_DNS);
+	s->records++;
+	expect_hundred(&rec->dns);
+	return 0;
+}
+
+static struct packet from_resolver(uint8_t proto, uint32_t seq, uint8_t flags, const uint8_t *data, size_t len)
+{
+	struct packet p = { .family = FAMILY_V4, .proto = proto, .sport = 53, .dport = 40000, .seq = seq,
+			    .tcp_flags = flags, .payload = data, .len = len };
+	p.src.lo = 0xc6336402;	/* 198.51.100.2 */
+	p.dst.lo = 0xc0000202;	/* 192.0.2.2 */
+	return p;
+}
+
+Test(dns, match_reads_a_large_answer_over_udp_and_tcp)
+{
+	hundred_addresses();
+	struct seen udp = { 0 }, tcp = { 0 };
+	struct flow_table *ft = flow_table_new(on_record, &udp);
+	cr_assert_not_null(ft);
+	struct packet p = from_resolver(17, 0, 0, m.b, m.n);
+	cr_assert_eq(flow_table_packet(ft, &p), 0);
+	cr_assert_eq(udp.records, 1);
+	flow_table_free(ft);
+
+	static uint8_t stream[2 + sizeof(m.b)];
+	stream[0] = (uint8_t)(m.n >> 8);
+	stream[1] = (uint8_t)m.n;
+	memcpy(stream + 2, m.b, m.n);
+	size_t n = m.n + 2, cut1 = 700, cut2 = 1500;
+	cr_assert_gt(n, cut2);
+	ft = flow_table_new(on_record, &tcp);
+	cr_assert_not_null(ft);
+	struct packet syn = from_resolver(6, 999, TCP_SYN | TCP_ACK, NULL, 0),
+		      first = from_resolver(6, 1000, TCP_ACK, stream, cut1),
+		      third = from_resolver(6, 1000 + (uint32_t)cut2, TCP_ACK, stream + cut2, n - cut2),
+		      second = from_resolver(6, 1000 + (uint32_t)cut1, TCP_ACK, stream + cut1, cut2 - cut1);
+	cr_assert_eq(flow_table_packet(ft, &syn), 0);
+	cr_assert_eq(flow_table_packet(ft, &first), 0);
+	cr_assert_eq(flow_table_packet(ft, &third), 0);
+	cr_assert_eq(tcp.records, 0, "not before the gap is filled");
+	cr_assert_eq(flow_table_packet(ft, &second), 0);
+	cr_assert_eq(tcp.records, 1);
+	flow_table_free(ft);
 }

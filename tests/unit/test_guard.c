@@ -48,7 +48,7 @@ static struct guard *make(const struct policy *p, uint32_t ttl_min, uint32_t ttl
 /* ---- a DNS response builder (RFC 1035 §4.1, no compression) ---- */
 
 struct msg {
-	uint8_t b[2048];
+	uint8_t b[4096];
 	size_t n;
 	uint16_t ancount;
 };
@@ -649,6 +649,65 @@ Test(guard, dns_over_tcp_is_read_across_segments_in_order)
 	cr_assert(guard_dns_tcp(g, 0, &first, count_learn, &learnt), "a retransmission");
 	cr_assert_eq(learnt, 2);
 	guard_pending_done(g, true, 0);
+	guard_free(g);
+	policy_free(p);
+}
+
+/* 100 addresses for big.marketo.com (203.0.113.100-199) and an EDNS0 OPT of 4096 octets. */
+static struct msg answer_hundred(void)
+{
+	struct msg m;
+	dns_start(&m, "big.marketo.com", 1);
+	for (unsigned i = 0; i < 100; i++)
+		dns_a(&m, "big.marketo.com", 300, 203, 0, 113, (uint8_t)(100 + i));
+	static const uint8_t opt[11] = { 0, 0, 41, 0x10, 0x00 };
+	memcpy(m.b + m.n, opt, sizeof(opt));
+	m.n += sizeof(opt);
+	m.b[11] = 1;	/* arcount */
+	return m;
+}
+
+/* Every address of the answer is one pending update per matching set: the answer in order
+ * for one set, then for the other. */
+static void expect_hundred_learnt(struct guard *g)
+{
+	size_t k;
+	const struct guard_update *u = guard_pending(g, &k);
+	cr_assert_eq(k, 200, "100 addresses into marketo_web and everything, not %zu updates", k);
+	for (size_t i = 0; i < k; i++)
+		cr_assert_eq(u[i].addr.lo, 0xcb007100u + 100 + i % 100, "update %zu", i);
+	guard_pending_done(g, true, 0);
+}
+
+Test(guard, a_hundred_address_answer_is_learnt_whole_over_udp_and_tcp)
+{
+	struct policy *p = compile(RULES);
+	struct guard *g = make(p, 1, 3600);
+	struct msg a = answer_hundred();
+	cr_assert_gt(a.n, 1232, "an answer that needs EDNS0 over UDP: %zu octets", a.n);
+	struct guard_dns_decision d;
+	dns(g, 0, &a, &d);
+	cr_assert_eq(d.what, GUARD_DNS_LEARN);
+	cr_assert_eq(d.n_new, 200);
+	expect_hundred_learnt(g);
+	guard_free(g);
+
+	g = make(p, 1, 3600);
+	uint8_t stream[2 + sizeof(a.b)];
+	stream[0] = (uint8_t)(a.n >> 8);
+	stream[1] = (uint8_t)a.n;
+	memcpy(stream + 2, a.b, a.n);
+	int learnt = 0;
+	struct packet syn = dns_segment(999, TCP_SYN | TCP_ACK, NULL, 0);
+	cr_assert(guard_dns_tcp(g, 0, &syn, count_learn, &learnt));
+	for (size_t off = 0; off < a.n + 2; off += 1400) {	/* segments of an Ethernet MSS */
+		size_t len = a.n + 2 - off < 1400 ? a.n + 2 - off : 1400;
+		struct packet seg = dns_segment(1000 + (uint32_t)off, TCP_ACK, stream + off, len);
+		cr_assert_eq(learnt, 0);
+		cr_assert(guard_dns_tcp(g, 0, &seg, count_learn, &learnt));
+	}
+	cr_assert_eq(learnt, 1);
+	expect_hundred_learnt(g);
 	guard_free(g);
 	policy_free(p);
 }

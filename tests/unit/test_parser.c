@@ -35,11 +35,28 @@ Test(parser, formats_canonically_and_keeps_comments)
 	free(again);
 }
 
-Test(parser, short_sets_stay_on_one_line)
+/* A short set without comments stays on one line when its first element is on the line of
+ * its name, and one element per line when the author put it on a line of its own (as the
+ * shipped marketo.rules does): both are fixed points. */
+Test(parser, short_sets_keep_their_layout)
 {
 	size_t errors;
-	char *out = format("set t {\n  $tracking\n}\n", &errors);
-	cr_assert_str_eq(out, "set t { $tracking }\n");
+	char *out = format("set t {  $tracking ,\n  x.example }\n", &errors);
+	cr_assert_str_eq(out, "set t { $tracking, x.example }\n");
+	free(out);
+	out = format("set t {\n  $tracking\n}\n", &errors);
+	cr_assert_str_eq(out, "set t {\n\t$tracking\n}\n");
+	free(out);
+}
+
+Test(parser, blank_lines_between_comment_blocks_stay)
+{
+	size_t errors;
+	char *out = format("# header\n\n\n# about s\n# more\n\nset s { 192.0.2.1 }\n# a\n\n# b\n", &errors);
+	cr_assert_str_eq(out, "# header\n\n# about s\n# more\n\nset s { 192.0.2.1 }\n\n# a\n\n# b\n");
+	char *again = format(out, &errors);
+	cr_assert_str_eq(again, out, "fmt is a fixed point");
+	free(again);
 	free(out);
 }
 
