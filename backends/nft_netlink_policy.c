@@ -28,6 +28,7 @@ struct live_rule {
 	char port_set[NFT_SET_MAXNAMELEN];	/* an anonymous set of ports */
 	bool accept;
 	char ifname[17];		/* iifname/oifname drop: a default_deny interface */
+	bool reject;			/* ... that rejects (default_deny IFNAME reject) */
 	bool unknown;			/* an expression pinhole does not write */
 	const char *comment;
 };
@@ -105,6 +106,8 @@ static int decode_expr(struct nftnl_expr *e, void *data)
 		d->pending = D_NONE;
 	} else if (!strcmp(name, "immediate")) {
 		d->r->accept = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT) == NF_ACCEPT;
+	} else if (!strcmp(name, "reject")) {
+		d->r->reject = true;
 	} else if (strcmp(name, "counter")) {
 		d->r->unknown = true;	/* ct, bitwise: the default_deny rules, not IR rules */
 	}
@@ -414,11 +417,15 @@ static void add_deny_iface(struct build *b, const struct live_rule *lr)
 {
 	struct policy *p = b->p;
 	for (size_t i = 0; i < p->n_deny_ifaces; i++)
-		if (!strcmp(p->deny_ifaces[i], lr->ifname))
+		if (!strcmp(p->deny_ifaces[i], lr->ifname)) {
+			p->deny_reject[i] |= lr->reject;
 			return;
+		}
 	if (p->n_deny_ifaces < POLICY_MAX_DENY_IFACES && (p->deny_ifaces[p->n_deny_ifaces] =
-								  arena_strdup(&p->arena, lr->ifname)))
+								  arena_strdup(&p->arena, lr->ifname))) {
+		p->deny_reject[p->n_deny_ifaces] = lr->reject;
 		p->n_deny_ifaces++;
+	}
 }
 
 static int build_rules(struct build *b, struct nl_session *s, struct nk_ruleset *rs, size_t *n_unknown)

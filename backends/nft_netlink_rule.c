@@ -64,6 +64,15 @@ static size_t format_allow(const struct nk_rule *r, char *buf, size_t size)
 	return append(buf, size, n, " counter accept");
 }
 
+static size_t format_deny(const struct nk_rule *r, char *buf, size_t size)
+{
+	static const char *const action[] = { [NK_DENY_DROP] = "counter drop",
+					       [NK_DENY_TCP_RESET] = "meta l4proto tcp counter reject with tcp reset",
+					       [NK_DENY_ICMPX] = "counter reject with icmpx admin-prohibited" };
+	return append(buf, size, 0, "%s \"%s\" %s", r->what == NK_RULE_DENY_IIF ? "iifname" : "oifname", r->ifname,
+		      action[r->deny]);
+}
+
 size_t nk_rule_format(const struct nk_rule *r, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -71,8 +80,8 @@ size_t nk_rule_format(const struct nk_rule *r, char *buf, size_t size)
 	case NK_RULE_ALLOW: n = format_allow(r, buf, size); break;
 	case NK_RULE_ESTABLISHED: n = append(buf, size, 0, "ct state established,related accept"); break;
 	case NK_RULE_NEIGHBOUR: n = append(buf, size, 0, "meta l4proto ipv6-icmp accept"); break;
-	case NK_RULE_DENY_IIF: n = append(buf, size, 0, "iifname \"%s\" counter drop", r->ifname); break;
-	case NK_RULE_DENY_OIF: n = append(buf, size, 0, "oifname \"%s\" counter drop", r->ifname); break;
+	case NK_RULE_DENY_IIF:
+	case NK_RULE_DENY_OIF: n = format_deny(r, buf, size); break;
 	}
 	if (r->comment)
 		n = append(buf, size, n, " comment \"%s\"", r->comment);
@@ -221,6 +230,21 @@ static int build_established(struct nftnl_rule *nr)
 	return add_counter_verdict(nr, false, NF_ACCEPT);
 }
 
+/* reject with tcp reset / icmpx admin-prohibited: the inet family's reject, which answers
+ * IPv4 with ICMP and IPv6 with ICMPv6 (code 13 and 1, RFC 1812 5.2.7.1, RFC 4443 3.1). */
+static int add_reject(struct nftnl_rule *nr, enum nk_deny_action how)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+	if (e && how == NK_DENY_TCP_RESET) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+	} else if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	}
+	return add_expr(nr, e);
+}
+
 /* iifname/oifname: the kernel compares IFNAMSIZ bytes; "eth*" compares the prefix only. */
 static int build_deny(struct nftnl_rule *nr, const struct nk_rule *r)
 {
@@ -231,7 +255,11 @@ static int build_deny(struct nftnl_rule *nr, const struct nk_rule *r)
 	if (add_meta(nr, r->what == NK_RULE_DENY_IIF ? NFT_META_IIFNAME : NFT_META_OIFNAME) ||
 	    add_cmp(nr, NFT_CMP_EQ, name, wildcard ? (uint32_t)len - 1 : IFNAME_SIZE))
 		return -1;
-	return add_counter_verdict(nr, true, NF_DROP);
+	if (r->deny == NK_DENY_DROP)
+		return add_counter_verdict(nr, true, NF_DROP);
+	if (r->deny == NK_DENY_TCP_RESET && add_l4proto(nr, IPPROTO_TCP))
+		return -1;
+	return add_expr(nr, nftnl_expr_alloc("counter")) || add_reject(nr, r->deny) ? -1 : 0;
 }
 
 int nk_rule_build(struct nftnl_rule *nr, const struct nk_rule *r, const char *port_set, uint32_t port_set_id,

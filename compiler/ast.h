@@ -65,6 +65,7 @@ struct ast_rule {
 struct ast_option {
 	uint32_t key_tok;
 	uint32_t value_tok;
+	uint32_t mode_tok;		/* a second word on the line (default_deny IF reject), or NO_TOKEN */
 };
 
 struct ast_stmt {

@@ -133,6 +133,10 @@ static void put_statement(const struct ast_file *f, const struct ast_stmt *s, FI
 		put_tok(f, s->option.key_tok, out);
 		fputc(' ', out);
 		put_tok(f, s->option.value_tok, out);
+		if (s->option.mode_tok != NO_TOKEN) {
+			fputc(' ', out);
+			put_tok(f, s->option.mode_tok, out);
+		}
 		break;
 	}
 	put_trail(f, s->trail, out);

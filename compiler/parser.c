@@ -388,6 +388,7 @@ static bool parse_allow(struct parser *p, struct ast_stmt *s)
 
 static bool parse_option(struct parser *p, struct ast_stmt *s)
 {
+	s->option.mode_tok = NO_TOKEN;
 	if (!expect_identifier(p, "an option name", &s->option.key_tok))
 		return false;
 	skip_comments(p);
@@ -399,6 +400,13 @@ static bool parse_option(struct parser *p, struct ast_stmt *s)
 		return false;
 	}
 	s->option.value_tok = p->pos++;
+	/* A second word on the same line qualifies the value; the resolver says which options
+	 * take one (option default_deny IFNAME reject). */
+	const struct token *t = &p->t[significant(p)];
+	if (t->kind == TOK_WORD && !t->line_start) {
+		p->pos = significant(p);
+		s->option.mode_tok = p->pos++;
+	}
 	return true;
 }
 

@@ -72,6 +72,9 @@ struct policy {
 	/* option default_deny IFNAME (repeatable): traffic through these interfaces that no
 	 * rule allows is dropped; nft wildcards ("eth*") allowed. Table mode only. */
 	const char *deny_ifaces[POLICY_MAX_DENY_IFACES];
+	/* option default_deny IFNAME reject: refuse with a TCP reset (TCP) or ICMP/ICMPv6
+	 * administratively prohibited (the rest) instead of dropping silently. */
+	bool deny_reject[POLICY_MAX_DENY_IFACES];
 	size_t n_deny_ifaces;
 	struct ir_set *sets;		/* in the order written */
 	size_t n_sets;

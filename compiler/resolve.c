@@ -145,14 +145,17 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 }
 
 static void set_option_mode(struct resolver *r, const struct token *val, struct loc at);
-static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at);
+static void set_option_default_deny(struct resolver *r, const struct ast_option *o, struct loc at);
 
 static void set_option(struct resolver *r, const struct ast_stmt *s)
 {
 	const struct token *key = &r->ast->toks.v[s->option.key_tok];
 	const struct token *val = &r->ast->toks.v[s->option.value_tok];
 	struct loc at = resolver_loc(r, s->option.value_tok);
-	if (token_is(key, "table")) {
+	if (s->option.mode_tok != NO_TOKEN && !token_is(key, "default_deny")) {
+		diag_error(r->d, resolver_loc(r, s->option.mode_tok), "option '%.*s' takes one value", (int)key->len,
+			   key->text);
+	} else if (token_is(key, "table")) {
 		bool ok = val->kind == TOK_WORD && val->len > 0 && val->len <= 64;
 		for (uint32_t i = 0; ok && i < val->len; i++)
 			ok = (val->text[i] >= 'a' && val->text[i] <= 'z') || (val->text[i] >= 'A' && val->text[i] <= 'Z') ||
@@ -176,7 +179,7 @@ static void set_option(struct resolver *r, const struct ast_stmt *s)
 	} else if (token_is(key, "mode")) {
 		set_option_mode(r, val, at);
 	} else if (token_is(key, "default_deny")) {
-		set_option_default_deny(r, s->option.value_tok, at);
+		set_option_default_deny(r, &s->option, at);
 	} else {
 		diag_error(r->d, resolver_loc(r, s->option.key_tok), "unknown option '%.*s'", (int)key->len, key->text);
 		diag_hint(r->d, "valid options: table, priority, mode, default_deny");
@@ -208,15 +211,23 @@ static bool valid_ifname(const char *s, size_t n)
 	return true;
 }
 
-static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at)
+/* option default_deny IFNAME [drop|reject]: drop unless the second word says reject. */
+static void set_option_default_deny(struct resolver *r, const struct ast_option *o, struct loc at)
 {
+	uint32_t tok = o->value_tok;
 	const struct token *val = &r->ast->toks.v[tok];
-	if ((val->kind != TOK_WORD && val->kind != TOK_STRING) || !valid_ifname(val->text, val->len)) {
+	const struct token *how = o->mode_tok == NO_TOKEN ? NULL : &r->ast->toks.v[o->mode_tok];
+	if (how && !token_is(how, "drop") && !token_is(how, "reject")) {
+		diag_error(r->d, resolver_loc(r, o->mode_tok), "invalid default_deny action '%.*s'", (int)how->len,
+			   how->text);
+		diag_hint(r->d, "valid actions: drop (the default), reject (TCP reset, ICMP administratively prohibited)");
+	} else if ((val->kind != TOK_WORD && val->kind != TOK_STRING) || !valid_ifname(val->text, val->len)) {
 		diag_error(r->d, at, "invalid interface name '%.*s'", (int)val->len, val->text);
 		diag_hint(r->d, "1 to 15 characters without '/', ':' or spaces; 'eth*' matches every eth interface");
 	} else if (r->p->n_deny_ifaces == POLICY_MAX_DENY_IFACES) {
 		diag_error(r->d, at, "at most %d default_deny interfaces", POLICY_MAX_DENY_IFACES);
 	} else {
+		r->p->deny_reject[r->p->n_deny_ifaces] = how && token_is(how, "reject");
 		r->p->deny_ifaces[r->p->n_deny_ifaces++] = tok_dup(r, tok);
 	}
 }
