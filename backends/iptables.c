@@ -149,9 +149,11 @@ static void emit_ports(const struct ir_rule *r, size_t *next, FILE *out)
  * options so that a saved ruleset reads the same as this file. */
 static void emit_rule(const struct policy *p, const struct ir_rule *r, size_t hook, enum kset_kind k, FILE *out)
 {
-	char chain[KSET_NAME_MAX + 16], set[KSET_NAME_MAX], comment[XT_COMMENT_MAX];
+	char chain[KSET_NAME_MAX + 16], set[KSET_NAME_MAX], scope[KSET_NAME_MAX], comment[XT_COMMENT_MAX];
 	chain_name(chain, sizeof(chain), p, hook);
 	kset_name(set, r->set, k);
+	if (r->scope)
+		kset_name(scope, r->scope, rule_scope_kset(k));
 	rule_comment(r, comment, sizeof(comment));
 	size_t next = 0;
 	do {
@@ -159,6 +161,8 @@ static void emit_rule(const struct policy *p, const struct ir_rule *r, size_t ho
 		if (r->proto != PROTO_ANY)
 			fprintf(out, " -p %s", r->proto == PROTO_TCP ? "tcp" : "udp");
 		fprintf(out, " -m set --match-set %s %s", set, r->dir == DIR_OUT ? "dst" : "src");
+		if (r->scope)
+			fprintf(out, " -m set --match-set %s %s", scope, r->dir == DIR_OUT ? "src" : "dst");
 		if (r->proto != PROTO_ANY && r->n_ports > 0)
 			emit_ports(r, &next, out);
 		fprintf(out, " -m comment --comment \"%s\" -j ACCEPT\n", comment);
@@ -253,7 +257,7 @@ static int emit_rules(const struct policy *p, int family, FILE *out)
 		emit_deny_head(p, saved_order[j], family, out);
 		for (size_t i = 0; i < p->n_rules; i++)
 			for (int k = 0; k < 2 && rule_in_hook(&p->rules[i], saved_order[j]); k++)
-				if (kset_present(p->rules[i].set, kinds[k]))
+				if (rule_kset_used(&p->rules[i], kinds[k]))
 					emit_rule(p, &p->rules[i], saved_order[j], kinds[k], out);
 		emit_deny_tail(p, saved_order[j], family, out);
 	}

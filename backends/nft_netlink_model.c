@@ -200,7 +200,7 @@ static int push_allow(struct rule_list *l, const struct ir_rule *ir)
 	rule_comment(ir, comment, sizeof(comment));
 	const char *c = arena_strdup(&l->rs->arena, comment);
 	for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++) {
-		if (!kset_present(ir->set, k))
+		if (!rule_kset_used(ir, k))
 			continue;
 		struct nk_rule *r = rule_push(l, NK_RULE_ALLOW, c);
 		if (!r || !c)

@@ -68,16 +68,21 @@ static void emit_ports(const struct ir_rule *r, FILE *out)
  * are destination ports either way. */
 static void emit_pass(const struct ir_rule *r, enum kset_kind k, FILE *out)
 {
-	char table[KSET_NAME_MAX];
+	char table[KSET_NAME_MAX], scope[KSET_NAME_MAX + 2] = "any";
 	kset_name(table, r->set, k);
+	if (r->scope) {
+		scope[0] = '<';
+		kset_name(scope + 1, r->scope, rule_scope_kset(k));
+		strcat(scope, ">");
+	}
 	bool v4 = k == KSET_V4 || k == KSET_DNS_V4;
 	fprintf(out, "pass %s quick %s", r->dir == DIR_OUT ? "out" : "in", v4 ? "inet" : "inet6");
 	if (r->proto != PROTO_ANY)
 		fprintf(out, " proto %s", r->proto == PROTO_TCP ? "tcp" : "udp");
 	if (r->dir == DIR_OUT)
-		fprintf(out, " from any to <%s>", table);
+		fprintf(out, " from %s to <%s>", scope, table);
 	else
-		fprintf(out, " from <%s> to any", table);
+		fprintf(out, " from <%s> to %s", table, scope);
 	emit_ports(r, out);
 	fprintf(out, "\n");
 }
@@ -153,7 +158,7 @@ static int pf_emit(const struct policy *p, const struct backend_options *o, FILE
 		rule_comment(r, comment, sizeof(comment));
 		fprintf(out, "\n# %s\n", comment);
 		for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++)
-			if (kset_present(r->set, k))
+			if (rule_kset_used(r, k))
 				emit_pass(r, k, out);
 	}
 	for (size_t i = 0; i < p->n_deny_ifaces; i++)

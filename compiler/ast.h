@@ -56,6 +56,7 @@ struct ast_set {
 struct ast_rule {
 	enum ast_dir dir;
 	uint32_t set_tok;		/* TOK_SETREF */
+	uint32_t scope_tok;		/* TOK_SETREF of the local end (out from @X / in ... to @X), or NO_TOKEN */
 	enum ast_proto proto;
 	struct ast_port *ports;
 	size_t n_ports;

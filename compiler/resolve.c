@@ -145,6 +145,8 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 }
 
 static void set_option_mode(struct resolver *r, const struct token *val, struct loc at);
+static void set_option_squid(struct resolver *r, const struct token *key, uint32_t tok, struct loc at);
+static char *decode_string(struct resolver *r, uint32_t tok);
 static void set_option_default_deny(struct resolver *r, const struct ast_option *o, struct loc at);
 
 static void set_option(struct resolver *r, const struct ast_stmt *s)
@@ -180,9 +182,13 @@ static void set_option(struct resolver *r, const struct ast_stmt *s)
 		set_option_mode(r, val, at);
 	} else if (token_is(key, "default_deny")) {
 		set_option_default_deny(r, &s->option, at);
+	} else if (token_is(key, "squid_tls_cert") || token_is(key, "squid_tls_key") ||
+		   token_is(key, "squid_tls_port")) {
+		set_option_squid(r, key, s->option.value_tok, at);
 	} else {
 		diag_error(r->d, resolver_loc(r, s->option.key_tok), "unknown option '%.*s'", (int)key->len, key->text);
-		diag_hint(r->d, "valid options: table, priority, mode, default_deny");
+		diag_hint(r->d, "valid options: table, priority, mode, default_deny, squid_tls_cert, squid_tls_key, "
+				"squid_tls_port");
 	}
 }
 
@@ -195,6 +201,29 @@ static void set_option_mode(struct resolver *r, const struct token *val, struct 
 	} else {
 		diag_error(r->d, at, "invalid mode '%.*s'", (int)val->len, val->text);
 		diag_hint(r->d, "valid modes: table (pinhole owns the table), sets-only (pinhole fills its sets in your table)");
+	}
+}
+
+/* squid.conf(5) reads a port option's value up to white space and has no quoting, so a
+ * path or port with white space or '"' cannot be written there. */
+static void set_option_squid(struct resolver *r, const struct token *key, uint32_t tok, struct loc at)
+{
+	const struct token *val = &r->ast->toks.v[tok];
+	const char *v = val->kind == TOK_STRING ? decode_string(r, tok) : tok_dup(r, tok);
+	bool ok = v && *v;
+	for (const char *c = v; ok && *c; c++)
+		ok = (unsigned char)*c > ' ' && *c != '"';
+	if (!v)
+		return;
+	if (!ok) {
+		diag_error(r->d, at, "invalid value for option '%.*s': Squid takes no white space or '\"' there",
+			   (int)key->len, key->text);
+	} else if (token_is(key, "squid_tls_cert")) {
+		r->p->squid_tls_cert = v;
+	} else if (token_is(key, "squid_tls_key")) {
+		r->p->squid_tls_key = v;
+	} else {
+		r->p->squid_tls_port = v;
 	}
 }
 
@@ -306,18 +335,48 @@ static void warn_inbound_names(struct resolver *r, const struct ir_rule *rule)
 		     "will match", rule->set->name);
 }
 
+/* The set a rule's @reference names, or NULL after reporting it undefined. */
+static const struct ir_set *rule_set(struct resolver *r, uint32_t tok)
+{
+	const struct token *t = &r->ast->toks.v[tok];
+	struct set_work *w = resolver_find_set(r, t->text, t->len);
+	if (!w) {
+		diag_error(r->d, resolver_loc(r, tok), "undefined set '%.*s'", (int)t->len, t->text);
+		resolver_hint_similar(r, t->text, t->len, true);
+		return NULL;
+	}
+	return &r->p->sets[w - r->sets];
+}
+
+/* A scope is matched by address in every backend (nft and ipset lookups, pf tables, Squid
+ * src ACLs); no enforcement point learns a client's name. */
+static const struct ir_set *rule_scope(struct resolver *r, const struct ast_rule *a, bool *ok)
+{
+	if (a->scope_tok == NO_TOKEN)
+		return NULL;
+	const struct ir_set *s = rule_set(r, a->scope_tok);
+	if (!s) {
+		*ok = false;
+	} else if (s->n_names || s->n_regexes) {
+		diag_error(r->d, resolver_loc(r, a->scope_tok), "set '%s' holds names: a rule's %s must be addresses",
+			   s->name, a->dir == DIR_OUT ? "clients (out from @SET)" : "servers (in ... to @SET)");
+		*ok = false;
+	} else if (s->n_v4 == 0 && s->n_v6 == 0) {
+		diag_error(r->d, resolver_loc(r, a->scope_tok), "set '%s' is empty: the rule would match nothing", s->name);
+		*ok = false;
+	}
+	return s;
+}
+
 static void resolve_rule(struct resolver *r, const struct ast_stmt *s, struct ir_rule *out, bool *ok)
 {
 	const struct ast_rule *a = &s->rule;
-	const struct token *t = &r->ast->toks.v[a->set_tok];
 	*ok = false;
-	struct set_work *w = resolver_find_set(r, t->text, t->len);
-	if (!w) {
-		diag_error(r->d, resolver_loc(r, a->set_tok), "undefined set '%.*s'", (int)t->len, t->text);
-		resolver_hint_similar(r, t->text, t->len, true);
+	bool scope_ok = true;
+	out->set = rule_set(r, a->set_tok);
+	out->scope = rule_scope(r, a, &scope_ok);
+	if (!out->set || !scope_ok)
 		return;
-	}
-	out->set = &r->p->sets[w - r->sets];
 	out->dir = a->dir;
 	out->proto = a->proto;
 	out->loc = resolver_loc(r, s->tok);
@@ -485,6 +544,16 @@ bool kset_present(const struct ir_set *s, enum kset_kind kind)
 	case KSET_V6: return s->n_v6 > 0;
 	default: return s->n_names > 0 || s->n_regexes > 0;
 	}
+}
+
+enum kset_kind rule_scope_kset(enum kset_kind kind)
+{
+	return kind == KSET_V4 || kind == KSET_DNS_V4 ? KSET_V4 : KSET_V6;
+}
+
+bool rule_kset_used(const struct ir_rule *r, enum kset_kind kind)
+{
+	return kset_present(r->set, kind) && (!r->scope || kset_present(r->scope, rule_scope_kset(kind)));
 }
 
 const struct ir_set *policy_find_set(const struct policy *p, const char *name)
