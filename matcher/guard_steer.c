@@ -194,6 +194,25 @@ static void reject(struct nftnl_rule *r, bool tcp_reset)
 	add(r, e);
 }
 
+/* tcp flags & rst == rst */
+static void match_tcp_rst(struct nftnl_rule *r)
+{
+	uint8_t rst = 0x04;
+	match_l4proto(r, IPPROTO_TCP);
+	payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	if (e) {
+		uint8_t zero = 0;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &rst, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+		add(r, e);
+	}
+	cmp_eq(r, &rst, 1);
+}
+
 static void deny(struct nftnl_rule *r, const struct steer_config *c)
 {
 	if (c->deny_reset) {
@@ -242,6 +261,7 @@ static void log_group(struct nftnl_rule *r, uint16_t group)
 /* ---- rules and chains ---- */
 
 enum rule_shape {
+	RULE_CT_RST,		/* ct mark DENY tcp flags rst accept: the resets the deny sends */
 	RULE_CT_ALLOW,		/* ct mark ALLOW accept */
 	RULE_CT_DENY,		/* ct mark DENY reject/drop */
 	RULE_VERDICT_ALLOW,	/* meta mark ALLOW: to conntrack, accept */
@@ -253,6 +273,7 @@ enum rule_shape {
 };
 
 static const char *const rule_comments[] = {
+	"pinhole guard: resets of denied connections pass",
 	"pinhole guard: TLS server name allowed",
 	"pinhole guard: TLS server name denied",
 	"pinhole guard: verdict allow, remembered in the conntrack mark",
@@ -267,6 +288,11 @@ static void rule_exprs(struct nftnl_rule *r, enum rule_shape shape, const struct
 {
 	bool v6 = set && strstr(set, "_dns_v6");
 	switch (shape) {
+	/* The reset that the deny rules' reject sends to the client carries the denied
+	 * connection (conntrack attaches it), so it meets guard_output's deny rule on its way
+	 * out: without this rule that drop would eat it and the client would wait for a
+	 * timeout. Letting resets of a denied connection pass opens nothing: a reset ends it. */
+	case RULE_CT_RST: match_ct_mark(r, STEER_MARK_DENY); match_tcp_rst(r); counter(r); verdict(r, NF_ACCEPT); break;
 	case RULE_CT_ALLOW: match_ct_mark(r, STEER_MARK_ALLOW); counter(r); verdict(r, NF_ACCEPT); break;
 	case RULE_CT_DENY: match_ct_mark(r, STEER_MARK_DENY); counter(r); deny(r, c); break;
 	case RULE_VERDICT_ALLOW:
@@ -349,13 +375,24 @@ static void put_chain(struct gnl *g, const char *table, size_t i, int32_t priori
 	nftnl_chain_free(ch);
 }
 
-/* The rules of chain i (input: DNS only). */
+size_t steer_rule_count(const struct steer_config *c, size_t chain)
+{
+	bool tls = chain != 0 && !c->passive;
+	size_t n = 2;	/* DNS over UDP and TCP */
+	if (tls)
+		n += RULE_VERDICT_DENY - RULE_CT_RST + 1 + c->n_tls_sets;
+	if (chain != 0)
+		n += c->n_tls_sets;	/* QUIC */
+	return n;
+}
+
+/* The rules of chain i (input: DNS only); steer_rule_count counts them. */
 static void put_chain_rules(struct gnl *g, const struct steer_config *c, size_t i)
 {
 	const char *chain = steer_chain_names[i];
 	bool tls = i != 0 && !c->passive;
 	if (tls)
-		for (enum rule_shape s = RULE_CT_ALLOW; s <= RULE_VERDICT_DENY; s++)
+		for (enum rule_shape s = RULE_CT_RST; s <= RULE_VERDICT_DENY; s++)
 			put_rule(g, c, chain, s, NULL);
 	put_rule(g, c, chain, RULE_DNS_UDP, NULL);
 	put_rule(g, c, chain, RULE_DNS_TCP, NULL);
@@ -435,12 +472,18 @@ int steer_remove(struct gnl *g, const char *table, struct gnl_error *e)
 	return gnl_batch_commit(g, e);
 }
 
-int steer_present(struct gnl *g, const char *table)
+int steer_present(struct gnl *g, const char *table, const size_t want[3])
 {
 	for (size_t i = 0; i < 3; i++) {
 		int has = gnl_chain_exists(g, table, steer_chain_names[i]);
 		if (has <= 0)
 			return has;
+		/* A rule deleted by hand leaves the chain with fewer rules than were installed. */
+		long n = gnl_chain_rules(g, table, steer_chain_names[i]);
+		if (n < 0)
+			return -1;
+		if (want && (size_t)n != want[i])
+			return 0;
 	}
 	return 1;
 }

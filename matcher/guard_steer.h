@@ -82,7 +82,11 @@ int steer_install(struct gnl *g, struct steer_config *c, struct gnl_error *e);
 /* Deletes the guard chains of table. Returns 0 (also when there were none), or -1. */
 int steer_remove(struct gnl *g, const char *table, struct gnl_error *e);
 
-/* Whether all three guard chains are in table. Returns 1, 0, or -1 with errno. */
-int steer_present(struct gnl *g, const char *table);
+/* How many rules steer_install puts in guard chain `chain` (0 input, 1 forward, 2 output). */
+size_t steer_rule_count(const struct steer_config *c, size_t chain);
+
+/* Whether all three guard chains are in table with want[i] rules each (want NULL: any
+ * number), so that a rule deleted by hand is noticed too. Returns 1, 0, or -1 with errno. */
+int steer_present(struct gnl *g, const char *table, const size_t want[3]);
 
 #endif
