@@ -60,7 +60,10 @@ struct steer_config {
 	uint16_t dns_queue, tls_queue;	/* strict mode */
 	uint16_t log_group;		/* passive mode */
 	bool bypass;			/* fail open: a queue without listener accepts */
-	bool deny_reset;		/* a denied TLS connection gets a TCP reset, else a drop */
+	/* A denied TLS connection gets a TCP reset, else a drop. With resets, a denied
+	 * ClientHello routed through the gateway goes on as a FIN (the guard's
+	 * verdict replaces it) and the server's answer becomes the client's reset. */
+	bool deny_reset;
 	const char *const *tls_sets;	/* dynamic sets (NAME_dns_v4/_v6) whose tcp/443 is checked */
 	size_t n_tls_sets;
 };

@@ -1,10 +1,11 @@
 #!/bin/bash
-# pinhole guard refuses with a reset the client sees at once, and keeps its steering rules:
-# in the guard's namespaces (guard_lib.bash), a ClientHello for a name outside the allowlist
-# towards an address learnt for an allowed name fails at the client with a reset (curl's
-# "connection reset", exit 35) in under 100 ms, measured by curl itself; the reset is
-# counted by the guard's "resets of denied connections pass" rule. A steering rule deleted
-# by hand (nft delete rule) is put back within seconds, not only a deleted chain.
+# pinhole guard refuses with a reset the client sees at once, closes the server's end, and
+# keeps its steering rules: in the guard's namespaces (guard_lib.bash), a ClientHello for a
+# name outside the allowlist towards an address learnt for an allowed name fails at the
+# client with a reset (curl's "connection reset", exit 35) in under 100 ms, measured by curl
+# itself; the server got a FIN in its place and holds no connection of the client (its
+# single-threaded TLS server serves the next client); a steering rule deleted by hand
+# (nft delete rule) is put back within seconds, not only a deleted chain.
 set -u
 PINHOLE=$(realpath "${1:?usage: guard_refuse.sh PATH_TO_PINHOLE}")
 cd "$(dirname "$0")" && . ./guard_lib.bash && cd - >/dev/null || exit 1
@@ -47,12 +48,18 @@ for addr in 203.0.113.10 2001:db8:3::10; do
 		if [ "$rc" = 35 ] && [ "$ms" -lt 100 ]; then ok; else
 			bad "denied ClientHello towards $addr: curl exit $rc after $ms ms (want a reset, exit 35, < 100 ms)"
 		fi
+		# The server's end is closed too: it got a FIN in place of the ClientHello, so
+		# the single-threaded server is free for the next round without a restart.
+		sleep 0.2
+		conns=$(ip netns exec "$S" ss -Htn state established "( sport = :443 )" | wc -l)
+		[ "$conns" -eq 0 ] && ok || bad "the server keeps $conns connection(s) of the denied client"
 	done
-	gl_tls "$addr"
+	[ "$(gl_curl ws.marketo.com "$addr")" = 200 ] && ok || bad "the server did not serve after the denials ($addr)"
 done
-resets=$(ip netns exec "$G" nft list chain inet pinhole guard_output | grep 'resets of denied' |
+# Each client reset was the server's answer to the FIN, made a reset by the guard's rule.
+resets=$(ip netns exec "$G" nft list chain inet pinhole guard_forward | grep 'resets the client' |
 	grep -o 'packets [0-9]*' | grep -o '[0-9]*')
-[ "${resets:-0}" -ge 6 ] && ok || bad "the resets did not pass guard_output (counted ${resets:-0})"
+[ "${resets:-0}" -ge 6 ] && ok || bad "the server's answers did not become resets (counted ${resets:-0})"
 
 # Delete one steering rule (the TLS check towards the learnt IPv4 addresses) by hand.
 rules_in() { ip netns exec "$G" nft -a list chain inet pinhole "$1" | grep -c 'handle [0-9]*$'; }
