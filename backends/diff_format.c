@@ -113,10 +113,10 @@ const char *diff_rule_change_word(enum rule_change c)
 
 size_t diff_rule_what_text(unsigned what, char *buf, size_t max)
 {
-	static const char *const words[] = { "direction", "protocol", "ports" };
+	static const char *const words[] = { "direction", "protocol", "ports", "scope" };
 	size_t len = 0, shown = 0, total = (size_t)__builtin_popcount(what);
 	buf[0] = '\0';
-	for (unsigned bit = 0; bit < 3; bit++) {
+	for (unsigned bit = 0; bit < 4; bit++) {
 		if (!(what & 1u << bit))
 			continue;
 		shown++;

@@ -105,9 +105,9 @@ static json_t *rule_json(const struct ir_rule *r)
 
 static json_t *rule_diff_json(const struct rule_diff *rd)
 {
-	static const char *const words[] = { "direction", "protocol", "ports" };
+	static const char *const words[] = { "direction", "protocol", "ports", "scope" };
 	json_t *changes = json_array();
-	for (unsigned bit = 0; bit < 3; bit++)
+	for (unsigned bit = 0; bit < 4; bit++)
 		if (rd->what & 1u << bit)
 			json_array_append_new(changes, json_string(words[bit]));
 	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "change", diff_rule_change_word(rd->change),

@@ -180,7 +180,7 @@ static int changed_rule(struct arena *ar, const struct ir_rule *o, const struct 
 	rd->old_rule = o;
 	rd->new_rule = n;
 	rd->what = (o->dir != n->dir ? RULE_DIFF_DIRECTION : 0) | (o->proto != n->proto ? RULE_DIFF_PROTOCOL : 0) |
-		   (!ports_equal(o, n) ? RULE_DIFF_PORTS : 0);
+		   (!ports_equal(o, n) ? RULE_DIFF_PORTS : 0) | (!same_scope(o, n) ? RULE_DIFF_SCOPE : 0);
 	if (!(rd->what & RULE_DIFF_PORTS) || ports_all(o) || ports_all(n))
 		return 0;
 	if (ports_subtract(ar, n, o, &rd->ports_added, &rd->n_ports_added) < 0)
