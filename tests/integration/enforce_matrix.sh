@@ -188,6 +188,15 @@ judge() {	# backend column warnings-file prober
 	done <"$tmp/probes"
 }
 
+# option default_deny gwc0 reject: a denied TCP connection is refused (curl exit 7: a reset
+# or ICMP administratively prohibited), not left to time out (exit 28).
+refused_fast() {	# backend src dst
+	local rc
+	in_ns "$cl" curl -s -o /dev/null --connect-timeout 3 --interface "$2" "http://$(url_host "$3"):443/"
+	rc=$?
+	if [ "$rc" = 7 ]; then ok; else bad "$1: a denied connection from $2 to $3 gives curl exit $rc, want 7 (refused)"; fi
+}
+
 # ---- the backends -------------------------------------------------------------------------
 
 reset_gateway() {
@@ -201,6 +210,8 @@ reset_gateway
 PINHOLE_STATE_DIR=$tmp/state in_ns "$gw" "$PINHOLE" apply -q "$tmp/policy.rules" 2>"$tmp/nft.warn" ||
 	bad "apply (table mode): $(cat "$tmp/nft.warn")"
 judge nft 0 "$tmp/nft.warn" probe_direct
+refused_fast nft 192.0.2.11 203.0.113.10
+refused_fast nft 2001:db8:1::10 2001:db8:2::20
 
 # nft, sets-only: the user's own table and chains, pinhole's sets.
 reset_gateway
@@ -237,6 +248,8 @@ reset_gateway
 in_ns "$gw" sh -c "ipset restore -file '$tmp/ipt/ipsets' && iptables-restore '$tmp/ipt/rules.v4' &&
 	ip6tables-restore '$tmp/ipt/rules.v6'" || bad "iptables: loading failed"
 judge iptables 2 "$tmp/ipt.warn" probe_direct
+refused_fast iptables 192.0.2.11 203.0.113.10
+refused_fast iptables 2001:db8:1::10 2001:db8:2::20
 
 # Squid on the gateway, no packet filter: it decides alone.
 reset_gateway
