@@ -601,18 +601,17 @@ static void emit_access(const struct squid *sq, size_t rule, const char *verb, c
 	}
 }
 
-/* "http_access allow [!]TABLE_connect" and the like, in a static buffer (one at a time). */
-static const char *tls_verb(const struct squid *sq, const char *verb, const char *suffix)
+/* "http_access allow [!]TABLE_connect" and the like, into buf. */
+static const char *tls_verb(char *buf, size_t max, const struct squid *sq, const char *verb, const char *suffix)
 {
-	static char buf[KSET_NAME_MAX * 3];
-	snprintf(buf, sizeof(buf), "%s%s%s", verb, sq->p->table, suffix);
+	snprintf(buf, max, "%s%s%s", verb, sq->p->table, suffix);
 	return buf;
 }
 
 static void emit_http_access(struct squid *sq, FILE *out)
 {
 	static const enum squid_acl kinds[] = { ACL_DOM, ACL_RE, ACL_DST };
-	char comment[SQUID_COMMENT_MAX];
+	char comment[SQUID_COMMENT_MAX], verb[KSET_NAME_MAX * 3];
 	for (size_t i = 0; i < sq->p->n_rules; i++) {
 		const struct ir_rule *r = &sq->p->rules[i];
 		rule_comment(r, comment, sizeof(comment));
@@ -628,8 +627,8 @@ static void emit_http_access(struct squid *sq, FILE *out)
 			continue;
 		}
 		/* A CONNECT is allowed only on the ssl-bump port, where ssl_bump checks its SNI. */
-		emit_access(sq, i, tls_verb(sq, "http_access allow !", "_connect"), kinds, 3, out);
-		emit_access(sq, i, tls_verb(sq, "http_access allow ", "_tls_port"), kinds, 3, out);
+		emit_access(sq, i, tls_verb(verb, sizeof(verb), sq, "http_access allow !", "_connect"), kinds, 3, out);
+		emit_access(sq, i, tls_verb(verb, sizeof(verb), sq, "http_access allow ", "_tls_port"), kinds, 3, out);
 	}
 }
 
