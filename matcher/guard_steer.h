@@ -11,10 +11,14 @@
  * minus one so that they run before pinhole's own chains; in nftables a drop in any base
  * chain is final, an accept only ends that chain. For forward and output (input: DNS only):
  *
+ *   ct mark & MASK == DENY tcp flags & rst == rst accept   # resets of denied connections
+ *   ct mark & MASK == DENY ct direction reply tcp flags set rst,ack accept  # forward, reset:
+ *                                                    # the server's answer to the FIN
  *   ct mark & MASK == ALLOW accept                  # TLS decided: allowed
  *   ct mark & MASK == DENY reject with tcp reset     # TLS decided: denied (or drop)
  *   meta mark & MASK == ALLOW ct mark set ..., meta mark set ... accept   # a verdict with
  *   meta mark & MASK == DENY ct mark set ..., meta mark set ... reject    # NF_REPEAT
+ *                                  (forward, reset: accept the FIN that replaced the hello)
  *   udp sport 53 queue num DNS                       # strict; passive: log group G
  *   tcp sport 53 queue num DNS
  *   ip daddr @S_dns_v4 tcp dport 443 queue num TLS  # per set whose names may use 443
