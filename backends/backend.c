@@ -87,21 +87,6 @@ int backend_approximation(struct diags *d, const struct backend_options *o, cons
 	return o->strict ? -1 : 0;
 }
 
-int backend_deny_unsupported(const struct policy *p, const struct backend_options *o, const char *backend,
-			     struct diags *d)
-{
-	if (p->n_deny_ifaces == 0)
-		return 0;
-	char list[POLICY_MAX_DENY_IFACES * 20] = "";
-	size_t n = 0;
-	for (size_t i = 0; i < p->n_deny_ifaces && n < sizeof(list); i++)
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", p->deny_ifaces[i]);
-	struct loc at = { p->n_rules ? p->rules[0].loc.file : p->n_sets ? p->sets[0].loc.file : NULL, 0, 0 };
-	return backend_approximation(d, o, backend, at,
-				     "option default_deny is not written for this target: traffic that no rule "
-				     "allows is not dropped on %s", list);
-}
-
 int backend_report_names(const struct policy *p, const struct backend_options *o, struct diags *d,
 			 const char *backend, const char *holders_fmt)
 {

@@ -69,12 +69,6 @@ int backend_check_kset_lengths(const struct policy *p, struct diags *d, const ch
  * strings without escapes, and file names and comments are user data. */
 void comment_sanitize(char *s, size_t len);
 
-/* For targets that do not write option default_deny: dropping nothing where the policy
- * drops is a widening, so it is an approximation (warning, error with --strict). Returns
- * -1 when it was an error. */
-int backend_deny_unsupported(const struct policy *p, const struct backend_options *o, const char *backend,
-			     struct diags *d);
-
 extern const struct backend backend_nft;
 extern const struct backend backend_json;
 extern const struct backend backend_iptables;

@@ -77,7 +77,12 @@ size_t diff_ports_text(const struct port_range *v, size_t n, char *buf, size_t m
 size_t diff_rule_text(const struct ir_rule *r, char *buf, size_t max)
 {
 	size_t len = 0;
-	append(buf, max, &len, "allow %s @%s", r->dir == DIR_OUT ? "out to" : "in from", r->set->name);
+	if (r->dir == DIR_OUT && r->scope)
+		append(buf, max, &len, "allow out from @%s to @%s", r->scope->name, r->set->name);
+	else
+		append(buf, max, &len, "allow %s @%s", r->dir == DIR_OUT ? "out to" : "in from", r->set->name);
+	if (r->dir == DIR_IN && r->scope)
+		append(buf, max, &len, " to @%s", r->scope->name);
 	if (r->proto != PROTO_ANY)
 		append(buf, max, &len, " %s", r->proto == PROTO_TCP ? "tcp" : "udp");
 	if (r->n_ports) {
@@ -108,10 +113,10 @@ const char *diff_rule_change_word(enum rule_change c)
 
 size_t diff_rule_what_text(unsigned what, char *buf, size_t max)
 {
-	static const char *const words[] = { "direction", "protocol", "ports" };
+	static const char *const words[] = { "direction", "protocol", "ports", "scope" };
 	size_t len = 0, shown = 0, total = (size_t)__builtin_popcount(what);
 	buf[0] = '\0';
-	for (unsigned bit = 0; bit < 3; bit++) {
+	for (unsigned bit = 0; bit < 4; bit++) {
 		if (!(what & 1u << bit))
 			continue;
 		shown++;

@@ -98,16 +98,16 @@ static json_t *rule_json(const struct ir_rule *r)
 	if (!r)
 		return json_null();
 	const char *proto = r->proto == PROTO_TCP ? "tcp" : r->proto == PROTO_UDP ? "udp" : "any";
-	return json_pack("{s:s, s:s, s:s, s:o, s:s?, s:o}", "direction", r->dir == DIR_OUT ? "out" : "in", "set",
-			 r->set->name, "protocol", proto, "ports", ports_json(r->ports, r->n_ports), "comment",
-			 r->comment, "source", source_json(&r->loc));
+	return json_pack("{s:s, s:s, s:s*, s:s, s:o, s:s?, s:o}", "direction", r->dir == DIR_OUT ? "out" : "in", "set",
+			 r->set->name, "scope", r->scope ? r->scope->name : NULL, "protocol", proto, "ports",
+			 ports_json(r->ports, r->n_ports), "comment", r->comment, "source", source_json(&r->loc));
 }
 
 static json_t *rule_diff_json(const struct rule_diff *rd)
 {
-	static const char *const words[] = { "direction", "protocol", "ports" };
+	static const char *const words[] = { "direction", "protocol", "ports", "scope" };
 	json_t *changes = json_array();
-	for (unsigned bit = 0; bit < 3; bit++)
+	for (unsigned bit = 0; bit < 4; bit++)
 		if (rd->what & 1u << bit)
 			json_array_append_new(changes, json_string(words[bit]));
 	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "change", diff_rule_change_word(rd->change),

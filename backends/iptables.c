@@ -149,9 +149,11 @@ static void emit_ports(const struct ir_rule *r, size_t *next, FILE *out)
  * options so that a saved ruleset reads the same as this file. */
 static void emit_rule(const struct policy *p, const struct ir_rule *r, size_t hook, enum kset_kind k, FILE *out)
 {
-	char chain[KSET_NAME_MAX + 16], set[KSET_NAME_MAX], comment[XT_COMMENT_MAX];
+	char chain[KSET_NAME_MAX + 16], set[KSET_NAME_MAX], scope[KSET_NAME_MAX], comment[XT_COMMENT_MAX];
 	chain_name(chain, sizeof(chain), p, hook);
 	kset_name(set, r->set, k);
+	if (r->scope)
+		kset_name(scope, r->scope, rule_scope_kset(k));
 	rule_comment(r, comment, sizeof(comment));
 	size_t next = 0;
 	do {
@@ -159,6 +161,8 @@ static void emit_rule(const struct policy *p, const struct ir_rule *r, size_t ho
 		if (r->proto != PROTO_ANY)
 			fprintf(out, " -p %s", r->proto == PROTO_TCP ? "tcp" : "udp");
 		fprintf(out, " -m set --match-set %s %s", set, r->dir == DIR_OUT ? "dst" : "src");
+		if (r->scope)
+			fprintf(out, " -m set --match-set %s %s", scope, r->dir == DIR_OUT ? "src" : "dst");
 		if (r->proto != PROTO_ANY && r->n_ports > 0)
 			emit_ports(r, &next, out);
 		fprintf(out, " -m comment --comment \"%s\" -j ACCEPT\n", comment);
@@ -167,10 +171,62 @@ static void emit_rule(const struct policy *p, const struct ir_rule *r, size_t ho
 
 static bool hook_used(const struct policy *p, size_t hook)
 {
+	if (p->n_deny_ifaces > 0)
+		return true;
 	for (size_t i = 0; i < p->n_rules; i++)
 		if (rule_in_hook(&p->rules[i], hook))
 			return true;
 	return false;
+}
+
+/* iptables writes nft's "eth*" interface wildcard as "eth+". */
+static void iface_arg(char *buf, size_t max, const char *ifname)
+{
+	size_t n = (size_t)snprintf(buf, max, "%s", ifname);
+	if (n > 0 && n < max && buf[n - 1] == '*')
+		buf[n - 1] = '+';
+}
+
+/* default_deny's head, as the nft backend's: replies to allowed connections, and (IPv6)
+ * ICMPv6 for neighbour discovery and path MTU (RFC 4890 4.3), before the allow rules. */
+static void emit_deny_head(const struct policy *p, size_t hook, int family, FILE *out)
+{
+	char chain[KSET_NAME_MAX + 16];
+	if (p->n_deny_ifaces == 0)
+		return;
+	chain_name(chain, sizeof(chain), p, hook);
+	fprintf(out, "-A %s -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"default-deny: replies "
+		     "to allowed connections\" -j ACCEPT\n", chain);
+	if (family == FAMILY_V6)
+		fprintf(out, "-A %s -p ipv6-icmp -m comment --comment \"default-deny: ICMPv6 (RFC 4890)\" -j ACCEPT\n",
+			chain);
+}
+
+/* default_deny's tail: per interface and direction a DROP, or for reject a TCP reset for
+ * TCP and ICMP(v6) administratively prohibited for the rest, as the nft backend does.
+ * INPUT sees only the incoming interface, OUTPUT only the outgoing one. */
+static void emit_deny_tail(const struct policy *p, size_t hook, int family, FILE *out)
+{
+	char chain[KSET_NAME_MAX + 16], ifname[24];
+	chain_name(chain, sizeof(chain), p, hook);
+	for (int dir = 0; dir < 2; dir++) {
+		bool iif = dir == 0;
+		if ((iif && hook == 2) || (!iif && hook == 0))
+			continue;
+		for (size_t i = 0; i < p->n_deny_ifaces; i++) {
+			iface_arg(ifname, sizeof(ifname), p->deny_ifaces[i]);
+			const char *m = iif ? "-i" : "-o", *name = p->deny_ifaces[i];
+			if (!p->deny_reject[i]) {
+				fprintf(out, "-A %s %s %s -m comment --comment \"default-deny %s\" -j DROP\n", chain, m,
+					ifname, name);
+				continue;
+			}
+			fprintf(out, "-A %s %s %s -p tcp -m comment --comment \"default-deny %s\" -j REJECT "
+				     "--reject-with tcp-reset\n", chain, m, ifname, name);
+			fprintf(out, "-A %s %s %s -m comment --comment \"default-deny %s\" -j REJECT --reject-with %s\n",
+				chain, m, ifname, name, family == FAMILY_V4 ? "icmp-admin-prohibited" : "icmp6-adm-prohibited");
+		}
+	}
 }
 
 /* A whole filter table, as iptables-persistent expects: iptables-restore replaces the table
@@ -197,11 +253,14 @@ static int emit_rules(const struct policy *p, int family, FILE *out)
 		if (hook_used(p, h))
 			fprintf(out, "-A %s -j %s\n", hooks[h], chain);
 	}
-	for (size_t j = 0; j < 3; j++)
+	for (size_t j = 0; j < 3; j++) {
+		emit_deny_head(p, saved_order[j], family, out);
 		for (size_t i = 0; i < p->n_rules; i++)
 			for (int k = 0; k < 2 && rule_in_hook(&p->rules[i], saved_order[j]); k++)
-				if (kset_present(p->rules[i].set, kinds[k]))
+				if (rule_kset_used(&p->rules[i], kinds[k]))
 					emit_rule(p, &p->rules[i], saved_order[j], kinds[k], out);
+		emit_deny_tail(p, saved_order[j], family, out);
+	}
 	fprintf(out, "COMMIT\n");
 	return ferror(out) ? -1 : 0;
 }
@@ -210,8 +269,7 @@ static int iptables_emit_dir(const struct policy *p, const struct backend_option
 			     struct diags *d)
 {
 	int names = backend_report_names(p, o, d, "iptables", "ipsets %s, %s");
-	int deny = backend_deny_unsupported(p, o, "iptables", d);
-	if (check_lengths(p, d) < 0 || names < 0 || deny < 0)
+	if (check_lengths(p, d) < 0 || names < 0)
 		return -1;
 	FILE *f = dir->open(dir, "ipsets");
 	if (!f || emit_ipsets(p, f) < 0)

@@ -72,9 +72,10 @@ static json_t *rule_json(const struct ir_rule *r)
 	for (size_t i = 0; i < r->n_ports; i++)
 		json_array_append_new(ports, json_pack("{s:i, s:i}", "from", r->ports[i].lo, "to", r->ports[i].hi));
 	const char *proto = r->proto == PROTO_TCP ? "tcp" : r->proto == PROTO_UDP ? "udp" : "any";
-	return json_pack("{s:s, s:s, s:s, s:o, s:s?, s:o}", "direction", r->dir == DIR_OUT ? "out" : "in", "set",
-			 r->set->name, "protocol", proto, "ports", ports, "comment", r->comment, "source",
-			 source_of(r->loc));
+	/* "scope" (the clients of out, the servers of in) only when the rule has one */
+	return json_pack("{s:s, s:s, s:s*, s:s, s:o, s:s?, s:o}", "direction", r->dir == DIR_OUT ? "out" : "in", "set",
+			 r->set->name, "scope", r->scope ? r->scope->name : NULL, "protocol", proto, "ports", ports,
+			 "comment", r->comment, "source", source_of(r->loc));
 }
 
 static int json_emit(const struct policy *p, const struct backend_options *o, FILE *out, struct diags *d)

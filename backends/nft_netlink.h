@@ -52,6 +52,10 @@ enum nk_rule_kind {
 	NK_RULE_DENY_OIF,	/* default-deny: oifname SCOPE drop */
 };
 
+/* How a default-deny rule refuses: option default_deny IFNAME [drop|reject]. reject is two
+ * rules, a TCP reset for TCP and ICMP(v6) administratively prohibited for the rest. */
+enum nk_deny_action { NK_DENY_DROP, NK_DENY_TCP_RESET, NK_DENY_ICMPX };
+
 struct nk_rule {
 	enum nk_rule_kind what;
 	uint64_t handle;		/* live rules only */
@@ -60,6 +64,7 @@ struct nk_rule {
 	const struct ir_rule *origin;	/* NK_RULE_ALLOW: the IR rule */
 	enum kset_kind kset;		/* NK_RULE_ALLOW: which of the set's kernel sets */
 	const char *ifname;		/* NK_RULE_DENY_*: the interface (nft wildcard allowed) */
+	enum nk_deny_action deny;	/* NK_RULE_DENY_*: drop or which reject */
 };
 
 struct nk_chain {

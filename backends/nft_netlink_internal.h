@@ -136,10 +136,12 @@ int nl_set_dump_raw(struct nl_session *s, struct nk_ruleset *rs, const char *nam
 size_t nk_rule_format(const struct nk_rule *r, char *buf, size_t size);
 /* The fingerprint that goes into the rule's userdata: a hash of its nft text. */
 uint64_t nk_rule_fingerprint(const struct nk_rule *r);
-/* Fills an anonymous-set-free libnftnl rule's expressions; see nl_msg_rule_add. */
+/* Fills an anonymous-set-free libnftnl rule's expressions; see nl_msg_rule_add. set_id:
+ * the NFTA_SET_ID of the rule's set and of its scope's set when made in the same batch (0
+ * otherwise). Returns 0, or -1 on ENOMEM. */
 struct nftnl_rule;
 int nk_rule_build(struct nftnl_rule *nr, const struct nk_rule *r, const char *port_set, uint32_t port_set_id,
-		  uint32_t set_id);
+		  const uint32_t set_id[2]);
 
 /* ---- errors ---- */
 

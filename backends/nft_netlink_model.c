@@ -200,7 +200,7 @@ static int push_allow(struct rule_list *l, const struct ir_rule *ir)
 	rule_comment(ir, comment, sizeof(comment));
 	const char *c = arena_strdup(&l->rs->arena, comment);
 	for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++) {
-		if (!kset_present(ir->set, k))
+		if (!rule_kset_used(ir, k))
 			continue;
 		struct nk_rule *r = rule_push(l, NK_RULE_ALLOW, c);
 		if (!r || !c)
@@ -211,8 +211,24 @@ static int push_allow(struct rule_list *l, const struct ir_rule *ir)
 	return 0;
 }
 
+static int push_deny_iface(struct rule_list *l, const struct policy *p, size_t i, bool iif)
+{
+	static const enum nk_deny_action drop[] = { NK_DENY_DROP }, reject[] = { NK_DENY_TCP_RESET, NK_DENY_ICMPX };
+	const enum nk_deny_action *how = p->deny_reject[i] ? reject : drop;
+	const char *c = nk_printf(&l->rs->arena, "default-deny %s", p->deny_ifaces[i]);
+	for (size_t k = 0; k < (p->deny_reject[i] ? 2u : 1u); k++) {
+		struct nk_rule *r = rule_push(l, iif ? NK_RULE_DENY_IIF : NK_RULE_DENY_OIF, c);
+		if (!r || !c)
+			return -1;
+		r->ifname = p->deny_ifaces[i];
+		r->deny = how[k];
+	}
+	return 0;
+}
+
 /* default-deny SCOPE: replies to allowed connections and ICMPv6 (neighbour discovery,
- * path MTU: RFC 4890 4.3) first, the allow rules, then a drop per interface and direction. */
+ * path MTU: RFC 4890 4.3) first, the allow rules, then a drop (or the two rejects) per
+ * interface and direction. */
 static int push_deny(struct rule_list *l, const struct policy *p, unsigned hook, bool head)
 {
 	if (p->n_deny_ifaces == 0)
@@ -226,20 +242,16 @@ static int push_deny(struct rule_list *l, const struct policy *p, unsigned hook,
 		bool iif = dir == 0;
 		if ((iif && hook == NF_INET_LOCAL_OUT) || (!iif && hook == NF_INET_LOCAL_IN))
 			continue;
-		for (size_t i = 0; i < p->n_deny_ifaces; i++) {
-			const char *c = nk_printf(&l->rs->arena, "default-deny %s", p->deny_ifaces[i]);
-			struct nk_rule *r = rule_push(l, iif ? NK_RULE_DENY_IIF : NK_RULE_DENY_OIF, c);
-			if (!r || !c)
+		for (size_t i = 0; i < p->n_deny_ifaces; i++)
+			if (push_deny_iface(l, p, i, iif) < 0)
 				return -1;
-			r->ifname = p->deny_ifaces[i];
-		}
 	}
 	return 0;
 }
 
 static size_t chain_capacity(const struct policy *p)
 {
-	size_t n = 2 + 2 * p->n_deny_ifaces;
+	size_t n = 2 + 4 * p->n_deny_ifaces;
 	for (size_t i = 0; i < p->n_rules; i++)
 		n += 4;	/* at most one rule per kernel set of the rule's set */
 	return n;

@@ -22,18 +22,20 @@
 struct live_rule {
 	enum ast_dir dir;
 	char kset[NFT_SET_MAXNAMELEN];
+	char scope[NFT_SET_MAXNAMELEN];	/* the other address's set (allow out from @X) */
 	enum ast_proto proto;
 	uint16_t port_lo, port_hi;	/* one port or range, when no anon set */
 	bool has_port;
 	char port_set[NFT_SET_MAXNAMELEN];	/* an anonymous set of ports */
 	bool accept;
 	char ifname[17];		/* iifname/oifname drop: a default_deny interface */
+	bool reject;			/* ... that rejects (default_deny IFNAME reject) */
 	bool unknown;			/* an expression pinhole does not write */
 	const char *comment;
 };
 
 struct decode {
-	enum { D_NONE, D_META_NFPROTO, D_META_L4, D_META_IFNAME, D_PAYLOAD_PORT } pending;
+	enum { D_NONE, D_META_NFPROTO, D_META_L4, D_META_IFNAME, D_PAYLOAD_PORT, D_PAYLOAD_SCOPE } pending;
 	bool v4;
 	struct live_rule *r;
 };
@@ -81,7 +83,10 @@ static void decode_payload(struct decode *d, struct nftnl_expr *e)
 {
 	uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
 	uint32_t off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
-	if (base == NFT_PAYLOAD_NETWORK_HEADER && (d->v4 ? off == 12 || off == 16 : off == 8 || off == 24))
+	bool addr = base == NFT_PAYLOAD_NETWORK_HEADER && (d->v4 ? off == 12 || off == 16 : off == 8 || off == 24);
+	if (addr && d->r->kset[0])	/* the second address: the scope, after the set's lookup */
+		d->pending = D_PAYLOAD_SCOPE;
+	else if (addr)
 		d->r->dir = (off == 12 || off == 8) ? DIR_IN : DIR_OUT;
 	else if (base == NFT_PAYLOAD_TRANSPORT_HEADER && off == 2)
 		d->pending = D_PAYLOAD_PORT;
@@ -101,10 +106,13 @@ static int decode_expr(struct nftnl_expr *e, void *data)
 		decode_payload(d, e);
 	} else if (!strcmp(name, "lookup")) {
 		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-		snprintf(d->pending == D_PAYLOAD_PORT ? d->r->port_set : d->r->kset, NFT_SET_MAXNAMELEN, "%s", set);
+		snprintf(d->pending == D_PAYLOAD_PORT ? d->r->port_set : d->pending == D_PAYLOAD_SCOPE ? d->r->scope : d->r->kset,
+			 NFT_SET_MAXNAMELEN, "%s", set);
 		d->pending = D_NONE;
 	} else if (!strcmp(name, "immediate")) {
 		d->r->accept = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT) == NF_ACCEPT;
+	} else if (!strcmp(name, "reject")) {
+		d->r->reject = true;
 	} else if (strcmp(name, "counter")) {
 		d->r->unknown = true;	/* ct, bitwise: the default_deny rules, not IR rules */
 	}
@@ -372,7 +380,8 @@ static void split_comment(struct build *b, const char *c, struct ir_rule *r)
 
 static bool same_rule(const struct ir_rule *a, const struct ir_rule *x)
 {
-	if (a->dir != x->dir || a->set != x->set || a->proto != x->proto || a->n_ports != x->n_ports)
+	if (a->dir != x->dir || a->set != x->set || a->scope != x->scope || a->proto != x->proto ||
+	    a->n_ports != x->n_ports)
 		return false;
 	if (a->loc.line != x->loc.line || (a->comment == NULL) != (x->comment == NULL) ||
 	    (a->comment && strcmp(a->comment, x->comment)))
@@ -390,14 +399,16 @@ static int add_rule(struct build *b, struct nl_session *s, struct nk_ruleset *rs
 	size_t n_ports = 0;
 	if (lr->unknown || !kset_base(lr->kset, base, &kind))
 		return 0;
-	const struct ir_set *set = policy_find_set(b->p, base);
+	const struct ir_set *set = policy_find_set(b->p, base), *scope = NULL;
 	if (!set)
+		return 0;
+	if (lr->scope[0] && (!kset_base(lr->scope, base, &kind) || !(scope = policy_find_set(b->p, base))))
 		return 0;
 	if (lr->port_set[0] && port_ranges(s, rs, lr->port_set, ports, &n_ports) < 0)
 		return -1;
 	if (lr->has_port)
 		ports[n_ports++] = (struct port_range){ lr->port_lo, lr->port_hi };
-	struct ir_rule r = { .dir = lr->dir, .set = set, .proto = lr->proto, .n_ports = n_ports };
+	struct ir_rule r = { .dir = lr->dir, .set = set, .scope = scope, .proto = lr->proto, .n_ports = n_ports };
 	r.ports = alloc(b, n_ports * sizeof(*r.ports));
 	if (r.ports)
 		memcpy(r.ports, ports, n_ports * sizeof(*ports));
@@ -414,11 +425,15 @@ static void add_deny_iface(struct build *b, const struct live_rule *lr)
 {
 	struct policy *p = b->p;
 	for (size_t i = 0; i < p->n_deny_ifaces; i++)
-		if (!strcmp(p->deny_ifaces[i], lr->ifname))
+		if (!strcmp(p->deny_ifaces[i], lr->ifname)) {
+			p->deny_reject[i] |= lr->reject;
 			return;
+		}
 	if (p->n_deny_ifaces < POLICY_MAX_DENY_IFACES && (p->deny_ifaces[p->n_deny_ifaces] =
-								  arena_strdup(&p->arena, lr->ifname)))
+								  arena_strdup(&p->arena, lr->ifname))) {
+		p->deny_reject[p->n_deny_ifaces] = lr->reject;
 		p->n_deny_ifaces++;
+	}
 }
 
 static int build_rules(struct build *b, struct nl_session *s, struct nk_ruleset *rs, size_t *n_unknown)

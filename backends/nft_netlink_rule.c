@@ -58,10 +58,23 @@ static size_t format_allow(const struct nk_rule *r, char *buf, size_t size)
 	char name[KSET_NAME_MAX];
 	bool v4 = r->kset == KSET_V4 || r->kset == KSET_DNS_V4;
 	kset_name(name, r->origin->set, r->kset);
-	size_t n = append(buf, size, 0, "%s %s @%s", v4 ? "ip" : "ip6", r->origin->dir == DIR_OUT ? "daddr" : "saddr",
-			  name);
+	bool out = r->origin->dir == DIR_OUT;
+	size_t n = append(buf, size, 0, "%s %s @%s", v4 ? "ip" : "ip6", out ? "daddr" : "saddr", name);
+	if (r->origin->scope) {
+		kset_name(name, r->origin->scope, rule_scope_kset(r->kset));
+		n = append(buf, size, n, " %s %s @%s", v4 ? "ip" : "ip6", out ? "saddr" : "daddr", name);
+	}
 	n = format_l4(r->origin, buf, size, n);
 	return append(buf, size, n, " counter accept");
+}
+
+static size_t format_deny(const struct nk_rule *r, char *buf, size_t size)
+{
+	static const char *const action[] = { [NK_DENY_DROP] = "counter drop",
+					       [NK_DENY_TCP_RESET] = "meta l4proto tcp counter reject with tcp reset",
+					       [NK_DENY_ICMPX] = "counter reject with icmpx admin-prohibited" };
+	return append(buf, size, 0, "%s \"%s\" %s", r->what == NK_RULE_DENY_IIF ? "iifname" : "oifname", r->ifname,
+		      action[r->deny]);
 }
 
 size_t nk_rule_format(const struct nk_rule *r, char *buf, size_t size)
@@ -71,8 +84,8 @@ size_t nk_rule_format(const struct nk_rule *r, char *buf, size_t size)
 	case NK_RULE_ALLOW: n = format_allow(r, buf, size); break;
 	case NK_RULE_ESTABLISHED: n = append(buf, size, 0, "ct state established,related accept"); break;
 	case NK_RULE_NEIGHBOUR: n = append(buf, size, 0, "meta l4proto ipv6-icmp accept"); break;
-	case NK_RULE_DENY_IIF: n = append(buf, size, 0, "iifname \"%s\" counter drop", r->ifname); break;
-	case NK_RULE_DENY_OIF: n = append(buf, size, 0, "oifname \"%s\" counter drop", r->ifname); break;
+	case NK_RULE_DENY_IIF:
+	case NK_RULE_DENY_OIF: n = format_deny(r, buf, size); break;
 	}
 	if (r->comment)
 		n = append(buf, size, n, " comment \"%s\"", r->comment);
@@ -184,7 +197,7 @@ static int add_ports(struct nftnl_rule *nr, const struct ir_rule *r, const char 
 }
 
 static int build_allow(struct nftnl_rule *nr, const struct nk_rule *r, const char *port_set, uint32_t port_set_id,
-		       uint32_t set_id)
+		       const uint32_t set_id[2])
 {
 	bool v4 = r->kset == KSET_V4 || r->kset == KSET_DNS_V4;
 	bool out = r->origin->dir == DIR_OUT;
@@ -194,8 +207,14 @@ static int build_allow(struct nftnl_rule *nr, const struct nk_rule *r, const cha
 	/* saddr/daddr: IPv4 header bytes 12/16, IPv6 header bytes 8/24 */
 	uint32_t offset = v4 ? (out ? 16 : 12) : (out ? 24 : 8);
 	if (add_meta(nr, NFT_META_NFPROTO) || add_cmp(nr, NFT_CMP_EQ, &nfproto, 1) ||
-	    add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER, offset, v4 ? 4 : 16) || add_lookup(nr, name, set_id))
+	    add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER, offset, v4 ? 4 : 16) || add_lookup(nr, name, set_id[0]))
 		return -1;
+	if (r->origin->scope) {	/* the other address of the header: the clients' or servers' set */
+		kset_name(name, r->origin->scope, rule_scope_kset(r->kset));
+		offset = v4 ? (out ? 12 : 16) : (out ? 8 : 24);
+		if (add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER, offset, v4 ? 4 : 16) || add_lookup(nr, name, set_id[1]))
+			return -1;
+	}
 	if (r->origin->proto != PROTO_ANY && add_ports(nr, r->origin, port_set, port_set_id))
 		return -1;
 	return add_counter_verdict(nr, true, NF_ACCEPT);
@@ -221,6 +240,21 @@ static int build_established(struct nftnl_rule *nr)
 	return add_counter_verdict(nr, false, NF_ACCEPT);
 }
 
+/* reject with tcp reset / icmpx admin-prohibited: the inet family's reject, which answers
+ * IPv4 with ICMP and IPv6 with ICMPv6 (code 13 and 1, RFC 1812 5.2.7.1, RFC 4443 3.1). */
+static int add_reject(struct nftnl_rule *nr, enum nk_deny_action how)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+	if (e && how == NK_DENY_TCP_RESET) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+	} else if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	}
+	return add_expr(nr, e);
+}
+
 /* iifname/oifname: the kernel compares IFNAMSIZ bytes; "eth*" compares the prefix only. */
 static int build_deny(struct nftnl_rule *nr, const struct nk_rule *r)
 {
@@ -231,11 +265,15 @@ static int build_deny(struct nftnl_rule *nr, const struct nk_rule *r)
 	if (add_meta(nr, r->what == NK_RULE_DENY_IIF ? NFT_META_IIFNAME : NFT_META_OIFNAME) ||
 	    add_cmp(nr, NFT_CMP_EQ, name, wildcard ? (uint32_t)len - 1 : IFNAME_SIZE))
 		return -1;
-	return add_counter_verdict(nr, true, NF_DROP);
+	if (r->deny == NK_DENY_DROP)
+		return add_counter_verdict(nr, true, NF_DROP);
+	if (r->deny == NK_DENY_TCP_RESET && add_l4proto(nr, IPPROTO_TCP))
+		return -1;
+	return add_expr(nr, nftnl_expr_alloc("counter")) || add_reject(nr, r->deny) ? -1 : 0;
 }
 
 int nk_rule_build(struct nftnl_rule *nr, const struct nk_rule *r, const char *port_set, uint32_t port_set_id,
-		  uint32_t set_id)
+		  const uint32_t set_id[2])
 {
 	switch (r->what) {
 	case NK_RULE_ALLOW: return build_allow(nr, r, port_set, port_set_id, set_id);
@@ -356,13 +394,17 @@ void nl_msg_rule_add(struct nl_batch *b, const struct nk_ruleset *rs, const stru
 		     const struct nk_rule *r, const struct nl_set_ids *ids)
 {
 	size_t first = b->n_origins;
-	uint32_t port_set_id = 0, set_id = 0;
+	uint32_t port_set_id = 0, set_id[2] = { 0, 0 };
 	if (r->what == NK_RULE_ALLOW && r->origin->n_ports > 1)
 		port_set_id = port_set_add(b, rs, r->origin);
 	if (r->what == NK_RULE_ALLOW) {
 		char name[KSET_NAME_MAX];
 		kset_name(name, r->origin->set, r->kset);
-		set_id = set_id_of(ids, name);
+		set_id[0] = set_id_of(ids, name);
+		if (r->origin->scope) {
+			kset_name(name, r->origin->scope, rule_scope_kset(r->kset));
+			set_id[1] = set_id_of(ids, name);
+		}
 	}
 	struct nftnl_rule *nr = nftnl_rule_alloc();
 	struct nlmsghdr *nlh = NULL;

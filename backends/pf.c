@@ -1,5 +1,5 @@
 /* pf.c — a pf.conf(5) fragment for an anchor named after the policy's table: tables for
- * the sets and "pass quick" rules, to load with `pfctl -a pinhole -f FILE`.
+ * the sets, "pass quick" rules and option default_deny's "block quick", to load with `pfctl -a pinhole -f FILE`.
  *
  * Prefixes go into const tables. pf cannot match names, so a rule on a set with names
  * matches persist tables that something must fill at run time with the addresses the
@@ -68,18 +68,67 @@ static void emit_ports(const struct ir_rule *r, FILE *out)
  * are destination ports either way. */
 static void emit_pass(const struct ir_rule *r, enum kset_kind k, FILE *out)
 {
-	char table[KSET_NAME_MAX];
+	char table[KSET_NAME_MAX], scope[KSET_NAME_MAX + 2] = "any";
 	kset_name(table, r->set, k);
+	if (r->scope) {
+		scope[0] = '<';
+		kset_name(scope + 1, r->scope, rule_scope_kset(k));
+		strcat(scope, ">");
+	}
 	bool v4 = k == KSET_V4 || k == KSET_DNS_V4;
 	fprintf(out, "pass %s quick %s", r->dir == DIR_OUT ? "out" : "in", v4 ? "inet" : "inet6");
 	if (r->proto != PROTO_ANY)
 		fprintf(out, " proto %s", r->proto == PROTO_TCP ? "tcp" : "udp");
 	if (r->dir == DIR_OUT)
-		fprintf(out, " from any to <%s>", table);
+		fprintf(out, " from %s to <%s>", scope, table);
 	else
-		fprintf(out, " from <%s> to any", table);
+		fprintf(out, " from <%s> to %s", table, scope);
 	emit_ports(r, out);
 	fprintf(out, "\n");
+}
+
+/* option default_deny IFNAME: the anchor's last rules, after every pass quick, so they
+ * meet only what no rule passed. quick, so a later rule of the main ruleset cannot pass it
+ * again (pf's last match would); replies to passed connections never get here, since pass
+ * keeps state. ICMPv6 passes first, as in the nft backend (RFC 4890 4.3). reject is pf's
+ * return-rst for TCP and an ICMP(v6) administratively prohibited for the rest. */
+static void emit_deny(const struct policy *p, size_t i, FILE *out)
+{
+	char on[24];
+	snprintf(on, sizeof(on), "%s", p->deny_ifaces[i]);
+	size_t len = strlen(on);
+	if (len > 0 && on[len - 1] == '*')
+		on[len - 1] = '\0';	/* an interface group: see deny_wildcards */
+	fprintf(out, "\n# option default_deny %s%s\npass quick on %s inet6 proto icmp6\n", p->deny_ifaces[i],
+		p->deny_reject[i] ? " reject" : "", on);
+	for (int in = 1; in >= 0; in--) {
+		const char *dir = in ? "in" : "out";
+		if (!p->deny_reject[i]) {
+			fprintf(out, "block drop %s quick on %s\n", dir, on);
+			continue;
+		}
+		fprintf(out, "block return-rst %s quick on %s proto tcp\n", dir, on);
+		fprintf(out, "block return-icmp (filter-prohib) %s quick on %s inet\n", dir, on);
+		fprintf(out, "block return-icmp6 (admin-unr) %s quick on %s inet6\n", dir, on);
+	}
+}
+
+/* pf has no interface-name wildcard: "eth*" becomes the interface group "eth", which
+ * holds every interface of that driver on OpenBSD but is only what ifconfig(8) puts in it
+ * elsewhere. */
+static int deny_wildcards(const struct policy *p, const struct backend_options *o, struct diags *d)
+{
+	int ret = 0;
+	struct loc at = { p->n_rules ? p->rules[0].loc.file : p->n_sets ? p->sets[0].loc.file : NULL, 0, 0 };
+	for (size_t i = 0; i < p->n_deny_ifaces; i++) {
+		size_t len = strlen(p->deny_ifaces[i]);
+		if (len > 0 && p->deny_ifaces[i][len - 1] == '*' &&
+		    backend_approximation(d, o, "pf", at, "default_deny %s is written as interface group '%.*s': pf "
+				          "matches groups, not name prefixes", p->deny_ifaces[i], (int)len - 1,
+				          p->deny_ifaces[i]) < 0)
+			ret = -1;
+	}
+	return ret;
 }
 
 static int check_lengths(const struct policy *p, struct diags *d)
@@ -90,7 +139,7 @@ static int check_lengths(const struct policy *p, struct diags *d)
 static int pf_emit(const struct policy *p, const struct backend_options *o, FILE *out, struct diags *d)
 {
 	int names = backend_report_names(p, o, d, "pf", "persist tables <%s> and <%s>");
-	int deny = backend_deny_unsupported(p, o, "pf", d);
+	int deny = deny_wildcards(p, o, d);
 	if (check_lengths(p, d) < 0 || names < 0 || deny < 0)
 		return -1;
 	emit_header(p, out);
@@ -109,9 +158,11 @@ static int pf_emit(const struct policy *p, const struct backend_options *o, FILE
 		rule_comment(r, comment, sizeof(comment));
 		fprintf(out, "\n# %s\n", comment);
 		for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++)
-			if (kset_present(r->set, k))
+			if (rule_kset_used(r, k))
 				emit_pass(r, k, out);
 	}
+	for (size_t i = 0; i < p->n_deny_ifaces; i++)
+		emit_deny(p, i, out);
 	return ferror(out) ? -1 : 0;
 }
 

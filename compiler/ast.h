@@ -56,6 +56,7 @@ struct ast_set {
 struct ast_rule {
 	enum ast_dir dir;
 	uint32_t set_tok;		/* TOK_SETREF */
+	uint32_t scope_tok;		/* TOK_SETREF of the local end (out from @X / in ... to @X), or NO_TOKEN */
 	enum ast_proto proto;
 	struct ast_port *ports;
 	size_t n_ports;
@@ -65,6 +66,7 @@ struct ast_rule {
 struct ast_option {
 	uint32_t key_tok;
 	uint32_t value_tok;
+	uint32_t mode_tok;		/* a second word on the line (default_deny IF reject), or NO_TOKEN */
 };
 
 struct ast_stmt {

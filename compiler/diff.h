@@ -103,6 +103,7 @@ enum {
 	RULE_DIFF_DIRECTION = 1 << 0,
 	RULE_DIFF_PROTOCOL = 1 << 1,
 	RULE_DIFF_PORTS = 1 << 2,
+	RULE_DIFF_SCOPE = 1 << 3,	/* the clients (out from @X) or servers (in ... to @X) */
 };
 
 struct rule_diff {

@@ -61,6 +61,13 @@ static int group_merge(struct arena *ar, struct rule_group *g, const struct ir_r
 	return 0;
 }
 
+/* Rules for different clients (allow out from @X) are different rules: a scope is compared
+ * by name; none means every client. */
+static bool same_scope(const struct ir_rule *a, const struct ir_rule *b)
+{
+	return a->scope == NULL ? b->scope == NULL : b->scope && !strcmp(a->scope->name, b->scope->name);
+}
+
 static int build_groups(struct arena *ar, const struct policy *p, const char *const *set_name, struct vec *groups)
 {
 	for (size_t i = 0; i < p->n_rules; i++) {
@@ -68,7 +75,8 @@ static int build_groups(struct arena *ar, const struct policy *p, const char *co
 		const char *set = set_name ? set_name[r->set - p->sets] : r->set->name;
 		struct rule_group *g = groups->v;
 		size_t k = 0;
-		while (k < groups->n && !(g[k].rule->dir == r->dir && g[k].rule->proto == r->proto && !strcmp(g[k].set, set)))
+		while (k < groups->n && !(g[k].rule->dir == r->dir && g[k].rule->proto == r->proto &&
+					  same_scope(g[k].rule, r) && !strcmp(g[k].set, set)))
 			k++;
 		if (k < groups->n) {
 			if (group_merge(ar, &g[k], r) < 0)
@@ -104,7 +112,7 @@ static bool pairs_at(int level, const struct rule_group *o, const struct rule_gr
 	if (strcmp(o->set, n->set))
 		return false;
 	switch (level) {
-	case PAIR_SAME: return dir && proto && ports;
+	case PAIR_SAME: return dir && proto && ports && same_scope(a, b);
 	case PAIR_DIR_SET_PROTO: return dir && proto;
 	case PAIR_DIR_SET: return dir;
 	case PAIR_SET_PROTO_PORTS: return proto && ports;
@@ -134,7 +142,7 @@ static bool covered_by_old(const struct rule_group *g, const struct rule_group *
 {
 	for (size_t i = 0; i < n_old; i++) {
 		const struct ir_rule *o = old[i].rule;
-		if (o->dir != g->rule->dir || strcmp(old[i].set, g->set))
+		if (o->dir != g->rule->dir || strcmp(old[i].set, g->set) || (o->scope && !same_scope(o, g->rule)))
 			continue;
 		if (o->proto == PROTO_ANY || (o->proto == g->rule->proto && ports_within(g->rule, o)))
 			return true;
@@ -172,7 +180,7 @@ static int changed_rule(struct arena *ar, const struct ir_rule *o, const struct 
 	rd->old_rule = o;
 	rd->new_rule = n;
 	rd->what = (o->dir != n->dir ? RULE_DIFF_DIRECTION : 0) | (o->proto != n->proto ? RULE_DIFF_PROTOCOL : 0) |
-		   (!ports_equal(o, n) ? RULE_DIFF_PORTS : 0);
+		   (!ports_equal(o, n) ? RULE_DIFF_PORTS : 0) | (!same_scope(o, n) ? RULE_DIFF_SCOPE : 0);
 	if (!(rd->what & RULE_DIFF_PORTS) || ports_all(o) || ports_all(n))
 		return 0;
 	if (ports_subtract(ar, n, o, &rd->ports_added, &rd->n_ports_added) < 0)

@@ -112,8 +112,19 @@ static void put_ports(const struct ast_file *f, const struct ast_rule *r, FILE *
 
 static void put_rule(const struct ast_file *f, const struct ast_rule *r, FILE *out)
 {
-	fputs(r->dir == DIR_OUT ? "allow out to " : "allow in from ", out);
-	put_tok(f, r->set_tok, out);
+	if (r->dir == DIR_OUT && r->scope_tok != NO_TOKEN) {
+		fputs("allow out from ", out);
+		put_tok(f, r->scope_tok, out);
+		fputs(" to ", out);
+		put_tok(f, r->set_tok, out);
+	} else {
+		fputs(r->dir == DIR_OUT ? "allow out to " : "allow in from ", out);
+		put_tok(f, r->set_tok, out);
+		if (r->scope_tok != NO_TOKEN) {
+			fputs(" to ", out);
+			put_tok(f, r->scope_tok, out);
+		}
+	}
 	if (r->proto != PROTO_ANY)
 		fputs(r->proto == PROTO_TCP ? " tcp" : " udp", out);
 	if (r->n_ports)
@@ -143,6 +154,10 @@ static void put_statement(const struct ast_file *f, const struct ast_stmt *s, FI
 		put_tok(f, s->option.key_tok, out);
 		fputc(' ', out);
 		put_tok(f, s->option.value_tok, out);
+		if (s->option.mode_tok != NO_TOKEN) {
+			fputc(' ', out);
+			put_tok(f, s->option.mode_tok, out);
+		}
 		break;
 	}
 	put_trail(f, s->trail, out);

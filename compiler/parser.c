@@ -335,22 +335,37 @@ static bool parse_ports(struct parser *p, struct ast_rule *r)
 	return ok;
 }
 
+/* allow out [from @SCOPE] to @SET | allow in from @SET [to @SCOPE]: the scope names the
+ * local end (the clients an outbound rule is for, the servers an inbound one reaches). */
 static bool parse_direction(struct parser *p, struct ast_rule *r)
 {
 	skip_comments(p);
 	if (accept_word(p, "out")) {
 		r->dir = DIR_OUT;
+		if (accept_word(p, "from") &&
+		    !expect_kind(p, TOK_SETREF, "a set reference for the clients (allow out from @clients to @SET)",
+				 &r->scope_tok))
+			return false;
 		if (accept_word(p, "to"))
-			return true;
-		expected(p, "'to' (allow out to @SET)");
+			return expect_kind(p, TOK_SETREF, "a set reference such as @marketo_web", &r->set_tok);
+		if (r->scope_tok != NO_TOKEN && p->t[significant(p)].line_start)
+			diag_error(p->d, loc_of(p, r->scope_tok), "expected 'to @SET' after the clients");
+		else
+			expected(p, r->scope_tok == NO_TOKEN ? "'from' or 'to' (allow out to @SET)"
+							     : "'to' (allow out from @clients to @SET)");
 		return false;
 	}
 	if (accept_word(p, "in")) {
 		r->dir = DIR_IN;
-		if (accept_word(p, "from"))
-			return true;
-		expected(p, "'from' (allow in from @SET)");
-		return false;
+		if (!accept_word(p, "from")) {
+			expected(p, "'from' (allow in from @SET)");
+			return false;
+		}
+		if (!expect_kind(p, TOK_SETREF, "a set reference such as @marketo_senders", &r->set_tok))
+			return false;
+		return !accept_word(p, "to") ||
+		       expect_kind(p, TOK_SETREF, "a set reference for the servers (allow in from @SET to @servers)",
+				   &r->scope_tok);
 	}
 	expected(p, "'in' or 'out'");
 	return false;
@@ -373,7 +388,8 @@ static bool parse_allow(struct parser *p, struct ast_stmt *s)
 {
 	struct ast_rule *r = &s->rule;
 	r->comment_tok = NO_TOKEN;
-	if (!parse_direction(p, r) || !expect_kind(p, TOK_SETREF, "a set reference such as @marketo_web", &r->set_tok))
+	r->scope_tok = NO_TOKEN;
+	if (!parse_direction(p, r))
 		return false;
 	if (accept_word(p, "tcp"))
 		r->proto = PROTO_TCP;
@@ -403,6 +419,7 @@ static bool parse_allow(struct parser *p, struct ast_stmt *s)
 
 static bool parse_option(struct parser *p, struct ast_stmt *s)
 {
+	s->option.mode_tok = NO_TOKEN;
 	if (!expect_identifier(p, "an option name", &s->option.key_tok))
 		return false;
 	skip_comments(p);
@@ -414,6 +431,13 @@ static bool parse_option(struct parser *p, struct ast_stmt *s)
 		return false;
 	}
 	s->option.value_tok = p->pos++;
+	/* A second word on the same line qualifies the value; the resolver says which options
+	 * take one (option default_deny IFNAME reject). */
+	const struct token *t = &p->t[significant(p)];
+	if (t->kind == TOK_WORD && !t->line_start) {
+		p->pos = significant(p);
+		s->option.mode_tok = p->pos++;
+	}
 	return true;
 }
 

@@ -52,6 +52,9 @@ struct port_range {
 struct ir_rule {
 	enum ast_dir dir;
 	const struct ir_set *set;
+	/* The local end's addresses: the clients of an "out" rule (source), the servers of an
+	 * "in" rule (destination). NULL: any. Addresses only (the resolver refuses names). */
+	const struct ir_set *scope;
 	enum ast_proto proto;
 	struct port_range *ports;	/* ascending, merged; none means every port */
 	size_t n_ports;
@@ -72,7 +75,14 @@ struct policy {
 	/* option default_deny IFNAME (repeatable): traffic through these interfaces that no
 	 * rule allows is dropped; nft wildcards ("eth*") allowed. Table mode only. */
 	const char *deny_ifaces[POLICY_MAX_DENY_IFACES];
+	/* option default_deny IFNAME reject: refuse with a TCP reset (TCP) or ICMP/ICMPv6
+	 * administratively prohibited (the rest) instead of dropping silently. */
+	bool deny_reject[POLICY_MAX_DENY_IFACES];
 	size_t n_deny_ifaces;
+	/* option squid_tls_cert / squid_tls_key / squid_tls_port: the certificate (and key, when
+	 * not in the same file) of the ssl-bump port the Squid backend writes, and that port
+	 * ("3129", "192.0.2.1:3129"). No certificate: Squid checks no ServerName (SNI). */
+	const char *squid_tls_cert, *squid_tls_key, *squid_tls_port;
 	struct ir_set *sets;		/* in the order written */
 	size_t n_sets;
 	struct ir_rule *rules;		/* in the order written */
@@ -108,6 +118,13 @@ enum kset_kind { KSET_V4, KSET_V6, KSET_DNS_V4, KSET_DNS_V6 };
 void kset_name(char *buf, const struct ir_set *s, enum kset_kind kind);
 /* Whether the set produces that kernel set at all. */
 bool kset_present(const struct ir_set *s, enum kset_kind kind);
+
+/* Whether a rule is written for its set's kernel set `kind`: the set has it, and the rule's
+ * scope (if any) has addresses of the same family (a v6 destination with only v4 clients
+ * can never match). */
+bool rule_kset_used(const struct ir_rule *r, enum kset_kind kind);
+/* The scope's kernel set that goes with the rule's kernel set `kind` (KSET_V4 or KSET_V6). */
+enum kset_kind rule_scope_kset(enum kset_kind kind);
 
 /* Finds a set by name; NULL if absent. */
 const struct ir_set *policy_find_set(const struct policy *p, const char *name);

@@ -151,8 +151,10 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 }
 
 static void set_option_mode(struct resolver *r, const struct token *val, struct loc at);
-static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at);
+static void set_option_default_deny(struct resolver *r, const struct ast_option *o, struct loc at);
 static void set_option_private_suffix(struct resolver *r, uint32_t tok, struct loc at);
+static void set_option_squid(struct resolver *r, const struct token *key, uint32_t tok, struct loc at);
+static char *decode_string(struct resolver *r, uint32_t tok);
 
 /* option warn no-NAME: the file's own -W, for a warning its author has weighed (a set
  * kept for the JSON output that no rule uses). Every named warning comes from the
@@ -173,7 +175,10 @@ static void set_option(struct resolver *r, const struct ast_stmt *s)
 	const struct token *key = &r->ast->toks.v[s->option.key_tok];
 	const struct token *val = &r->ast->toks.v[s->option.value_tok];
 	struct loc at = resolver_loc(r, s->option.value_tok);
-	if (token_is(key, "table")) {
+	if (s->option.mode_tok != NO_TOKEN && !token_is(key, "default_deny")) {
+		diag_error(r->d, resolver_loc(r, s->option.mode_tok), "option '%.*s' takes one value", (int)key->len,
+			   key->text);
+	} else if (token_is(key, "table")) {
 		bool ok = val->kind == TOK_WORD && val->len > 0 && val->len <= 64;
 		for (uint32_t i = 0; ok && i < val->len; i++)
 			ok = (val->text[i] >= 'a' && val->text[i] <= 'z') || (val->text[i] >= 'A' && val->text[i] <= 'Z') ||
@@ -197,14 +202,18 @@ static void set_option(struct resolver *r, const struct ast_stmt *s)
 	} else if (token_is(key, "mode")) {
 		set_option_mode(r, val, at);
 	} else if (token_is(key, "default_deny")) {
-		set_option_default_deny(r, s->option.value_tok, at);
+		set_option_default_deny(r, &s->option, at);
 	} else if (token_is(key, "private_suffix")) {
 		set_option_private_suffix(r, s->option.value_tok, at);
 	} else if (token_is(key, "warn")) {
 		set_option_warn(r, val, at);
+	} else if (token_is(key, "squid_tls_cert") || token_is(key, "squid_tls_key") ||
+		   token_is(key, "squid_tls_port")) {
+		set_option_squid(r, key, s->option.value_tok, at);
 	} else {
 		diag_error(r->d, resolver_loc(r, s->option.key_tok), "unknown option '%.*s'", (int)key->len, key->text);
-		diag_hint(r->d, "valid options: table, priority, mode, default_deny, private_suffix, warn");
+		diag_hint(r->d, "valid options: table, priority, mode, default_deny, private_suffix, warn, squid_tls_cert, "
+				"squid_tls_key, squid_tls_port");
 	}
 }
 
@@ -217,6 +226,29 @@ static void set_option_mode(struct resolver *r, const struct token *val, struct 
 	} else {
 		diag_error(r->d, at, "invalid mode '%.*s'", (int)val->len, val->text);
 		diag_hint(r->d, "valid modes: table (pinhole owns the table), sets-only (pinhole fills its sets in your table)");
+	}
+}
+
+/* squid.conf(5) reads a port option's value up to white space and has no quoting, so a
+ * path or port with white space or '"' cannot be written there. */
+static void set_option_squid(struct resolver *r, const struct token *key, uint32_t tok, struct loc at)
+{
+	const struct token *val = &r->ast->toks.v[tok];
+	const char *v = val->kind == TOK_STRING ? decode_string(r, tok) : tok_dup(r, tok);
+	bool ok = v && *v;
+	for (const char *c = v; ok && *c; c++)
+		ok = (unsigned char)*c > ' ' && *c != '"';
+	if (!v)
+		return;
+	if (!ok) {
+		diag_error(r->d, at, "invalid value for option '%.*s': Squid takes no white space or '\"' there",
+			   (int)key->len, key->text);
+	} else if (token_is(key, "squid_tls_cert")) {
+		r->p->squid_tls_cert = v;
+	} else if (token_is(key, "squid_tls_key")) {
+		r->p->squid_tls_key = v;
+	} else {
+		r->p->squid_tls_port = v;
 	}
 }
 
@@ -233,15 +265,23 @@ static bool valid_ifname(const char *s, size_t n)
 	return true;
 }
 
-static void set_option_default_deny(struct resolver *r, uint32_t tok, struct loc at)
+/* option default_deny IFNAME [drop|reject]: drop unless the second word says reject. */
+static void set_option_default_deny(struct resolver *r, const struct ast_option *o, struct loc at)
 {
+	uint32_t tok = o->value_tok;
 	const struct token *val = &r->ast->toks.v[tok];
-	if ((val->kind != TOK_WORD && val->kind != TOK_STRING) || !valid_ifname(val->text, val->len)) {
+	const struct token *how = o->mode_tok == NO_TOKEN ? NULL : &r->ast->toks.v[o->mode_tok];
+	if (how && !token_is(how, "drop") && !token_is(how, "reject")) {
+		diag_error(r->d, resolver_loc(r, o->mode_tok), "invalid default_deny action '%.*s'", (int)how->len,
+			   how->text);
+		diag_hint(r->d, "valid actions: drop (the default), reject (TCP reset, ICMP administratively prohibited)");
+	} else if ((val->kind != TOK_WORD && val->kind != TOK_STRING) || !valid_ifname(val->text, val->len)) {
 		diag_error(r->d, at, "invalid interface name '%.*s'", (int)val->len, val->text);
 		diag_hint(r->d, "1 to 15 characters without '/', ':' or spaces; 'eth*' matches every eth interface");
 	} else if (r->p->n_deny_ifaces == POLICY_MAX_DENY_IFACES) {
 		diag_error(r->d, at, "at most %d default_deny interfaces", POLICY_MAX_DENY_IFACES);
 	} else {
+		r->p->deny_reject[r->p->n_deny_ifaces] = how && token_is(how, "reject");
 		r->p->deny_ifaces[r->p->n_deny_ifaces++] = tok_dup(r, tok);
 	}
 }
@@ -352,19 +392,49 @@ static void warn_inbound_names(struct resolver *r, const struct ir_rule *rule)
 		     "will match", rule->set->name);
 }
 
+/* The set a rule's @reference names, or NULL after reporting it undefined. */
+static const struct ir_set *rule_set(struct resolver *r, uint32_t tok)
+{
+	const struct token *t = &r->ast->toks.v[tok];
+	struct set_work *w = resolver_find_set(r, t->text, t->len);
+	if (!w) {
+		diag_error(r->d, resolver_loc(r, tok), "undefined set '%.*s'", (int)t->len, t->text);
+		resolver_hint_similar(r, t->text, t->len, true);
+		return NULL;
+	}
+	w->used = true;
+	return &r->p->sets[w - r->sets];
+}
+
+/* A scope is matched by address in every backend (nft and ipset lookups, pf tables, Squid
+ * src ACLs); no enforcement point learns a client's name. */
+static const struct ir_set *rule_scope(struct resolver *r, const struct ast_rule *a, bool *ok)
+{
+	if (a->scope_tok == NO_TOKEN)
+		return NULL;
+	const struct ir_set *s = rule_set(r, a->scope_tok);
+	if (!s) {
+		*ok = false;
+	} else if (s->n_names || s->n_regexes) {
+		diag_error(r->d, resolver_loc(r, a->scope_tok), "set '%s' holds names: a rule's %s must be addresses",
+			   s->name, a->dir == DIR_OUT ? "clients (out from @SET)" : "servers (in ... to @SET)");
+		*ok = false;
+	} else if (s->n_v4 == 0 && s->n_v6 == 0) {
+		diag_error(r->d, resolver_loc(r, a->scope_tok), "set '%s' is empty: the rule would match nothing", s->name);
+		*ok = false;
+	}
+	return s;
+}
+
 static void resolve_rule(struct resolver *r, const struct ast_stmt *s, struct ir_rule *out, bool *ok)
 {
 	const struct ast_rule *a = &s->rule;
-	const struct token *t = &r->ast->toks.v[a->set_tok];
 	*ok = false;
-	struct set_work *w = resolver_find_set(r, t->text, t->len);
-	if (!w) {
-		diag_error(r->d, resolver_loc(r, a->set_tok), "undefined set '%.*s'", (int)t->len, t->text);
-		resolver_hint_similar(r, t->text, t->len, true);
+	bool scope_ok = true;
+	out->set = rule_set(r, a->set_tok);
+	out->scope = rule_scope(r, a, &scope_ok);
+	if (!out->set || !scope_ok)
 		return;
-	}
-	out->set = &r->p->sets[w - r->sets];
-	w->used = true;
 	out->dir = a->dir;
 	out->proto = a->proto;
 	out->loc = resolver_loc(r, s->tok);
@@ -645,6 +715,16 @@ bool kset_present(const struct ir_set *s, enum kset_kind kind)
 	case KSET_V6: return s->n_v6 > 0;
 	default: return s->n_names > 0 || s->n_regexes > 0;
 	}
+}
+
+enum kset_kind rule_scope_kset(enum kset_kind kind)
+{
+	return kind == KSET_V4 || kind == KSET_DNS_V4 ? KSET_V4 : KSET_V6;
+}
+
+bool rule_kset_used(const struct ir_rule *r, enum kset_kind kind)
+{
+	return kset_present(r->set, kind) && (!r->scope || kset_present(r->scope, rule_scope_kset(kind)));
 }
 
 const struct ir_set *policy_find_set(const struct policy *p, const char *name)

@@ -2,6 +2,7 @@
 #include "guard_run_internal.h"
 
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,17 @@ static bool dns_packet(struct runner *r, const struct packet *p)
 	return guard_dns_tcp(r->g, r->now_us / 1000, p, log_dns_cb, &l);
 }
 
+/* A denied ClientHello routed through the gateway goes on to the server as a FIN
+ * (guard_steer.h, deny_reset), so the server's end closes too; the local hooks and
+ * --deny drop keep the packet as it is. */
+static void deny_verdict(struct runner *r, const struct nfq_packet *qp, uint32_t mark)
+{
+	uint8_t fin[256];
+	size_t n = r->o->deny_reset && qp->hook == NF_INET_FORWARD ? packet_tcp_fin(qp->data, qp->len, fin, sizeof(fin)) : 0;
+	if (n == 0 || nfq_verdict_packet(r->q, qp->queue, qp->id, NFQ_REPEAT, mark, fin, n) < 0)
+		nfq_verdict(r->q, qp->queue, qp->id, NFQ_REPEAT, true, mark);
+}
+
 static void tls_packet(struct runner *r, const struct nfq_packet *qp, const struct packet *p)
 {
 	struct guard_tls_decision d;
@@ -129,7 +141,7 @@ static void tls_packet(struct runner *r, const struct nfq_packet *qp, const stru
 	case GUARD_TLS_HOLD: nfq_verdict(r->q, qp->queue, qp->id, NFQ_DROP, false, 0); break;
 	/* The mark reaches the conntrack entry when the hook runs again (guard_steer.h). */
 	case GUARD_TLS_ALLOW: nfq_verdict(r->q, qp->queue, qp->id, NFQ_REPEAT, true, mark | STEER_MARK_ALLOW); break;
-	case GUARD_TLS_DENY: nfq_verdict(r->q, qp->queue, qp->id, NFQ_REPEAT, true, mark | STEER_MARK_DENY); break;
+	case GUARD_TLS_DENY: deny_verdict(r, qp, mark | STEER_MARK_DENY); break;
 	}
 }
 

@@ -69,6 +69,8 @@ static int install_steering(struct runner *r)
 		return -1;
 	}
 	r->queue = c.queue;
+	for (size_t i = 0; i < 3; i++)
+		r->steer_rules[i] = steer_rule_count(&c, i);
 	r->genid++;	/* one commit of its own, not someone else's change */
 	guard_counters(r->g)->steer_installs++;
 	glog(r->log, GLOG_NOTICE, "steering rules installed in table inet %s (%s, %s, %zu checked sets, fail-%s)",
@@ -191,7 +193,7 @@ static void foreign_change(struct runner *r)
 	run_commit(r);
 	if (n)
 		glog(r->log, GLOG_NOTICE, "%zu learnt addresses sent to the kernel again", n);
-	if (steering(r) && steer_present(r->nl, r->policy->table) != 1) {
+	if (steering(r) && steer_present(r->nl, r->policy->table, r->steer_rules) != 1) {
 		glog(r->log, GLOG_WARNING, "the steering rules were removed; installing them again");
 		install_steering(r);
 	}

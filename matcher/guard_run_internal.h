@@ -28,6 +28,7 @@ struct runner {
 	int sfd, tfd;
 	enum gset_refresh refresh;
 	enum steer_queue queue;		/* resolved at the first install */
+	size_t steer_rules[3];		/* rules per guard chain at the last install */
 	uint32_t genid;			/* the generation the guard's own commits produced */
 	struct held *held;
 	size_t n_held, cap_held;

@@ -346,6 +346,24 @@ int gnl_chain_exists(struct gnl *g, const char *table, const char *chain)
 	return 1;
 }
 
+static int count_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	(*(long *)arg)++;
+	return MNL_CB_OK;
+}
+
+long gnl_chain_rules(struct gnl *g, const char *table, const char *chain)
+{
+	uint8_t buf[1024];
+	long n = 0;
+	struct nlmsghdr *nlh = query_header(g, buf, NFT_MSG_GETRULE, NLM_F_DUMP);
+	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+	if (request(g, nlh, count_cb, &n) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return n;
+}
+
 struct elem_search {
 	uint8_t key[16];
 	size_t klen;

@@ -92,6 +92,9 @@ int gnl_genid(struct gnl *g, uint32_t *genid);
 int gset_exists(struct gnl *g, const char *table, const char *set);
 /* Whether chain exists in table (family inet). Returns 1, 0, or -1 with errno. */
 int gnl_chain_exists(struct gnl *g, const char *table, const char *chain);
+/* The number of rules in chain of table (family inet; 0 when the chain is absent), or -1
+ * with errno. */
+long gnl_chain_rules(struct gnl *g, const char *table, const char *chain);
 /* Reads the remaining time of element addr in set into *expires_ms. Returns 1 when found,
  * 0 when absent, -1 with errno. For tests and the probe: it dumps the whole set. */
 int gset_elem_expires(struct gnl *g, const char *table, const char *set, uint8_t family, struct addr addr,

@@ -225,6 +225,65 @@ static void reject(struct nftnl_rule *r, bool tcp_reset)
 	add(r, e);
 }
 
+/* tcp flags & rst == rst */
+static void match_tcp_rst(struct nftnl_rule *r)
+{
+	uint8_t rst = 0x04;
+	match_l4proto(r, IPPROTO_TCP);
+	payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	if (e) {
+		uint8_t zero = 0;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &rst, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+		add(r, e);
+	}
+	cmp_eq(r, &rst, 1);
+}
+
+/* ct direction reply */
+static void match_reply(struct nftnl_rule *r)
+{
+	uint8_t reply = 1;	/* IP_CT_DIR_REPLY */
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add(r, e);
+	cmp_eq(r, &reply, 1);
+}
+
+/* tcp flags set rst,ack: bytes 12-13 of the TCP header (data offset kept), the checksum
+ * at byte 16 updated, as nft encodes it. */
+static void set_tcp_rst(struct nftnl_rule *r)
+{
+	uint8_t mask[2] = { 0xff, 0x00 }, xor[2] = { 0x00, 0x14 };
+	payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 12, 2);
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 2);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, 2);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, 2);
+		add(r, e);
+	}
+	if (!(e = nftnl_expr_alloc("payload")))
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_INET);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, 16);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_FLAGS, 0);
+	add(r, e);
+}
+
 static void deny(struct nftnl_rule *r, const struct steer_config *c)
 {
 	if (c->deny_reset) {
@@ -273,10 +332,13 @@ static void log_group(struct nftnl_rule *r, uint16_t group)
 /* ---- rules and chains ---- */
 
 enum rule_shape {
+	RULE_CT_RST,		/* ct mark DENY tcp flags rst accept: the resets the deny sends */
+	RULE_CT_REPLY_RST,	/* ct mark DENY ct direction reply: becomes a reset to the client */
 	RULE_CT_ALLOW,		/* ct mark ALLOW accept */
 	RULE_CT_DENY,		/* ct mark DENY reject/drop */
 	RULE_VERDICT_ALLOW,	/* meta mark ALLOW: to conntrack, accept */
 	RULE_VERDICT_DENY,	/* meta mark DENY: to conntrack, reject/drop */
+	RULE_VERDICT_DENY_FIN,	/* meta mark DENY: to conntrack, accept the FIN the guard made */
 	RULE_DNS_UDP,		/* [ip saddr R, reverse path] udp sport 53 queue/log */
 	RULE_DNS_TCP,		/* [ip saddr R, reverse path] tcp sport 53 queue/log */
 	RULE_TLS,		/* daddr @set tcp dport 443 queue */
@@ -286,10 +348,13 @@ enum rule_shape {
 };
 
 static const char *const rule_comments[] = {
+	"pinhole guard: resets of denied connections pass",
+	"pinhole guard: the server's answer to the FIN of a denied connection resets the client",
 	"pinhole guard: TLS server name allowed",
 	"pinhole guard: TLS server name denied",
 	"pinhole guard: verdict allow, remembered in the conntrack mark",
 	"pinhole guard: verdict deny, remembered in the conntrack mark",
+	"pinhole guard: verdict deny, the server gets a FIN in place of the ClientHello",
 	"pinhole guard: DNS answers from the resolvers (udp)",
 	"pinhole guard: DNS answers from the resolvers (tcp)",
 	"pinhole guard: TLS ClientHello towards learnt addresses",
@@ -322,6 +387,22 @@ static void rule_exprs(struct nftnl_rule *r, enum rule_shape shape, const struct
 {
 	bool v6 = set && strstr(set, "_dns_v6");
 	switch (shape) {
+	/* The reset that the deny rules' reject sends to the client carries the denied
+	 * connection (conntrack attaches it), so it meets guard_output's deny rule on its way
+	 * out: without this rule that drop would eat it and the client would wait for a
+	 * timeout. Letting resets of a denied connection pass opens nothing: a reset ends it. */
+	case RULE_CT_RST: match_ct_mark(r, STEER_MARK_DENY); match_tcp_rst(r); counter(r); verdict(r, NF_ACCEPT); break;
+	/* A denied connection through the gateway: the guard sent the server a FIN in place of
+	 * the ClientHello (so the server's end closes); the server's answer becomes the
+	 * client's reset, so both ends learn within a round trip (pinhole(8), GUARD). */
+	case RULE_CT_REPLY_RST:
+		match_ct_mark(r, STEER_MARK_DENY);
+		match_reply(r);
+		match_l4proto(r, IPPROTO_TCP);
+		set_tcp_rst(r);
+		counter(r);
+		verdict(r, NF_ACCEPT);
+		break;
 	case RULE_CT_ALLOW: match_ct_mark(r, STEER_MARK_ALLOW); counter(r); verdict(r, NF_ACCEPT); break;
 	case RULE_CT_DENY: match_ct_mark(r, STEER_MARK_DENY); counter(r); deny(r, c); break;
 	case RULE_VERDICT_ALLOW:
@@ -335,6 +416,12 @@ static void rule_exprs(struct nftnl_rule *r, enum rule_shape shape, const struct
 		mark_to_conntrack(r, STEER_MARK_DENY);
 		counter(r);
 		deny(r, c);
+		break;
+	case RULE_VERDICT_DENY_FIN:
+		match_meta_mark(r, STEER_MARK_DENY);
+		mark_to_conntrack(r, STEER_MARK_DENY);
+		counter(r);
+		verdict(r, NF_ACCEPT);
 		break;
 	case RULE_DNS_UDP:
 	case RULE_DNS_TCP:
@@ -401,33 +488,60 @@ static void put_chain(struct gnl *g, const char *table, size_t i, int32_t priori
 	nftnl_chain_free(ch);
 }
 
-/* The DNS rules of chain i (guard_steer.h): answers from each resolver into input and
+/* Which DNS rules chain i holds (guard_steer.h): answers from each resolver into input and
  * forward, queries to it from forward and output; for a resolver on this host, queries
  * into input and answers from output. */
+static bool dns_answers_in(size_t i)
+{
+	return i != 2;
+}
+
+static bool dns_queries_out(size_t i)
+{
+	return i != 0;
+}
+
+static bool dns_local(const struct steer_config *c, size_t i)
+{
+	return c->local_resolver && i != 1;
+}
+
 static void put_dns_rules(struct gnl *g, const struct steer_config *c, size_t i)
 {
 	const char *chain = steer_chain_names[i];
-	bool answers_in = i != 2, queries_out = i != 0;
 	for (size_t k = 0; k < c->n_resolvers; k++) {
-		for (enum rule_shape s = RULE_DNS_UDP; answers_in && s <= RULE_DNS_TCP; s++)
+		for (enum rule_shape s = RULE_DNS_UDP; dns_answers_in(i) && s <= RULE_DNS_TCP; s++)
 			put_rule(g, c, chain, s, NULL, &c->resolvers[k]);
-		for (enum rule_shape s = RULE_QUERY_UDP; queries_out && s <= RULE_QUERY_TCP; s++)
+		for (enum rule_shape s = RULE_QUERY_UDP; dns_queries_out(i) && s <= RULE_QUERY_TCP; s++)
 			put_rule(g, c, chain, s, NULL, &c->resolvers[k]);
 	}
-	if (!c->local_resolver || i == 1)
+	if (!dns_local(c, i))
 		return;
 	put_rule(g, c, chain, i == 0 ? RULE_QUERY_UDP : RULE_DNS_UDP, NULL, NULL);
 	put_rule(g, c, chain, i == 0 ? RULE_QUERY_TCP : RULE_DNS_TCP, NULL, NULL);
 }
 
-/* The rules of chain i (input: DNS only). */
+size_t steer_rule_count(const struct steer_config *c, size_t chain)
+{
+	bool tls = chain != 0 && !c->passive;
+	size_t n = c->n_resolvers * (2 * dns_answers_in(chain) + 2 * dns_queries_out(chain)) + 2 * dns_local(c, chain);
+	if (tls)
+		n += 5 + (chain == 1 && c->deny_reset) + c->n_tls_sets;
+	if (chain != 0)
+		n += c->n_tls_sets;	/* QUIC */
+	return n;
+}
+
+/* The rules of chain i (input: DNS only); steer_rule_count counts them. */
 static void put_chain_rules(struct gnl *g, const struct steer_config *c, size_t i)
 {
 	const char *chain = steer_chain_names[i];
 	bool tls = i != 0 && !c->passive;
-	if (tls)
-		for (enum rule_shape s = RULE_CT_ALLOW; s <= RULE_VERDICT_DENY; s++)
-			put_rule(g, c, chain, s, NULL, NULL);
+	/* forward, with resets: the guard replaces a denied ClientHello with a FIN (guard_round.c) */
+	bool fin = i == 1 && c->deny_reset;
+	for (enum rule_shape s = RULE_CT_RST; tls && s <= RULE_VERDICT_DENY; s++)
+		if (s != RULE_CT_REPLY_RST || fin)
+			put_rule(g, c, chain, s == RULE_VERDICT_DENY && fin ? RULE_VERDICT_DENY_FIN : s, NULL, NULL);
 	put_dns_rules(g, c, i);
 	for (size_t k = 0; i != 0 && k < c->n_tls_sets; k++) {
 		if (tls)
@@ -505,12 +619,18 @@ int steer_remove(struct gnl *g, const char *table, struct gnl_error *e)
 	return gnl_batch_commit(g, e);
 }
 
-int steer_present(struct gnl *g, const char *table)
+int steer_present(struct gnl *g, const char *table, const size_t want[3])
 {
 	for (size_t i = 0; i < 3; i++) {
 		int has = gnl_chain_exists(g, table, steer_chain_names[i]);
 		if (has <= 0)
 			return has;
+		/* A rule deleted by hand leaves the chain with fewer rules than were installed. */
+		long n = gnl_chain_rules(g, table, steer_chain_names[i]);
+		if (n < 0)
+			return -1;
+		if (want && (size_t)n != want[i])
+			return 0;
 	}
 	return 1;
 }

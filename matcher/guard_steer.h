@@ -11,10 +11,14 @@
  * minus one so that they run before pinhole's own chains; in nftables a drop in any base
  * chain is final, an accept only ends that chain. For forward and output (input: DNS only):
  *
+ *   ct mark & MASK == DENY tcp flags & rst == rst accept   # resets of denied connections
+ *   ct mark & MASK == DENY ct direction reply tcp flags set rst,ack accept  # forward, reset:
+ *                                                    # the server's answer to the FIN
  *   ct mark & MASK == ALLOW accept                  # TLS decided: allowed
  *   ct mark & MASK == DENY reject with tcp reset     # TLS decided: denied (or drop)
  *   meta mark & MASK == ALLOW ct mark set ..., meta mark set ... accept   # a verdict with
  *   meta mark & MASK == DENY ct mark set ..., meta mark set ... reject    # NF_REPEAT
+ *                                  (forward, reset: accept the FIN that replaced the hello)
  *   DNS answers and queries (below)
  *   ip daddr @S_dns_v4 tcp dport 443 queue num TLS  # per set whose names may use 443
  *   ip daddr @S_dns_v4 udp dport 443 reject          # QUIC: browsers fall back to TCP
@@ -86,7 +90,10 @@ struct steer_config {
 	size_t n_resolvers;
 	bool local_resolver;		/* a resolver on this host answers from here */
 	bool bypass;			/* fail open: a queue without listener accepts */
-	bool deny_reset;		/* a denied TLS connection gets a TCP reset, else a drop */
+	/* A denied TLS connection gets a TCP reset, else a drop. With resets, a denied
+	 * ClientHello routed through the gateway goes on as a FIN (the guard's
+	 * verdict replaces it) and the server's answer becomes the client's reset. */
+	bool deny_reset;
 	const char *const *tls_sets;	/* dynamic sets (NAME_dns_v4/_v6) whose tcp/443 is checked */
 	size_t n_tls_sets;
 };
@@ -108,7 +115,11 @@ int steer_install(struct gnl *g, struct steer_config *c, struct gnl_error *e);
 /* Deletes the guard chains of table. Returns 0 (also when there were none), or -1. */
 int steer_remove(struct gnl *g, const char *table, struct gnl_error *e);
 
-/* Whether all three guard chains are in table. Returns 1, 0, or -1 with errno. */
-int steer_present(struct gnl *g, const char *table);
+/* How many rules steer_install puts in guard chain `chain` (0 input, 1 forward, 2 output). */
+size_t steer_rule_count(const struct steer_config *c, size_t chain);
+
+/* Whether all three guard chains are in table with want[i] rules each (want NULL: any
+ * number), so that a rule deleted by hand is noticed too. Returns 1, 0, or -1 with errno. */
+int steer_present(struct gnl *g, const char *table, const size_t want[3]);
 
 #endif

@@ -243,6 +243,22 @@ int nfq_verdict(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, 
 	return 0;
 }
 
+int nfq_verdict_packet(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, uint32_t mark,
+		       const uint8_t *packet, size_t len)
+{
+	if (len > 256)
+		return -1;
+	if (q->vlen + 64 + NLMSG_ALIGN(len) + 4 > NFQ_VERDICT_BUF && nfq_flush(q) < 0)
+		return -1;
+	struct nlmsghdr *nlh = put_header(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, 0, queue, ++q->seq);
+	struct nfqnl_msg_verdict_hdr vh = { htonl((uint32_t)v), htonl(id) };
+	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
+	mnl_attr_put_u32(nlh, NFQA_MARK, htonl(mark));
+	mnl_attr_put(nlh, NFQA_PAYLOAD, (uint16_t)len, packet);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
 int nfq_verdict_upto(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v)
 {
 	if (q->vlen + 64 > NFQ_VERDICT_BUF && nfq_flush(q) < 0)

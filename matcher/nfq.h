@@ -65,6 +65,10 @@ int nfq_proc_drops(uint16_t num, uint64_t *dropped, uint64_t *user_dropped);
 /* Queues a verdict for packet id of queue. With set_mark the packet's mark becomes mark.
  * Returns 0, or -1 when the verdict buffer is full (flush first). */
 int nfq_verdict(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, bool set_mark, uint32_t mark);
+/* Like nfq_verdict with set_mark, and the packet replaced by packet[0..len) (a raw IP
+ * packet of at most 256 bytes: headers, as packet_tcp_fin writes them). */
+int nfq_verdict_packet(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, uint32_t mark,
+		       const uint8_t *packet, size_t len);
 /* Queues one verdict for every packet of queue whose id is at most id and that is still
  * waiting: a whole round of held DNS answers in one message. Packets are numbered in the
  * order they were queued and read in that order, so every packet it covers has been read

@@ -2,6 +2,7 @@
 #include "packet.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 enum {
 	ETH_IPV4 = 0x0800,
@@ -186,4 +187,73 @@ enum packet_status packet_decode(enum packet_link link, const uint8_t *frame, si
 		return caplen < 20 ? PACKET_TRUNCATED : by_ethertype(be16(frame), frame + 20, caplen - 20, out);
 	}
 	return PACKET_SKIP;
+}
+
+/* ---- the FIN that replaces a denied ClientHello ---- */
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(p[n - 1] << 8);
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The TCP checksum over the pseudo header (RFC 793 3.1, RFC 8200 8.1) and the segment. */
+static void tcp_checksum(uint8_t *tcp, size_t tcp_len, const uint8_t *src, const uint8_t *dst, size_t alen)
+{
+	uint8_t pseudo[4] = { 0, 0, 0, 6 };
+	uint32_t sum = csum_add(csum_add(0, src, alen), dst, alen);
+	if (alen == 16) {
+		sum += (uint32_t)(tcp_len >> 16) + (uint32_t)(tcp_len & 0xffff);
+		sum = csum_add(sum, pseudo, 4);
+	} else {
+		sum += 6 + (uint32_t)tcp_len;
+	}
+	put16(tcp + 16, 0);
+	put16(tcp + 16, csum_fold(csum_add(sum, tcp, tcp_len)));
+}
+
+size_t packet_tcp_fin(const uint8_t *in, size_t len, uint8_t *out, size_t max)
+{
+	size_t ip_len, thl;
+	bool v4 = len >= 20 && in[0] >> 4 == 4;
+	if (v4)
+		ip_len = (size_t)(in[0] & 0x0f) * 4;
+	else if (len >= 40 && in[0] >> 4 == 6 && in[6] == 6)
+		ip_len = 40;	/* extension headers: none (packet_decode found TCP right after) */
+	else
+		return 0;
+	if (ip_len < 20 || len < ip_len + 20 || (v4 && in[9] != 6))
+		return 0;
+	thl = (size_t)(in[ip_len + 12] >> 4) * 4;
+	if (thl < 20 || len < ip_len + thl || ip_len + thl > max)
+		return 0;
+	memcpy(out, in, ip_len + thl);
+	uint8_t *tcp = out + ip_len;
+	tcp[13] = TCP_FIN | TCP_ACK;
+	if (v4) {
+		put16(out + 2, (uint16_t)(ip_len + thl));
+		put16(out + 10, 0);
+		put16(out + 10, csum_fold(csum_add(0, out, ip_len)));
+		tcp_checksum(tcp, thl, out + 12, out + 16, 4);
+	} else {
+		put16(out + 4, (uint16_t)thl);
+		tcp_checksum(tcp, thl, out + 8, out + 24, 16);
+	}
+	return ip_len + thl;
 }

@@ -42,6 +42,13 @@ enum packet_status {
  * packet of an unfragmented IPv4/IPv6 datagram. Never reads outside the frame. */
 enum packet_status packet_decode(enum packet_link link, const uint8_t *frame, size_t caplen, struct packet *out);
 
+/* Writes into out (max bytes) the TCP segment in[0..len) (a raw IPv4/IPv6 packet, TCP
+ * right after the IP header) as a FIN|ACK with the same addresses, ports, sequence and
+ * acknowledgement numbers and no payload, checksums recomputed: what the guard sends on in
+ * place of a denied ClientHello, so the server's end closes. Returns its length, or 0 when
+ * in is not such a segment or out is too small. */
+size_t packet_tcp_fin(const uint8_t *in, size_t len, uint8_t *out, size_t max);
+
 /* Whether link is one packet_decode understands. */
 int packet_link_known(int link);
 

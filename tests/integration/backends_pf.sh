@@ -5,6 +5,12 @@
 #   table <NAME> const {        then one address/prefix per line (a '#' comment may follow), then }
 #   table <NAME> persist
 #   pass in|out quick inet|inet6 [proto tcp|udp] from ANY|<T> to ANY|<T> [port P | port { P, ... }]
+# and for option default_deny IF [reject], after every pass rule:
+#   pass quick on IF inet6 proto icmp6
+#   block drop in|out quick on IF
+#   block return-rst in|out quick on IF proto tcp
+#   block return-icmp (filter-prohib) in|out quick on IF inet
+#   block return-icmp6 (admin-unr) in|out quick on IF inet6
 # where a table name has at most 31 characters and a port is N or N:N (pf's inclusive range).
 set -u
 PINHOLE=${1:?usage: backends_pf.sh PATH_TO_PINHOLE}
@@ -18,13 +24,16 @@ port='[0-9]+(:[0-9]+)?'
 ports="( port $port| port \\{ $port(, $port)* \\})?"
 host="(any|<$name>)"
 pass_rule="^pass (in|out) quick inet6? (proto (tcp|udp) )?from $host to $host$ports\$"
+ifname='[A-Za-z][A-Za-z0-9_.-]*'
+deny_rule="^(pass quick on $ifname inet6 proto icmp6|block (drop|return-rst|return-icmp \\(filter-prohib\\)|return-icmp6 \\(admin-unr\\)) (in|out) quick on $ifname( proto tcp| inet| inet6)?)\$"
 check_pf() {	# file: prints the first line outside the grammar
-	awk -v pass_rule="$pass_rule" -v tname="^table <$name> (const \\{|persist)\$" '
+	awk -v pass_rule="$pass_rule" -v deny_rule="$deny_rule" -v tname="^table <$name> (const \\{|persist)\$" '
 		/^#/ || /^$/ { next }
 		inside && /^\t[0-9a-f.:]+\/[0-9]+(\t# .*)?$/ { next }
 		inside && /^}$/ { inside = 0; next }
 		!inside && $0 ~ tname { inside = ($0 ~ /const/); next }
-		!inside && $0 ~ pass_rule { next }
+		!inside && $0 ~ pass_rule && !denying { next }
+		!inside && $0 ~ deny_rule { denying = 1; next }
 		{ print NR ": " $0; exit 1 }
 		END { if (inside) { print "unterminated table"; exit 1 } }' "$1"
 }

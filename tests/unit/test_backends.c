@@ -47,12 +47,27 @@ static bool has_diag(const struct diags *d, enum severity sev, const char *part)
 Test(squid, wildcard_without_apex_is_a_regex_that_excludes_the_apex)
 {
 	struct run r;
-	run_backend(&r, "squid", "set w { *.example.com }\nallow out to @w tcp port 443\n", false);
+	run_backend(&r, "squid", "option squid_tls_cert /x.pem\nset w { *.example.com }\nallow out to @w tcp port 443\n",
+		    false);
 	cr_assert_eq(r.rc, 0);
 	cr_assert_not_null(strstr(r.text, "acl pinhole_w_re dstdom_regex -n -i \\.example\\.com\\.?$\n"), "%s", r.text);
 	cr_assert_null(strstr(r.text, " .example.com"), "%s", r.text);
-	cr_assert_not_null(strstr(r.text, "ssl_bump splice pinhole_w_sni_re pinhole_rule1_ports\n"));
+	cr_assert_not_null(strstr(r.text, "ssl_bump splice localnet pinhole_w_sni_re pinhole_rule1_ports\n"));
 	cr_assert_eq(diags_warnings(r.d), 0);
+	run_free(&r);
+}
+
+Test(squid, no_certificate_no_sni_rules_and_a_warning)
+{
+	struct run r;
+	run_backend(&r, "squid", "set w { *.example.com }\nallow out to @w tcp port 443\n", false);
+	cr_assert_eq(r.rc, 0);
+	cr_assert_null(strstr(r.text, "ssl_bump"), "%s", r.text);
+	cr_assert_null(strstr(r.text, "server_name_regex"), "%s", r.text);
+	cr_assert(has_diag(r.d, SEV_WARNING, "squid: no option squid_tls_cert"));
+	run_free(&r);
+	run_backend(&r, "squid", "set w { *.example.com }\nallow out to @w tcp port 443\n", true);
+	cr_assert_eq(r.rc, -1);
 	run_free(&r);
 }
 
@@ -63,7 +78,7 @@ Test(squid, wildcard_with_apex_is_one_dot_entry)
 	cr_assert_not_null(strstr(r.text, "acl pinhole_w_dom dstdomain -n .example.com\n"), "%s", r.text);
 	cr_assert_null(strstr(r.text, "dstdomain -n example.com"), "Squid refuses both: %s", r.text);
 	cr_assert_null(strstr(r.text, "_re "), "%s", r.text);
-	cr_assert_not_null(strstr(r.text, "http_access allow pinhole_w_dom\n"), "no port ACL for tcp without ports");
+	cr_assert_not_null(strstr(r.text, "http_access allow localnet pinhole_w_dom\n"), "no port ACL for tcp without ports");
 	run_free(&r);
 }
 
@@ -87,12 +102,12 @@ Test(squid, mapped_ipv6_widening_warns_and_strict_fails)
 	cr_assert_not_null(strstr(r.text, "acl pinhole_a_dst dst 203.0.113.0/24\n"), "%s", r.text);
 	cr_assert(has_diag(r.d, SEV_WARNING, "IPv4-mapped"));
 	run_free(&r);
-	run_backend(&r, "squid", "set a { ::ffff:203.0.113.0/120 }\nallow out to @a tcp\n", true);
+	run_backend(&r, "squid", "option squid_tls_cert /x.pem\nset a { ::ffff:203.0.113.0/120 }\nallow out to @a tcp\n", true);
 	cr_assert_eq(r.rc, -1);
 	cr_assert(has_diag(r.d, SEV_ERROR, "squid: Squid cannot tell IPv4-mapped"));
 	run_free(&r);
 	/* Covered by the set's own IPv4 prefix: Squid allows nothing more. */
-	run_backend(&r, "squid", "set a { ::ffff:203.0.113.1 203.0.113.0/24 }\nallow out to @a tcp\n", true);
+	run_backend(&r, "squid", "option squid_tls_cert /x.pem\nset a { ::ffff:203.0.113.1 203.0.113.0/24 }\nallow out to @a tcp\n", true);
 	cr_assert_eq(r.rc, 0);
 	/* Only the compiler's own mapped-v4 warning (nft, iptables and pf never match it). */
 	cr_assert_eq(diags_warnings(r.d) + diags_errors(r.d), 1);
@@ -104,7 +119,7 @@ Test(squid, mapped_ipv6_widening_warns_and_strict_fails)
 static char *squid_regex(const char *pcre, struct diags **d)
 {
 	char rules[512], *found = NULL;
-	snprintf(rules, sizeof(rules), "set r { ~\"%s\" }\nallow out to @r tcp\n", pcre);
+	snprintf(rules, sizeof(rules), "option squid_tls_cert /x.pem\nset r { ~\"%s\" }\nallow out to @r tcp\n", pcre);
 	struct run r;
 	run_backend(&r, "squid", rules, false);
 	const char *key = "dstdom_regex -n -i ";
@@ -183,7 +198,7 @@ Test(squid, regexes_posix_lacks_are_left_out_with_a_warning)
 Test(squid, upper_case_regex_is_an_approximation)
 {
 	struct run r;
-	run_backend(&r, "squid", "set r { ~\"^WWW\\.x\\.com$\" }\nallow out to @r tcp\n", true);
+	run_backend(&r, "squid", "option squid_tls_cert /x.pem\nset r { ~\"^WWW\\.x\\.com$\" }\nallow out to @r tcp\n", true);
 	cr_assert_eq(r.rc, -1);
 	cr_assert(has_diag(r.d, SEV_ERROR, "upper-case"));
 	run_free(&r);
@@ -275,14 +290,35 @@ Test(iptables, files_multiport_chunks_and_zero_prefix)
 	diags_free(d);
 }
 
-Test(pf, default_deny_is_an_approximation)
+Test(pf, default_deny_blocks_after_the_pass_rules)
 {
 	struct run r;
-	run_backend(&r, "pf", "option default_deny = eth0\nset a { 192.0.2.0/24 }\nallow out to @a tcp\n", false);
+	run_backend(&r, "pf", "option default_deny = eth0\noption default_deny lan* reject\n"
+			      "set a { 192.0.2.0/24 }\nallow out to @a tcp\n", false);
 	cr_assert_eq(r.rc, 0);
-	cr_assert(has_diag(r.d, SEV_WARNING, "pf: option default_deny is not written"));
+	const char *pass = strstr(r.text, "pass out quick inet proto tcp"), *block = strstr(r.text, "block drop in quick on eth0\n");
+	cr_assert(pass && block && pass < block, "%s", r.text);
+	cr_assert_not_null(strstr(r.text, "block return-rst out quick on lan proto tcp\n"), "%s", r.text);
+	cr_assert_not_null(strstr(r.text, "block return-icmp6 (admin-unr) in quick on lan inet6\n"), "%s", r.text);
+	cr_assert(has_diag(r.d, SEV_WARNING, "pf: default_deny lan* is written as interface group 'lan'"));
 	run_free(&r);
-	run_backend(&r, "pf", "option default_deny = eth0\nset a { 192.0.2.0/24 }\nallow out to @a tcp\n", true);
-	cr_assert_eq(r.rc, -1);
+	run_backend(&r, "pf", "option default_deny lan*\nset a { 192.0.2.0/24 }\nallow out to @a tcp\n", true);
+	cr_assert_eq(r.rc, -1, "an interface wildcard is an approximation in pf");
+	run_free(&r);
+}
+
+Test(squid, clients_scope_and_localnet)
+{
+	struct run r;
+	run_backend(&r, "squid", "option squid_tls_cert /x.pem\nset c { 192.0.2.0/24 }\nset w { www.example.com }\n"
+				 "allow out from @c to @w tcp port 443\nallow out to @w tcp port 80\n", true);
+	cr_assert_eq(r.rc, 0);
+	cr_assert_not_null(strstr(r.text, "acl pinhole_c_src src 192.0.2.0/24\n"), "%s", r.text);
+	cr_assert_not_null(strstr(r.text, "http_access allow pinhole_tls_port pinhole_c_src pinhole_w_dom pinhole_rule1_ports\n"),
+			   "%s", r.text);
+	cr_assert_not_null(strstr(r.text, "http_access allow !pinhole_connect localnet pinhole_w_dom pinhole_rule2_ports\n"),
+			   "%s", r.text);
+	cr_assert_not_null(strstr(r.text, "ssl_bump splice pinhole_c_src pinhole_w_sni pinhole_rule1_ports\n"), "%s", r.text);
+	cr_assert_null(strstr(r.text, "_c_dst"), "a scope is no destination: %s", r.text);
 	run_free(&r);
 }

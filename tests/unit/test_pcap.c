@@ -187,3 +187,42 @@ Test(pcap, truncated_headers_are_skipped)
 	for (size_t n = 0; n < 20; n++)
 		cr_assert_neq(packet_decode(LINK_ETHERNET, v4, n, &p), PACKET_OK);
 }
+
+/* The one's-complement sum of a checksummed area folds to 0xffff when the checksum is right. */
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint32_t sum16(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	return s;
+}
+
+Test(pcap, denied_clienthello_becomes_a_fin_with_valid_checksums)
+{
+	/* IPv4 192.0.2.2:40000 -> 203.0.113.10:443, seq 1000, ack 2000, ACK|PSH, 4 payload bytes */
+	uint8_t in[44] = { 0x45, 0, 0, 44, 0, 1, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 2, 203, 0, 113, 10,
+			   0x9c, 0x40, 0x01, 0xbb, 0, 0, 0x03, 0xe8, 0, 0, 0x07, 0xd0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0,
+			   0x16, 0x03, 0x01, 0x00 };
+	uint8_t out[256];
+	size_t n = packet_tcp_fin(in, sizeof(in), out, sizeof(out));
+	cr_assert_eq(n, 40);
+	cr_assert_eq(out[2] << 8 | out[3], 40, "IP total length");
+	cr_assert_eq(fold(sum16(out, 20)), 0xffff, "IPv4 header checksum");
+	cr_assert_eq(out[20 + 13], TCP_FIN | TCP_ACK);
+	cr_assert(!memcmp(out + 24, in + 24, 8), "sequence and acknowledgement numbers kept");
+	uint32_t pseudo = sum16(out + 12, 8) + 6 + 20;
+	cr_assert_eq(fold(pseudo + sum16(out + 20, 20)), 0xffff, "TCP checksum");
+	struct packet p;
+	cr_assert_eq(packet_decode(LINK_RAW, out, n, &p), PACKET_OK);
+	cr_assert_eq(p.len, 0);
+	cr_assert_eq(packet_tcp_fin(in, 30, out, sizeof(out)), 0, "a truncated segment is refused");
+	in[9] = 17;
+	cr_assert_eq(packet_tcp_fin(in, sizeof(in), out, sizeof(out)), 0, "UDP is refused");
+}
