@@ -21,11 +21,13 @@
 #include "backend.h"
 #include "policy.h"
 
-/* One interval of a kernel address set: a prefix and its element comment. */
+/* One interval of a kernel address set. The prefix is its whole identity: pinhole writes
+ * no element comment (pinhole(8), KERNEL OBJECTS), so moving a line changes nothing. */
 struct nk_elem {
 	struct prefix prefix;
-	uint64_t hash;			/* nk_hash of the comment; 0 when there is none */
-	const char *comment;		/* NULL when not known (read from the state cache) */
+	const char *comment;		/* live: the sources, from the applied snapshot
+					 * (nk_ruleset_attribute) or an element comment another
+					 * writer left; NULL when not known */
 	const struct ir_prefix *origin;	/* wanted elements: the IR prefix that made it */
 };
 
@@ -123,8 +125,9 @@ struct nk_set_delta {
 	enum nk_action action;			/* KEEP (maybe with elements), CREATE, DELETE, RECREATE */
 	size_t *add, n_add;			/* KEEP: indices into want->elems */
 	size_t *del, n_del;			/* KEEP: indices into have->elems */
-	size_t n_reannotated;			/* of those, pairs that only change the comment */
-	bool stale_comment;			/* sets-only: the set comment differs; left alone */
+	bool stale_comment;			/* the set comment differs (a renamed rules file,
+						 * an older pinhole): left alone, a set's
+						 * comment cannot change in place */
 };
 
 struct nk_chain_delta {
@@ -147,7 +150,7 @@ struct nk_delta {
  * Free with nk_delta_free; it points into both rulesets. */
 int nk_delta_compute(const struct nk_ruleset *want, const struct nk_ruleset *have, struct nk_delta *out);
 void nk_delta_free(struct nk_delta *d);
-/* Elements the delta adds / deletes in all sets (re-annotations count in both). */
+/* Elements the delta adds / deletes in all sets. */
 size_t nk_delta_elems_added(const struct nk_delta *d);
 size_t nk_delta_elems_deleted(const struct nk_delta *d);
 
@@ -233,18 +236,22 @@ struct nk_cache_key {
 					 * -D defines and pinhole's version; 0 when not known */
 };
 
+/* SipHash-2-4 of data[0..n) under key: the cache's MAC (nft_netlink_cache.c). */
+uint64_t nk_siphash(const uint64_t key[2], const void *data, size_t n);
+
 /* Reads the current boot id and the session's netns cookie into key (genid 0). Returns 0,
  * or -1 when the cache cannot be trusted here (no cookie support, unreadable boot id). */
 int nk_cache_key_now(struct nl_session *s, struct nk_cache_key *key);
 
 /* Saves the static sets of want (as just applied, with the handles live has for them)
- * and key, atomically, to
- * DIR/FAMILY-TABLE.state. Returns 0 or -1 (errno). */
+ * and key, atomically, to DIR/FAMILY-TABLE.state under the MAC key DIR/cache.key (made
+ * when absent). Returns 0 or -1 (errno; EPERM: the key file is not root's own secret). */
 int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct nk_ruleset *live,
 		  const struct nk_cache_key *key);
 /* Fills the elements of the static sets of live (read with NL_READ_OBJECTS) from the
- * cache when it was written for key (same boot, netns and generation) and each set's
- * handle matches. Returns 1 when used, 0 when absent or stale (live unchanged), -1 on
+ * cache when its MAC verifies under DIR/cache.key, it was written for key (same boot,
+ * netns and generation) and each set's handle matches. Returns 1 when used, 0 when
+ * absent, stale, forged or the key is missing or not private (live unchanged), -1 on
  * ENOMEM. */
 int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key);
 /* Whether a cache in dir says that the source whose hash key->source gives was applied

@@ -116,17 +116,16 @@ static void print_set_delta(FILE *out, const struct nk_set_delta *s)
 	bool dynamic = set->kind >= KSET_DNS_V4;
 	if (s->action == NK_KEEP && s->n_add == 0 && s->n_del == 0) {
 		if (s->stale_comment)
-			fprintf(out, "  ! set %s: its comment differs; left as it is (user rules may use the set)\n",
-				set->name);
+			fprintf(out, "  ! set %s: its comment is \"%s\", not \"%s\"; left as it is (a set's comment "
+				     "cannot change without making the set anew)\n", set->name,
+				s->have->comment ? s->have->comment : "", s->want->comment ? s->want->comment : "");
 		return;
 	}
 	fprintf(out, "  %s set %s", action_word(s->action), set->name);
 	if (s->action == NK_CREATE || s->action == NK_RECREATE)
 		fprintf(out, dynamic ? " (learnt by the guard)" : " (%zu prefixes)", s->want->n_elems);
 	else if (s->action == NK_KEEP)
-		fprintf(out, ": +%zu -%zu prefixes", s->n_add - s->n_reannotated, s->n_del - s->n_reannotated);
-	if (s->n_reannotated)
-		fprintf(out, ", %zu with new sources (element comments)", s->n_reannotated);
+		fprintf(out, ": +%zu -%zu prefixes", s->n_add, s->n_del);
 	fputc('\n', out);
 }
 
