@@ -107,6 +107,16 @@ struct nk_ruleset {
 /* 64-bit FNV-1a of s[0..n): element comment and rule fingerprints. Never 0 for n > 0. */
 uint64_t nk_hash(const void *s, size_t n, uint64_t seed);
 
+/* Orders prefixes as the sets hold them: family, address, length. */
+int nk_prefix_cmp(const struct prefix *a, const struct prefix *b);
+
+/* Gives the elements of live's static sets (read from the kernel or the cache) the sources
+ * ("file:line,...") that applied, the policy pinhole applied last, has for the same prefix
+ * in the same set; others keep what they have. This is where show and diff --live get
+ * file:line from, since the kernel holds none (pinhole(8), KERNEL OBJECTS). Returns 0, or
+ * -1 on ENOMEM. */
+int nk_ruleset_attribute(struct nk_ruleset *live, const struct policy *applied);
+
 /* The ruleset the policy wants. Returns 0, or -1 on ENOMEM. Free with nk_ruleset_free;
  * it points into p, which must outlive it. */
 int nk_ruleset_from_policy(const struct policy *p, struct nk_ruleset *out);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int prefix_cmp(const struct prefix *a, const struct prefix *b)
+int nk_prefix_cmp(const struct prefix *a, const struct prefix *b)
 {
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
@@ -39,7 +39,7 @@ static int elems_delta(struct nk_set_delta *sd)
 	size_t i = 0, j = 0, cap_add = 0, cap_del = 0;
 	bool ok = true;
 	while (ok && (i < w->n_elems || j < h->n_elems)) {
-		int c = i == w->n_elems ? 1 : j == h->n_elems ? -1 : prefix_cmp(&w->elems[i].prefix, &h->elems[j].prefix);
+		int c = i == w->n_elems ? 1 : j == h->n_elems ? -1 : nk_prefix_cmp(&w->elems[i].prefix, &h->elems[j].prefix);
 		if (c < 0) {
 			ok = index_push(&sd->add, &sd->n_add, &cap_add, i++);
 		} else if (c > 0) {

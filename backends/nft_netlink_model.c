@@ -314,3 +314,40 @@ int nk_ruleset_chains(const struct policy *p, struct nk_ruleset *out)
 {
 	return from_policy(p, out, false);
 }
+
+/* ---- sources for people ---- */
+
+static int attribute_set(struct nk_ruleset *live, struct nk_set *set, const struct nk_set *was)
+{
+	char buf[COMMENT_MAX];
+	size_t i = 0, j = 0;
+	while (i < was->n_elems && j < set->n_elems) {
+		int c = nk_prefix_cmp(&was->elems[i].prefix, &set->elems[j].prefix);
+		if (c == 0) {
+			ir_prefix_sources(was->origin, was->elems[i].origin, buf, sizeof(buf));
+			if (!(set->elems[j].comment = arena_strdup(&live->arena, buf)))
+				return -1;
+		}
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return 0;
+}
+
+int nk_ruleset_attribute(struct nk_ruleset *live, const struct policy *applied)
+{
+	struct nk_ruleset was;
+	int ret = 0;
+	if (nk_ruleset_from_policy(applied, &was) < 0)
+		return -1;
+	for (size_t i = 0; i < live->n_sets && ret == 0; i++) {
+		struct nk_set *set = &live->sets[i];
+		const struct nk_set *w = nk_ruleset_find_set(&was, set->name);
+		if (w && !set->foreign && set->elems_known && w->kind <= KSET_V6)
+			ret = attribute_set(live, set, w);
+	}
+	nk_ruleset_free(&was);
+	if (ret < 0)
+		errno = ENOMEM;
+	return ret;
+}

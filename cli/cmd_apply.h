@@ -65,6 +65,10 @@ char *apply_snapshot_path(const char *dir, const char *table, const char *suffix
  * (diagnostics in d). */
 struct policy *apply_snapshot_compile(const char *path, bool *absent, struct diags *d);
 
+/* Gives the elements of live the sources the last applied snapshot has for them
+ * (nk_ruleset_attribute); leaves them unknown when there is no usable snapshot. */
+void apply_attribute(struct nk_ruleset *live);
+
 /* Deletes what pinhole owns in table (the table, or its sets in sets-only mode), retrying
  * when the ruleset moves under it; prints what went. Returns 0 (also when there was
  * nothing), -1 after printing why not. */

@@ -26,10 +26,9 @@ static void live_usage(FILE *out)
 		     "\n"
 		     "Shows what 'pinhole apply RULES' would change in the kernel, as 'pinhole diff' shows a\n"
 		     "change between two rules files, with the kernel's ruleset (what pinhole owns in it) as\n"
-		     "the old side. Sources of the kernel's prefixes come from its element comments; with\n"
-		     "the last-applied state in use they are not read and show as unknown (--no-cache reads\n"
-		     "them). The kernel holds no names: a set's names count as there when its learnt sets\n"
-		     "are.\n"
+		     "the old side. Sources of the kernel's prefixes come from the rules pinhole applied\n"
+		     "last (the kernel holds no file:line); prefixes it did not apply show as unknown. The\n"
+		     "kernel holds no names: a set's names count as there when its learnt sets are.\n"
 		     "\n"
 		     "Exit status: 0 no changes, 1 changes, 2 error.\n");
 }
@@ -82,6 +81,7 @@ static struct policy_diff *live_diff(struct nl_session *s, const struct policy *
 	struct policy want = *p;	/* a view: shares p's arena, never freed */
 	if (p->mode == POLICY_MODE_SETS_ONLY)
 		want.n_rules = 0;
+	apply_attribute(&plan->live);
 	*live = nl_ruleset_policy(s, &plan->live, p, &unknown);
 	if (!*live)
 		return NULL;

@@ -1,6 +1,6 @@
 /* cmd_show.c — pinhole show: what pinhole owns in the kernel now, read back over netlink:
- * tables, sets with their element counts and the sources their element comments name,
- * base chains and rules. */
+ * tables, sets with their element counts and the rules-file sources of their prefixes (from
+ * the applied snapshot: the kernel holds none), base chains and rules. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -15,8 +15,8 @@ static void show_usage(FILE *out)
 	fprintf(out, "Usage: pinhole show [--format text|json] [-t TABLE [--sets-only]] [-D NAME=VALUE]... [RULES]\n"
 		     "\n"
 		     "Shows what pinhole owns in the kernel: the table (or, in sets-only mode, its sets),\n"
-		     "every set with its number of prefixes and the rules-file sources its element comments\n"
-		     "name, and the base chains with their rules. The table and mode come from RULES or -t\n"
+		     "every set with its number of prefixes and the rules files they came from (as pinhole\n"
+		     "applied them last), and the base chains with their rules. The table and mode come from RULES or -t\n"
 		     "(default table inet pinhole). Reading a set's elements costs the kernel time: about\n"
 		     "2 s per 100,000 prefixes.\n"
 		     "\n"
@@ -40,7 +40,7 @@ static const char *set_kind_text(const struct nk_set *s)
 	return s->kind >= KSET_DNS_V4 ? "learnt by the guard" : "prefixes from the rules";
 }
 
-/* The files an element comment names ("f:1,2,g:3" names f and g), each once per set. */
+/* The files an element's sources name ("f:1,2,g:3" names f and g), each once per set. */
 static void count_sources(const struct nk_set *s, json_t *files)
 {
 	for (size_t i = 0; i < s->n_elems; i++) {
@@ -222,6 +222,7 @@ int cmd_show(int argc, char **argv)
 		fprintf(stderr, "pinhole show: cannot read the ruleset: %s\n", strerror(errno));
 		goto out;
 	}
+	apply_attribute(&live);
 	if (!a.json)
 		print_text(&live);
 	else if (print_json(&live) < 0)
