@@ -307,4 +307,9 @@ void nl_plan_free(struct nl_plan *plan);
 int nl_plan_remember(struct nl_session *s, const struct nl_plan *plan, const struct nk_ruleset *want,
 		     const struct nl_result *res, const char *dir);
 
+/* After a plan with no changes whose elements were read from the kernel: saves the cache
+ * for the generation the plan read (the kernel holds exactly want then), so that the next
+ * apply does not dump again. Returns 0 (also when there is nothing to save), -1 (errno). */
+int nl_plan_refresh(const struct nl_plan *plan, const struct nk_ruleset *want, const char *dir);
+
 #endif

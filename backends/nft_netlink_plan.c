@@ -103,3 +103,10 @@ int nl_plan_remember(struct nl_session *s, const struct nl_plan *plan, const str
 	nk_ruleset_free(&now);
 	return ret;
 }
+
+int nl_plan_refresh(const struct nl_plan *plan, const struct nk_ruleset *want, const char *dir)
+{
+	if (!plan->cache_ok || plan->from_cache || plan->delta.n_changes || !plan->live.table_exists)
+		return 0;
+	return nk_cache_save(dir, want, &plan->live, &plan->key);
+}

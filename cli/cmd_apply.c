@@ -299,6 +299,12 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 		apply_print_plan(stdout, &plan, want);
 	if (plan.delta.n_changes == 0) {
 		out = APPLY_NO_CHANGE;
+		/* read from the kernel after someone else's commit: remember it, or every
+		 * later apply dumps the sets again */
+		plan.key.source = a->source;
+		if (!a->dry_run && nl_plan_refresh(&plan, want, dir) < 0)
+			fprintf(stderr, "pinhole %s: warning: cannot save the last-applied state in %s: %s\n", cmd, dir,
+				strerror(errno));
 		goto done;
 	}
 	if (first)
