@@ -392,14 +392,6 @@ static void remember_source(const struct policy *p, struct apply_args *a, const 
 	free(path);
 }
 
-static bool has_snapshot(const struct policy *p)
-{
-	char *path = apply_snapshot_path(apply_state_dir(), p->table, "applied");
-	bool there = path && access(path, F_OK) == 0;
-	free(path);
-	return there;
-}
-
 /* ---- unchanged since the last apply ---- */
 
 /* What identifies an applied source: pinhole's version, the file's name and text, and the
@@ -499,7 +491,9 @@ int cmd_apply(int argc, char **argv)
 	if (!(p = cli_compile(a.rules, &a.defs, d)) || (!s && !(s = apply_session_open("apply"))))
 		goto out;
 	out = a.confirm ? apply_confirmed(s, p, &a, d) : apply_policy("apply", s, p, &a, d);
-	if ((out == APPLY_CHANGED || (out == APPLY_NO_CHANGE && !has_snapshot(p))) && !a.dry_run)
+	/* also after "no changes": an edit that moved lines is now what the kernel's sources
+	 * are (show, diff --live) and what a rollback returns to */
+	if ((out == APPLY_CHANGED || out == APPLY_NO_CHANGE) && !a.dry_run)
 		remember_source(p, &a, a.confirm ? "applied.new" : "applied");
 	if (a.dry_run)
 		ret = out == APPLY_ERROR ? 2 : out == APPLY_CHANGED ? 1 : 0;
