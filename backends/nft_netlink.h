@@ -242,9 +242,38 @@ struct nk_cache_key {
 	char boot_id[40];		/* /proc/sys/kernel/random/boot_id */
 	uint64_t netns_cookie;
 	uint32_t genid;
+	uint32_t genid_min;		/* a cache written at any generation from genid_min to
+					 * genid holds: only pinhole guard committed since
+					 * (nk_guard_gens_since); 0: genid alone */
 	uint64_t source;		/* what was applied: a hash of the rules file, its name, the
 					 * -D defines and pinhole's version; 0 when not known */
 };
+
+/* ---- generations pinhole guard made (nft_netlink_gens.c) ---- */
+
+/* The guard's side: where it records the run of consecutive generations that are all its
+ * own commits. */
+struct nk_guard_gens {
+	int fd;
+	char boot_id[40];
+	uint64_t cookie;
+	uint32_t lo, hi;
+};
+/* Reads /proc/sys/kernel/random/boot_id into buf. Returns 0 or -1. */
+int nk_boot_id(char *buf, size_t size);
+/* Opens (creates, 0600, never through a link) the record at path for the network
+ * namespace of netlink_fd. Returns 0, or -1 with errno set (g is then inert). */
+int nk_guard_gens_open(struct nk_guard_gens *g, const char *path, int netlink_fd);
+void nk_guard_gens_close(struct nk_guard_gens *g);
+/* After a batch that committed: before is the generation read just before it was sent,
+ * after the one read just after. Only after == before + 1 proves the commit was the only
+ * one; anything else breaks the run. Rewrites the record; failures only break the run. */
+void nk_guard_gens_note(struct nk_guard_gens *g, uint32_t before, uint32_t after);
+/* Apply's side: the oldest generation g such that every generation after g up to genid
+ * (the kernel's now) was made by pinhole guard, by the record at path for key's boot and
+ * namespace; genid itself when the record is absent, foreign, torn or does not reach
+ * genid. */
+uint32_t nk_guard_gens_since(const char *path, const struct nk_cache_key *key, uint32_t genid);
 
 /* SipHash-2-4 of data[0..n) under key: the cache's MAC (nft_netlink_cache.c). */
 uint64_t nk_siphash(const uint64_t key[2], const void *data, size_t n);
@@ -292,6 +321,24 @@ struct nl_plan {
 	struct nk_cache_key key;
 };
 
+struct nl_plan_opts {
+	const char *dir;		/* the state directory (the cache) */
+	const char *guard_generations;	/* pinhole guard's record (nk_guard_gens_since), or NULL */
+	bool use_cache;
+};
+
+/* Reads what the kernel has for table and mode into plan->live — the static sets'
+ * elements from the cache when it holds (same generation, or only pinhole guard's commits
+ * since), dumped otherwise; learnt sets' elements are not read — without a delta. Returns
+ * 0, or -1 with errno set. Free with nl_plan_free. */
+int nl_live_read(struct nl_session *s, const char *table, enum nk_mode mode, const struct nl_plan_opts *o,
+		 struct nl_plan *plan);
+
+/* nl_plan_make with options: the same, and the cache also holds after pinhole guard's
+ * commits when o->guard_generations says so. */
+int nl_plan_make_opts(struct nl_session *s, const struct nk_ruleset *want, const struct nl_plan_opts *o,
+		      struct nl_plan *plan);
+
 /* Reads what the kernel has for want's table and mode — elements from the cache in dir
  * when it matches the current generation (use_cache), from the kernel otherwise — and
  * computes the delta. Returns 0, or -1 with errno set (ENOENT: sets-only mode and the
@@ -307,8 +354,8 @@ void nl_plan_free(struct nl_plan *plan);
 int nl_plan_remember(struct nl_session *s, const struct nl_plan *plan, const struct nk_ruleset *want,
 		     const struct nl_result *res, const char *dir);
 
-/* After a plan with no changes whose elements were read from the kernel: saves the cache
- * for the generation the plan read (the kernel holds exactly want then), so that the next
+/* After a plan with no changes whose elements were read from the kernel (or from a cache
+ * pinhole guard's commits left behind): saves the cache for the generation the plan read (the kernel holds exactly want then), so that the next
  * apply does not dump again. Returns 0 (also when there is nothing to save), -1 (errno). */
 int nl_plan_refresh(const struct nl_plan *plan, const struct nk_ruleset *want, const char *dir);
 

@@ -145,11 +145,7 @@ int nk_cache_key_now(struct nl_session *s, struct nk_cache_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->netns_cookie = nl_netns_cookie(s);
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
-	bool ok = f && fgets(key->boot_id, sizeof(key->boot_id), f);
-	if (f)
-		fclose(f);
-	key->boot_id[strcspn(key->boot_id, "\n")] = '\0';
+	bool ok = nk_boot_id(key->boot_id, sizeof(key->boot_id)) == 0;
 	/* without a netns cookie a namespace made after ours was destroyed could look the same */
 	return ok && key->netns_cookie ? 0 : -1;
 }
@@ -351,7 +347,8 @@ static bool header_matches(struct reader *r, const struct nk_cache_key *key, con
 		return false;
 	return get(r, magic, 8) && !memcmp(magic, MAGIC, 8) && get(r, boot_id, sizeof(boot_id)) &&
 	       !strncmp(boot_id, key->boot_id, sizeof(boot_id)) && get(r, &cookie, sizeof(cookie)) &&
-	       cookie == key->netns_cookie && get(r, &genid, sizeof(genid)) && genid == key->genid &&
+	       cookie == key->netns_cookie && get(r, &genid, sizeof(genid)) && genid <= key->genid &&
+	       genid >= (key->genid_min ? key->genid_min : key->genid) &&
 	       get(r, &h->source, sizeof(h->source)) && get(r, &h->n_sets, sizeof(h->n_sets)) &&
 	       get(r, &h->body_len, sizeof(h->body_len)) && get(r, &h->body_mac, sizeof(h->body_mac)) &&
 	       get(r, &mac, sizeof(mac));

@@ -21,3 +21,10 @@ void apply_attribute(struct nk_ruleset *live)
 	diags_free(d);
 	free(path);
 }
+
+struct nl_plan_opts apply_plan_opts(bool use_cache)
+{
+	static char gens[4096];
+	snprintf(gens, sizeof(gens), "%s/guard.generations", apply_run_dir());
+	return (struct nl_plan_opts){ .dir = apply_state_dir(), .guard_generations = gens, .use_cache = use_cache };
+}

@@ -291,7 +291,8 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 	const char *dir = apply_state_dir();
 	double t0 = now_ms();
 	enum apply_outcome out = APPLY_ERROR;
-	if (nl_plan_make(s, want, dir, a->use_cache, &plan) < 0) {
+	struct nl_plan_opts po = apply_plan_opts(a->use_cache);
+	if (nl_plan_make_opts(s, want, &po, &plan) < 0) {
 		apply_plan_error(cmd, want->table, errno);
 		return APPLY_ERROR;
 	}
@@ -419,14 +420,19 @@ static bool unchanged(struct nl_session *s, const struct apply_args *a)
 {
 	struct nk_cache_key key;
 	char table[256];
+	struct nl_plan_opts po = apply_plan_opts(true);
 	if (!a->source || nk_cache_key_now(s, &key) < 0 || nl_genid(s, &key.genid) < 0)
 		return false;
 	key.source = a->source;
+	/* pinhole guard's commits since leave the applied sets as they were */
+	uint32_t since = nk_guard_gens_since(po.guard_generations, &key, key.genid);
+	key.genid_min = since != key.genid ? since : 0;
 	if (!nk_cache_find_source(apply_state_dir(), &key, table, sizeof(table)))
 		return false;
 	if (!a->quiet)
-		printf("table inet %s, generation %u: no changes: %s is what pinhole applied last, and the ruleset "
-		       "has not changed since\n", table, key.genid, a->rules);
+		printf("table inet %s, generation %u: no changes: %s is what pinhole applied last, and %s since\n",
+		       table, key.genid, a->rules,
+		       key.genid_min ? "only pinhole guard's learnt sets have changed" : "the ruleset has not changed");
 	return true;
 }
 

@@ -65,6 +65,11 @@ char *apply_snapshot_path(const char *dir, const char *table, const char *suffix
  * (diagnostics in d). */
 struct policy *apply_snapshot_compile(const char *path, bool *absent, struct diags *d);
 
+/* Where the last-applied state and pinhole guard's record of its generations are
+ * ($PINHOLE_STATE_DIR, $PINHOLE_RUN_DIR/guard.generations), for nl_plan_make_opts. The
+ * strings stay valid until the next call. */
+struct nl_plan_opts apply_plan_opts(bool use_cache);
+
 /* Gives the elements of live the sources the last applied snapshot has for them
  * (nk_ruleset_attribute); leaves them unknown when there is no usable snapshot. */
 void apply_attribute(struct nk_ruleset *live);

@@ -107,7 +107,8 @@ int cmd_diff_live(int argc, char **argv)
 	}
 	if (!(p = cli_compile(a.rules, &a.defs, d)) || !(s = apply_session_open("diff")))
 		goto out;
-	if (nk_ruleset_from_policy(p, &want) < 0 || nl_plan_make(s, &want, apply_state_dir(), a.use_cache, &plan) < 0) {
+	struct nl_plan_opts po = apply_plan_opts(a.use_cache);
+	if (nk_ruleset_from_policy(p, &want) < 0 || nl_plan_make_opts(s, &want, &po, &plan) < 0) {
 		apply_plan_error("diff", p->table, errno);
 		goto out;
 	}

@@ -140,7 +140,8 @@ static void print_text(const struct nk_ruleset *rs)
 	}
 }
 
-/* Dynamic sets are read too: their element count is what the guard has learnt. */
+/* Dynamic sets are read too (their element count is what the guard has learnt), and
+ * static sets the last-applied state could not vouch for. */
 static int read_all_elems(struct nl_session *s, struct nk_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->n_sets; i++)
@@ -205,7 +206,8 @@ int cmd_show(int argc, char **argv)
 	struct diags *d = diags_new();
 	struct policy *p = NULL;
 	struct nl_session *s = NULL;
-	struct nk_ruleset live = { 0 };
+	struct nl_plan read = { 0 };
+	struct nk_ruleset *live = &read.live;
 	int parsed = d ? parse_args(argc, argv, &a) : -1, ret = parsed > 0 ? 0 : 1;
 	if (parsed != 0)
 		goto out;
@@ -217,21 +219,23 @@ int cmd_show(int argc, char **argv)
 	}
 	if (!(s = apply_session_open("show")))
 		goto out;
-	if (nl_ruleset_read(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, NL_READ_ELEMENTS, &live) < 0 ||
-	    read_all_elems(s, &live) < 0) {
+	/* the static sets from the last-applied state when it holds (a dump costs seconds) */
+	struct nl_plan_opts po = apply_plan_opts(true);
+	if (nl_live_read(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, &po, &read) < 0 ||
+	    read_all_elems(s, live) < 0) {
 		fprintf(stderr, "pinhole show: cannot read the ruleset: %s\n", strerror(errno));
 		goto out;
 	}
-	apply_attribute(&live);
+	apply_attribute(live);
 	if (!a.json)
-		print_text(&live);
-	else if (print_json(&live) < 0)
+		print_text(live);
+	else if (print_json(live) < 0)
 		goto out;
 	ret = fflush(stdout) == 0 ? 0 : 1;
 out:
 	if (d)
 		cli_render(d);
-	nk_ruleset_free(&live);
+	nl_plan_free(&read);
 	nl_session_close(s);
 	policy_free(p);
 	diags_free(d);

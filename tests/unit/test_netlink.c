@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -499,6 +500,82 @@ Test(netlink, edits_that_move_lines_change_nothing)
 	policy_free(old);
 	policy_free(moved);
 	policy_free(renamed);
+}
+
+/* The guard's record of its own generations: a run of consecutive commits that were its
+ * alone; anything else breaks it, and apply then trusts only the current generation. */
+Test(netlink, guard_generations)
+{
+	char dir[] = "/tmp/pinhole-gens-XXXXXX", path[160];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/guard.generations", dir);
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);	/* any socket names the netns */
+	struct nk_guard_gens g;
+	struct nk_cache_key key = { 0 };
+	if (nk_guard_gens_open(&g, path, sock) < 0)
+		cr_skip_test("no SO_NETNS_COOKIE here");
+	strcpy(key.boot_id, g.boot_id);
+	key.netns_cookie = g.cookie;
+	cr_assert_eq(nk_guard_gens_since(path, &key, 10), 10, "an empty record says nothing");
+	nk_guard_gens_note(&g, 10, 11);
+	nk_guard_gens_note(&g, 11, 12);
+	nk_guard_gens_note(&g, 12, 13);
+	cr_assert_eq(nk_guard_gens_since(path, &key, 13), 10, "11..13 were the guard's: a cache of 10 holds");
+	cr_assert_eq(nk_guard_gens_since(path, &key, 12), 10);
+	cr_assert_eq(nk_guard_gens_since(path, &key, 14), 14, "14 is someone else's");
+	nk_guard_gens_note(&g, 14, 15);
+	cr_assert_eq(nk_guard_gens_since(path, &key, 15), 14, "a new run after someone else's commit");
+	nk_guard_gens_note(&g, 15, 17);
+	cr_assert_eq(nk_guard_gens_since(path, &key, 17), 17, "two commits in one step: not provably ours");
+	nk_guard_gens_note(&g, 17, 18);
+	struct nk_cache_key other = key;
+	other.netns_cookie++;
+	cr_assert_eq(nk_guard_gens_since(path, &other, 18), 18, "another namespace's record");
+	strcpy(other.boot_id, "another boot");
+	other.netns_cookie = key.netns_cookie;
+	cr_assert_eq(nk_guard_gens_since(path, &other, 18), 18, "another boot's record");
+	cr_assert_eq(chmod(path, 0622), 0);
+	cr_assert_eq(nk_guard_gens_since(path, &key, 18), 18, "a record others could write");
+	cr_assert_eq(chmod(path, 0600), 0);
+	cr_assert_eq(nk_guard_gens_since(path, &key, 18), 17);
+	FILE *f = fopen(path, "r+");
+	fseek(f, 60, SEEK_SET);
+	fputc(0x7f, f);
+	fclose(f);
+	cr_assert_eq(nk_guard_gens_since(path, &key, 18), 18, "a torn record");
+	nk_guard_gens_close(&g);
+	close(sock);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A cache written at generation 10 holds at 13 only when key says 11..13 were the guard's. */
+Test(netlink, cache_after_guard_commits)
+{
+	char dir[] = "/tmp/pinhole-cache-XXXXXX", path[160];
+	cr_assert_not_null(mkdtemp(dir));
+	struct policy *p = compile("set a { 192.0.2.0/24 }\n");
+	struct nk_ruleset want, live;
+	struct nk_cache_key key = { .boot_id = "boot", .netns_cookie = 7, .genid = 10 };
+	nk_ruleset_from_policy(p, &want);
+	copy_as_live(&want, &live);
+	cr_assert_eq(nk_cache_save(dir, &want, &live, &key), 0);
+	free(live.sets[0].elems);
+	live.sets[0].elems = NULL;
+	live.sets[0].elems_known = false;
+	key.genid = 13;
+	cr_assert_eq(nk_cache_load(dir, &live, &key), 0);
+	key.genid_min = 11;
+	cr_assert_eq(nk_cache_load(dir, &live, &key), 0, "10 itself must be covered: 11..13 only is not enough");
+	key.genid_min = 10;
+	cr_assert_eq(nk_cache_load(dir, &live, &key), 1);
+	nk_cache_drop(dir, "pinhole");
+	snprintf(path, sizeof(path), "%s/cache.key", dir);
+	unlink(path);
+	rmdir(dir);
+	nk_ruleset_free(&live);
+	nk_ruleset_free(&want);
+	policy_free(p);
 }
 
 Test(netlink, guard_chains_stay)
