@@ -42,6 +42,8 @@ struct nk_set {
 	size_t n_elems;
 	bool elems_known;		/* false: elements not read (dynamic sets, or not yet) */
 	bool foreign;			/* live, sets-only mode: not one of pinhole's sets */
+	bool adopted;			/* live, sets-only mode: the user declared it (another
+					 * comment), pinhole fills it (nl_plan_make_opts) */
 	const struct ir_set *origin;	/* wanted sets: the IR set */
 };
 
@@ -135,6 +137,9 @@ struct nk_set_delta {
 	enum nk_action action;			/* KEEP (maybe with elements), CREATE, DELETE, RECREATE */
 	size_t *add, n_add;			/* KEEP: indices into want->elems */
 	size_t *del, n_del;			/* KEEP: indices into have->elems */
+	bool refused;				/* sets-only: a set by this name that is not
+						 * pinhole's and cannot be adopted (another
+						 * type, or elements pinhole did not put there) */
 	bool stale_comment;			/* the set comment differs (a renamed rules file,
 						 * an older pinhole): left alone, a set's
 						 * comment cannot change in place */
@@ -298,6 +303,18 @@ int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cach
  * table's name (table, of size bytes), or 0. Apply answers "no changes" from this without
  * compiling: the same source compiles to the same policy. */
 int nk_cache_find_source(const char *dir, const struct nk_cache_key *key, char *table, size_t size);
+/* Sets-only mode: a set the user declared under one of want's names (their nft file must
+ * declare the sets its rules use) is adopted (foreign false, adopted true) when it has the
+ * type and flags pinhole would give it and is empty (a learnt set: whatever it holds; those
+ * are the guard's): pinhole fills it. One with elements pinhole did not put there (and not
+ * adopted already, nk_cache_adopt) or of another type stays foreign, and the delta refuses
+ * it. Reads the candidates' elements. Returns 0, or -1 with errno set. */
+int nl_ruleset_adopt(struct nl_session *s, const struct nk_ruleset *want, struct nk_ruleset *live);
+/* Sets-only mode: marks as adopted (foreign false, adopted true) the sets of live that the
+ * cache in dir says pinhole filled — listed there by name and handle, in this boot, netns
+ * and table (handles are unique per table, table handles per netns), at any generation:
+ * the user declared them, pinhole owns their elements. Returns how many. */
+size_t nk_cache_adopt(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key);
 /* Removes the cache of table (after remove, or when it can no longer be trusted). */
 void nk_cache_drop(const char *dir, const char *table);
 

@@ -14,7 +14,8 @@
  *
  * File: DIR/inet-TABLE.state, binary, host byte order (it never leaves the machine):
  *   header: "PHSTATE3" | boot_id[40] | netns cookie u64 | genid u32 | source u64 |
- *           n_sets u32 | body_len u64 | MAC(body) u64 | MAC(header so far) u64
+ *           table handle u64 | n_sets u32 | body_len u64 | MAC(body) u64 |
+ *           MAC(header so far) u64
  *   body:   per set: name_len u16, name, handle u64, n u64,
  *           n x {hi u64, lo u64, family u8, len u8, pad[6]}
  * The header has its own MAC so that apply's "same source, same generation" check reads
@@ -33,7 +34,7 @@
 
 #define MAGIC "PHSTATE3"
 #define MAX_NAME 256
-#define HEADER_LEN (8 + 40 + 8 + 4 + 8 + 4 + 8 + 8)	/* before the header's own MAC */
+#define HEADER_LEN (8 + 40 + 8 + 4 + 8 + 8 + 4 + 8 + 8)	/* before the header's own MAC */
 #define KEY_FILE "cache.key"
 
 struct rec {
@@ -226,6 +227,7 @@ static int build(struct writer *w, const struct nk_ruleset *want, const struct n
 	put(w, &key->netns_cookie, sizeof(key->netns_cookie));
 	put(w, &key->genid, sizeof(key->genid));
 	put(w, &key->source, sizeof(key->source));
+	put(w, &live->table_handle, sizeof(live->table_handle));
 	put(w, &n, sizeof(n));
 	put(w, &body_len, sizeof(body_len));
 	put(w, &body_mac, sizeof(body_mac));
@@ -329,17 +331,17 @@ static bool load_set(struct reader *r, struct nk_ruleset *live, bool *used)
 }
 
 struct header {
-	uint64_t source, body_len, body_mac;
-	uint32_t n_sets;
+	uint64_t source, table_handle, body_len, body_mac;
+	uint32_t n_sets, genid;
 };
 
-/* The header's MAC first, then its fields against key. */
-static bool header_matches(struct reader *r, const struct nk_cache_key *key, const uint64_t mac_key[2],
-			   struct header *h)
+/* The header's MAC first, then its boot and netns against key; the generation is the
+ * caller's to judge (header_matches). */
+static bool header_read(struct reader *r, const struct nk_cache_key *key, const uint64_t mac_key[2],
+			struct header *h)
 {
 	char magic[8], boot_id[40];	/* fields as written by build() */
 	uint64_t cookie, mac;
-	uint32_t genid;
 	if (r->left < HEADER_LEN + 8)
 		return false;
 	memcpy(&mac, r->p + HEADER_LEN, sizeof(mac));
@@ -347,11 +349,18 @@ static bool header_matches(struct reader *r, const struct nk_cache_key *key, con
 		return false;
 	return get(r, magic, 8) && !memcmp(magic, MAGIC, 8) && get(r, boot_id, sizeof(boot_id)) &&
 	       !strncmp(boot_id, key->boot_id, sizeof(boot_id)) && get(r, &cookie, sizeof(cookie)) &&
-	       cookie == key->netns_cookie && get(r, &genid, sizeof(genid)) && genid <= key->genid &&
-	       genid >= (key->genid_min ? key->genid_min : key->genid) &&
-	       get(r, &h->source, sizeof(h->source)) && get(r, &h->n_sets, sizeof(h->n_sets)) &&
-	       get(r, &h->body_len, sizeof(h->body_len)) && get(r, &h->body_mac, sizeof(h->body_mac)) &&
-	       get(r, &mac, sizeof(mac));
+	       cookie == key->netns_cookie && get(r, &h->genid, sizeof(h->genid)) &&
+	       get(r, &h->source, sizeof(h->source)) && get(r, &h->table_handle, sizeof(h->table_handle)) &&
+	       get(r, &h->n_sets, sizeof(h->n_sets)) && get(r, &h->body_len, sizeof(h->body_len)) &&
+	       get(r, &h->body_mac, sizeof(h->body_mac)) && get(r, &mac, sizeof(mac));
+}
+
+/* And the generation: key's, or one that only pinhole guard's commits followed. */
+static bool header_matches(struct reader *r, const struct nk_cache_key *key, const uint64_t mac_key[2],
+			   struct header *h)
+{
+	return header_read(r, key, mac_key, h) && h->genid <= key->genid &&
+	       h->genid >= (key->genid_min ? key->genid_min : key->genid);
 }
 
 static void forget_elems(struct nk_ruleset *live)
@@ -379,7 +388,7 @@ static int load_buffer(const unsigned char *buf, size_t len, struct nk_ruleset *
 {
 	struct header h;
 	struct reader r = { buf, len };
-	if (!header_matches(&r, key, mac_key, &h) || h.body_len != r.left ||
+	if (!header_matches(&r, key, mac_key, &h) || h.table_handle != live->table_handle || h.body_len != r.left ||
 	    nk_siphash(mac_key, r.p, r.left) != h.body_mac)
 		return 0;
 	bool used = false, ok = true;
@@ -392,28 +401,77 @@ static int load_buffer(const unsigned char *buf, size_t len, struct nk_ruleset *
 	return 1;
 }
 
-int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key)
+/* The whole cache file of table and the MAC key. Returns 1 (*buf malloc'd), 0 when there
+ * is none or no key, -1 on ENOMEM. */
+static int read_cache(const char *dir, const char *table, uint64_t mac_key[2], unsigned char **buf, size_t *len)
 {
-	char *path = cache_path(dir, live->table, "");
-	unsigned char *buf = NULL;
-	uint64_t mac_key[2];
+	char *path = cache_path(dir, table, "");
 	int ret = 0;
 	FILE *f = path && key_get(dir, false, mac_key) == 0 ? fopen(path, "re") : NULL;
 	struct stat st;
+	*buf = NULL;
 	if (!path) {
 		ret = -1;
 	} else if (f && fstat(fileno(f), &st) == 0 && st.st_size > 0) {
-		buf = malloc((size_t)st.st_size);
-		if (!buf)
-			ret = -1;
-		else if (fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size)
-			ret = load_buffer(buf, (size_t)st.st_size, live, key, mac_key);
+		*buf = malloc((size_t)st.st_size);
+		*len = (size_t)st.st_size;
+		ret = !*buf ? -1 : fread(*buf, 1, *len, f) == *len ? 1 : 0;
 	}
 	if (f)
 		fclose(f);
-	free(buf);
 	free(path);
 	return ret;
+}
+
+int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key)
+{
+	unsigned char *buf;
+	size_t len;
+	uint64_t mac_key[2];
+	int ret = read_cache(dir, live->table, mac_key, &buf, &len);
+	if (ret == 1)
+		ret = load_buffer(buf, len, live, key, mac_key);
+	free(buf);
+	return ret;
+}
+
+static size_t adopt_listed(struct reader *r, uint32_t n_sets, struct nk_ruleset *live)
+{
+	size_t n_adopted = 0;
+	for (uint32_t i = 0; i < n_sets; i++) {
+		uint16_t len;
+		uint64_t handle, n;
+		char name[MAX_NAME + 1];
+		if (!get(r, &len, sizeof(len)) || len > MAX_NAME || !get(r, name, len) || !get(r, &handle, sizeof(handle)) ||
+		    !get(r, &n, sizeof(n)) || n > r->left / sizeof(struct rec))
+			break;
+		name[len] = '\0';
+		r->p += n * sizeof(struct rec);
+		r->left -= n * sizeof(struct rec);
+		struct nk_set *s = (struct nk_set *)nk_ruleset_find_set(live, name);
+		if (s && s->foreign && s->handle == handle && is_static(s)) {
+			s->foreign = false;
+			s->adopted = true;
+			n_adopted++;
+		}
+	}
+	return n_adopted;
+}
+
+size_t nk_cache_adopt(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key)
+{
+	unsigned char *buf;
+	size_t len, n = 0;
+	uint64_t mac_key[2];
+	struct header h;
+	if (read_cache(dir, live->table, mac_key, &buf, &len) == 1) {
+		struct reader r = { buf, len };
+		if (header_read(&r, key, mac_key, &h) && h.table_handle == live->table_handle && h.body_len == r.left &&
+		    nk_siphash(mac_key, r.p, r.left) == h.body_mac)
+			n = adopt_listed(&r, h.n_sets, live);
+	}
+	free(buf);
+	return n;
 }
 
 /* Reads just the header, whose own MAC covers every field used here. */

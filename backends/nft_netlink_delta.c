@@ -68,9 +68,12 @@ static int set_delta(const struct nk_set *w, const struct nk_set *h, struct nk_s
 	bool dynamic = w->kind >= KSET_DNS_V4;
 	if (!h) {
 		sd->action = NK_CREATE;
+	} else if (h->foreign) {
+		sd->refused = true;	/* sets-only: the user's set, and not one pinhole may fill */
+		return 0;
 	} else if (!set_compatible(w, h)) {
 		sd->action = NK_RECREATE;
-	} else if (!same_comment(w->comment, h->comment)) {
+	} else if (!same_comment(w->comment, h->comment) && !h->adopted) {
 		/* Set userdata cannot change in place, and a comment is not what the set
 		 * matches: recreating 100,000 elements to rename a file in it would be absurd. */
 		sd->stale_comment = true;
@@ -130,6 +133,16 @@ static void chains_delta(const struct nk_ruleset *want, const struct nk_ruleset 
 	}
 }
 
+static int empty_set(const struct nk_set *h, struct nk_set_delta *sd)
+{
+	size_t cap = 0;
+	*sd = (struct nk_set_delta){ .have = h, .action = NK_KEEP };
+	for (size_t i = 0; i < h->n_elems; i++)
+		if (!index_push(&sd->del, &sd->n_del, &cap, i))
+			return -1;
+	return 0;
+}
+
 static int sets_delta(const struct nk_ruleset *want, const struct nk_ruleset *have, struct nk_delta *d)
 {
 	for (size_t i = 0; i < want->n_sets; i++) {
@@ -142,6 +155,12 @@ static int sets_delta(const struct nk_ruleset *want, const struct nk_ruleset *ha
 		/* sets-only mode: other sets of the user's table are none of pinhole's business */
 		if (nk_ruleset_find_set(want, h->name) || (want->mode == NK_MODE_SETS_ONLY && h->foreign))
 			continue;
+		if (h->adopted) {
+			/* the user's set: pinhole takes back only the elements it put there */
+			if (h->kind <= KSET_V6 && empty_set(h, &d->sets[d->n_sets++]) < 0)
+				return -1;
+			continue;
+		}
 		d->sets[d->n_sets++] = (struct nk_set_delta){ .have = h, .action = NK_DELETE };
 	}
 	return 0;
@@ -151,7 +170,7 @@ static void count_changes(struct nk_delta *d)
 {
 	d->n_changes = d->create_table + d->remake_table;
 	for (size_t i = 0; i < d->n_sets; i++)
-		d->n_changes += (d->sets[i].action != NK_KEEP) + d->sets[i].n_add + d->sets[i].n_del;
+		d->n_changes += (d->sets[i].action != NK_KEEP) + d->sets[i].n_add + d->sets[i].n_del + d->sets[i].refused;
 	for (size_t i = 0; i < d->n_chains; i++)
 		d->n_changes += d->chains[i].action != NK_KEEP;
 }

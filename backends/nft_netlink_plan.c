@@ -30,6 +30,10 @@ static int read_live(struct nl_session *s, const char *table, enum nk_mode mode,
 		plan->key.genid = plan->live.genid;
 		plan->key.genid_min = 0;
 		plan->from_cache = false;
+		/* sets the user declared and pinhole filled before: pinhole's elements (item of
+		 * pinhole(8), Table mode and sets-only mode) */
+		if (mode == NK_MODE_SETS_ONLY && plan->cache_ok && plan->live.table_exists)
+			nk_cache_adopt(o->dir, &plan->live, &plan->key);
 		if (o->use_cache && plan->cache_ok && plan->live.table_exists) {
 			/* pinhole guard's commits since the cache was written leave it valid */
 			uint32_t since = nk_guard_gens_since(o->guard_generations, &plan->key, plan->live.genid);
@@ -47,6 +51,28 @@ static int read_live(struct nl_session *s, const char *table, enum nk_mode mode,
 	}
 	errno = EAGAIN;
 	return -1;
+}
+
+/* Sets-only mode (nft_netlink.h): the user's declared sets that pinhole may fill. */
+int nl_ruleset_adopt(struct nl_session *s, const struct nk_ruleset *want, struct nk_ruleset *live)
+{
+	for (size_t i = 0; i < live->n_sets; i++) {
+		struct nk_set *set = &live->sets[i];
+		const struct nk_set *w = nk_ruleset_find_set(want, set->name);
+		if (!set->foreign || !w || set->flags != w->flags || set->key_len != w->key_len ||
+		    set->key_type != w->key_type)
+			continue;
+		if (w->kind > KSET_V6) {	/* learnt sets: their elements are the guard's */
+			set->foreign = false;
+			set->adopted = true;
+			continue;
+		}
+		if (nl_set_read_elems(s, live, set) < 0)
+			return -1;
+		set->foreign = set->n_elems != 0;
+		set->adopted = !set->foreign;
+	}
+	return 0;
 }
 
 int nl_live_read(struct nl_session *s, const char *table, enum nk_mode mode, const struct nl_plan_opts *o,
@@ -82,6 +108,8 @@ int nl_plan_make_opts(struct nl_session *s, const struct nk_ruleset *want, const
 		errno = ENOTEMPTY;	/* someone's table by that name: table mode would replace it */
 		goto fail;
 	}
+	if (want->mode == NK_MODE_SETS_ONLY && nl_ruleset_adopt(s, want, &plan->live) < 0)
+		goto fail;
 	if (nk_delta_compute(want, &plan->live, &plan->delta) < 0)
 		goto fail;
 	return 0;

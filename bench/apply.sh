@@ -11,7 +11,8 @@
 #                (every line after the first edit moves), then pinhole apply
 #   comment top  a comment line added at the top (every line moves; the policy does not)
 #   other path   the same file applied from another directory
-#   after guard  100 guard-style commits (elements with timeouts into the _dns set) first
+#   after guard  100 commits as pinhole guard makes them (elements with timeouts into the
+#                _dns set, bench/guard_commits.c) first, the guard's record in place
 #   churn+mon    the 1% churn while an idle `nft monitor` is subscribed
 # Wall time and peak RSS come from /usr/bin/time; each measurement is the median of RUNS
 # (default 3) runs, interleaved, each in its own `unshare -n` namespace, so the host's
@@ -58,7 +59,7 @@ timed() {
 # One fresh namespace per run: prepare with $1 (shell code), then time $2. Prints the
 # seconds and KiB of one run.
 once() {
-	rm -rf "$PINHOLE_STATE_DIR"
+	rm -rf "$PINHOLE_STATE_DIR" "$PINHOLE_RUN_DIR"/guard.generations
 	unshare -n bash -c "set -e; $(declare -f timed); work=$work; $1; timed $2"
 }
 
@@ -96,12 +97,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 row() { printf "%-9s %-12s %8s %8s %30s %s\n" "$@"; }
 
-# 100 commits as the guard makes them: learnt addresses with a timeout into the _dns set.
+# 100 commits as the guard makes them (bench/guard_commits.c, through the guard's own
+# netlink path): learnt addresses with a timeout into the _dns set, each its own batch, and
+# the guard's record of its generations where apply looks for it.
+cc -O2 -o "$work/guard_commits" "$(dirname "$0")/guard_commits.c" -I"$(dirname "$0")/../matcher" \
+	-I"$(dirname "$0")/../compiler" -I"$(dirname "$0")/../backends" "$(dirname "$PINHOLE")/libpinhole_lib.a" \
+	$(pkg-config --cflags --libs libpcre2-8 libpsl libidn2 jansson libpcap libnftnl libmnl) -lm
+mkdir -p -m 0700 "$PINHOLE_RUN_DIR"
 guard_commits() {
-	for i in $(seq 100); do
-		echo "add element inet pinhole web_dns_v4 { 198.51.100.$i timeout 1h }"
-	done >"$work/guard.nft"
-	echo "while read -r l; do nft \"\$l\"; done <$work/guard.nft"
+	echo "$work/guard_commits pinhole web_dns_v4 100 $PINHOLE_RUN_DIR/guard.generations"
 }
 
 row size case "wall s" "RSS MiB" "ratio" "kernel"

@@ -100,6 +100,24 @@ char *apply_snapshot_path(const char *dir, const char *table, const char *suffix
 
 /* ---- the plan ---- */
 
+bool apply_plan_refused(const char *cmd, const struct nl_plan *plan)
+{
+	bool refused = false;
+	for (size_t i = 0; i < plan->delta.n_sets; i++) {
+		const struct nk_set_delta *sd = &plan->delta.sets[i];
+		if (!sd->refused)
+			continue;
+		refused = true;
+		fprintf(stderr, "pinhole %s: set %s in table inet %s is not pinhole's and cannot be adopted: %s. Nothing "
+				"was changed (pinhole(8), Table mode and sets-only mode)\n", cmd, sd->want->name,
+			plan->live.table, sd->have->flags != sd->want->flags || sd->have->key_len != sd->want->key_len ||
+						  sd->have->key_type != sd->want->key_type
+					  ? "it has another type or flags than pinhole gives it"
+					  : "it holds elements pinhole did not put there (empty it to let pinhole fill it)");
+	}
+	return refused;
+}
+
 static const char *action_word(enum nk_action a)
 {
 	switch (a) {
@@ -114,6 +132,10 @@ static void print_set_delta(FILE *out, const struct nk_set_delta *s)
 {
 	const struct nk_set *set = s->want ? s->want : s->have;
 	bool dynamic = set->kind >= KSET_DNS_V4;
+	if (s->refused) {
+		fprintf(out, "  ! set %s: not pinhole's, cannot be adopted\n", set->name);
+		return;
+	}
 	if (s->action == NK_KEEP && s->n_add == 0 && s->n_del == 0) {
 		if (s->stale_comment)
 			fprintf(out, "  ! set %s: its comment is \"%s\", not \"%s\"; left as it is (a set's comment "
@@ -145,9 +167,15 @@ static void print_chain_delta(FILE *out, const struct nk_chain_delta *c)
 void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_ruleset *want)
 {
 	const struct nk_delta *d = &plan->delta;
-	fprintf(out, "table inet %s (%s mode), generation %u, elements %s\n", want->table,
+	size_t adopted = 0;
+	for (size_t i = 0; i < plan->live.n_sets; i++)
+		adopted += plan->live.sets[i].adopted;
+	fprintf(out, "table inet %s (%s mode), generation %u, elements %s", want->table,
 		want->mode == NK_MODE_TABLE ? "table" : "sets-only", plan->live.genid,
 		plan->from_cache ? "from the last-applied state" : "read from the kernel");
+	if (adopted)
+		fprintf(out, "; %zu sets declared by you, filled by pinhole", adopted);
+	fputc('\n', out);
 	if (d->remake_table)
 		fprintf(out, "  ± table inet %s (empty and not marked as pinhole's: made again with the mark)\n",
 			want->table);
@@ -298,6 +326,8 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 	}
 	if (!a->quiet)
 		apply_print_plan(stdout, &plan, want);
+	if (apply_plan_refused(cmd, &plan))
+		goto done;
 	if (plan.delta.n_changes == 0) {
 		out = APPLY_NO_CHANGE;
 		/* read from the kernel after someone else's commit: remember it, or every

@@ -112,6 +112,8 @@ int cmd_diff_live(int argc, char **argv)
 		apply_plan_error("diff", p->table, errno);
 		goto out;
 	}
+	if (apply_plan_refused("diff", &plan))
+		goto out;
 	if (!(diff = live_diff(s, p, &plan, &live)) || policy_diff_label(diff, "kernel", a.rules) < 0) {
 		fprintf(stderr, "pinhole diff: %s\n", strerror(errno ? errno : ENOMEM));
 		goto out;

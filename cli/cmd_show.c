@@ -150,6 +150,19 @@ static int read_all_elems(struct nl_session *s, struct nk_ruleset *rs)
 	return 0;
 }
 
+/* Sets-only mode with RULES: the sets the user declared that apply fills are listed too. */
+static int adopt(struct nl_session *s, const struct policy *p, struct nk_ruleset *live)
+{
+	struct nk_ruleset want;
+	if (!p || live->mode != NK_MODE_SETS_ONLY || !live->table_exists)
+		return 0;
+	if (nk_ruleset_from_policy(p, &want) < 0)
+		return -1;
+	int ret = nl_ruleset_adopt(s, &want, live);
+	nk_ruleset_free(&want);
+	return ret;
+}
+
 struct show_args {
 	bool json, sets_only;
 	const char *table;
@@ -222,7 +235,7 @@ int cmd_show(int argc, char **argv)
 	/* the static sets from the last-applied state when it holds (a dump costs seconds) */
 	struct nl_plan_opts po = apply_plan_opts(true);
 	if (nl_live_read(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, &po, &read) < 0 ||
-	    read_all_elems(s, live) < 0) {
+	    adopt(s, p, live) < 0 || read_all_elems(s, live) < 0) {
 		fprintf(stderr, "pinhole show: cannot read the ruleset: %s\n", strerror(errno));
 		goto out;
 	}

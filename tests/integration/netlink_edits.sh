@@ -9,7 +9,7 @@
 # it was (the kernel was not asked to commit at all).
 # And the last-applied state under attack: a grafted or loosened cache makes apply dump.
 # Every case runs in a fresh network namespace (see netlink_lib.bash).
-CASES="churn_shifted comment_top other_path rule_comment grafted_cache cache_key_private refresh_after_foreign"
+CASES="sets_only_declared sets_only_refused churn_shifted comment_top other_path rule_comment grafted_cache cache_key_private refresh_after_foreign"
 . "$(dirname "$0")/netlink_lib.bash"
 
 # 2,000 /24s, every fourth one (no two merge); CHURN deletes every 100th line and inserts
@@ -194,6 +194,73 @@ case_refresh_after_foreign() {
 	expect "and finds nothing to do" grep -q '^no changes' "$NL_TMP/out1"
 	"$PINHOLE" apply "$NL_TMP/m.rules" >"$NL_TMP/out2"
 	expect "the next apply answers from the refreshed state" grep -q 'is what pinhole applied last' "$NL_TMP/out2"
+}
+
+# sets-only mode with the sets declared in the user's own nft file (the only way a file
+# whose rules use them loads): adopted, filled, then changed by the delta only.
+user_table() {
+	nft -f - <<'EOF2'
+table inet gw {
+	set senders_v4 { type ipv4_addr; flags interval; }
+	set web_dns_v4 { type ipv4_addr; flags timeout; }
+	chain input { type filter hook input priority 0; policy accept; ip saddr @senders_v4 tcp dport 25 accept; }
+	chain output { type filter hook output priority 0; policy accept; ip daddr @web_dns_v4 tcp dport 443 accept; }
+}
+EOF2
+}
+
+case_sets_only_declared() {
+	local r=$NL_TMP/so.rules
+	user_table
+	printf 'option mode sets-only\noption table gw\nset senders { 192.0.2.0/24 198.51.100.0/24 }\nset web { *.example.com }\n' >"$r"
+	expect_status "diff --live before the first apply: changes (exit 1)" 1 "$PINHOLE" diff --live "$r"
+	"$PINHOLE" apply "$r" >"$NL_TMP/out" 2>&1
+	expect "the first apply adopts the declared sets and fills them: $(head -1 "$NL_TMP/out")" \
+		grep -q '2 sets declared by you, filled by pinhole' "$NL_TMP/out"
+	expect "with the 2 prefixes" test "$(set_elems gw senders_v4 | wc -l)" -eq 2
+	echo "# a comment" >>"$r"
+	"$PINHOLE" apply "$r" >"$NL_TMP/out" 2>&1
+	expect "the second apply finds nothing to do (no 'already there'): $(tail -1 "$NL_TMP/out")" \
+		grep -q '^no changes' "$NL_TMP/out"
+	sed -i 's/198.51.100.0/203.0.113.0/' "$r"
+	apply_watched "$r"
+	expect "a change sends only its delta" grep -q '1 elements to add, 1 to delete' "$NL_TMP/out"
+	expect "nft monitor: 1 prefix in, 1 out" test "$(events create)$(events delete)" = 11
+	nft add table inet someone_else
+	"$PINHOLE" apply --no-cache "$r" >"$NL_TMP/out" 2>&1
+	expect "read from the kernel, still nothing to do: $(tail -1 "$NL_TMP/out")" grep -q '^no changes' "$NL_TMP/out"
+	"$PINHOLE" show "$r" >"$NL_TMP/show"
+	expect "show lists the adopted static set" grep -q 'set senders_v4: 2 prefixes' "$NL_TMP/show"
+	expect "and the adopted learnt set" grep -q 'set web_dns_v4: 0 addresses' "$NL_TMP/show"
+	"$PINHOLE" show -t gw --sets-only >"$NL_TMP/show"
+	expect "show -t knows the adopted static set from the last-applied state" grep -q 'set senders_v4' "$NL_TMP/show"
+	expect_status "diff --live: no changes (exit 0), not 'added'" 0 "$PINHOLE" diff --live "$r"
+	expect_status "apply --dry-run agrees (exit 0)" 0 "$PINHOLE" apply --dry-run -q "$r"
+	expect "the user's rules and sets are still there" nft list chain inet gw input
+	printf 'option mode sets-only\noption table gw\nset web { *.example.com }\n' >"$r"
+	"$PINHOLE" apply "$r" >"$NL_TMP/out" 2>&1
+	expect "a declared set no longer in the rules is emptied, not deleted" \
+		test "$(nft list set inet gw senders_v4 >/dev/null && set_elems gw senders_v4 | wc -l)" -eq 0
+}
+
+case_sets_only_refused() {
+	local r=$NL_TMP/so.rules before
+	user_table
+	nft add element inet gw senders_v4 '{ 10.0.0.0/8 }'
+	nft add set inet gw web_dns_v6 '{ type ipv4_addr; }'
+	printf 'option mode sets-only\noption table gw\nset senders { 192.0.2.0/24 }\n' >"$r"
+	before=$(nft list ruleset)
+	expect_status "a declared set holding someone's elements is refused (exit 1)" 1 "$PINHOLE" apply -q "$r"
+	expect "nothing was changed" test "$before" = "$(nft list ruleset)"
+	"$PINHOLE" apply -q "$r" 2>"$NL_TMP/err"
+	expect "the error names the set and why" grep -q 'set senders_v4 .* holds elements pinhole did not put there' "$NL_TMP/err"
+	expect_status "diff --live says error (exit 2)" 2 "$PINHOLE" diff --live "$r"
+	expect_status "apply --dry-run says error (exit 2)" 2 "$PINHOLE" apply --dry-run -q "$r"
+	nft flush set inet gw senders_v4
+	printf 'option mode sets-only\noption table gw\nset senders { 192.0.2.0/24 }\nset web { *.example.com 2001:db8::1 }\n' >"$r"
+	"$PINHOLE" apply -q "$r" 2>"$NL_TMP/err"
+	expect "a declared set of another type is refused" grep -q 'set web_dns_v6 .* another type' "$NL_TMP/err"
+	expect "and nothing was applied" test "$(set_elems gw senders_v4 | wc -l)" -eq 0
 }
 
 nl_main
