@@ -3,6 +3,7 @@
  * status as diff(1): 0 no change, 1 changes, 2 error. */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,6 +92,44 @@ static struct policy_diff *live_diff(struct nl_session *s, const struct policy *
 	return policy_diff_compute(*live, &want);
 }
 
+/* JSON: the diff's document with "changed" made the verdict apply --dry-run would give. */
+static int render_json_with(const struct policy_diff *diff, size_t kernel_changes)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int ret = -1;
+	if (mem && diff_render(diff, DIFF_JSON, false, mem) == 0 && fclose(mem) == 0) {
+		mem = NULL;
+		json_t *doc = json_loadb(text, len, 0, NULL);
+		if (doc && json_object_set_new(doc, "changed", json_true()) == 0 &&
+		    json_object_set_new(doc, "kernel_changes", json_integer((json_int_t)kernel_changes)) == 0)
+			ret = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && putchar('\n') != EOF ? 0 : -1;
+		json_decref(doc);
+	}
+	if (mem)
+		fclose(mem);
+	free(text);
+	return ret;
+}
+
+/* The kernel can differ where a packet sees no difference (a learnt set to make, a rule
+ * pinhole did not write): the review diff then says "no changes" while apply would change
+ * something. The printed verdict says so too, in every format, so that it and the exit
+ * status (and apply --dry-run) agree. */
+static int render(const struct policy_diff *diff, const struct live_args *a, size_t kernel_changes)
+{
+	if (!kernel_changes || !policy_diff_empty(diff))
+		return diff_render(diff, a->format, color_for(a->format), stdout);
+	if (a->format == DIFF_JSON)
+		return render_json_with(diff, kernel_changes);
+	if (diff_render(diff, a->format, color_for(a->format), stdout) < 0)
+		return -1;
+	return printf("%sbut apply would still make %zu changes to kernel objects that packets do not see "
+		      "(pinhole apply --dry-run lists them)\n", a->format == DIFF_MARKDOWN ? "\n" : "",
+		      kernel_changes) < 0 ? -1 : 0;
+}
+
 int cmd_diff_live(int argc, char **argv)
 {
 	struct live_args a = { .format = DIFF_TEXT, .use_cache = true };
@@ -118,12 +157,11 @@ int cmd_diff_live(int argc, char **argv)
 		fprintf(stderr, "pinhole diff: %s\n", strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
-	if (diff_render(diff, a.format, color_for(a.format), stdout) < 0 || fflush(stdout) != 0) {
+	if (render(diff, &a, plan.delta.n_changes) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "pinhole diff: cannot write the diff: %s\n", strerror(errno));
 		goto out;
 	}
-	/* the kernel can differ where a packet sees no difference (a comment): apply's plan
-	 * counts those too, and so does the exit status */
+	/* the verdict render printed: the policy's changes, or the kernel's (see render) */
 	ret = (policy_diff_empty(diff) && plan.delta.n_changes == 0) || a.exit_zero ? 0 : 1;
 out:
 	if (d)

@@ -9,7 +9,7 @@
 # it was (the kernel was not asked to commit at all).
 # And the last-applied state under attack: a grafted or loosened cache makes apply dump.
 # Every case runs in a fresh network namespace (see netlink_lib.bash).
-CASES="sets_only_declared sets_only_refused churn_shifted comment_top other_path rule_comment grafted_cache cache_key_private refresh_after_foreign"
+CASES="unseen_changes sets_only_declared sets_only_refused churn_shifted comment_top other_path rule_comment grafted_cache cache_key_private refresh_after_foreign"
 . "$(dirname "$0")/netlink_lib.bash"
 
 # 2,000 /24s, every fourth one (no two merge); CHURN deletes every 100th line and inserts
@@ -194,6 +194,31 @@ case_refresh_after_foreign() {
 	expect "and finds nothing to do" grep -q '^no changes' "$NL_TMP/out1"
 	"$PINHOLE" apply "$NL_TMP/m.rules" >"$NL_TMP/out2"
 	expect "the next apply answers from the refreshed state" grep -q 'is what pinhole applied last' "$NL_TMP/out2"
+}
+
+# A difference packets do not see (a rule pinhole did not write, in its chain): the review
+# diff has nothing to say about the policy, but apply would change the kernel. Every
+# format's verdict says so, and agrees with the exit status and apply --dry-run.
+case_unseen_changes() {
+	cp rules/marketo.rules "$NL_TMP/m.rules"
+	"$PINHOLE" apply -q "$NL_TMP/m.rules" || fail "first apply"
+	nft add rule inet pinhole input counter
+	expect_status "apply --dry-run plans a change (exit 1)" 1 "$PINHOLE" apply --dry-run -q "$NL_TMP/m.rules"
+	"$PINHOLE" diff --live "$NL_TMP/m.rules" >"$NL_TMP/out" 2>/dev/null
+	expect "diff --live exits 1" test $? -eq 1
+	expect "and its text says apply would still change the kernel" grep -q 'but apply would still make 1 changes' "$NL_TMP/out"
+	"$PINHOLE" diff --live --format markdown "$NL_TMP/m.rules" >"$NL_TMP/out" 2>/dev/null
+	expect "markdown exits 1" test $? -eq 1
+	expect "and says so" grep -q 'but apply would still make' "$NL_TMP/out"
+	"$PINHOLE" diff --live --format json "$NL_TMP/m.rules" >"$NL_TMP/out.json" 2>/dev/null
+	expect "json exits 1" test $? -eq 1
+	expect "and says changed, with the kernel's count" \
+		test "$(jq -c '[.changed, .kernel_changes]' "$NL_TMP/out.json")" = "[true,1]"
+	"$PINHOLE" diff --live --exit-zero "$NL_TMP/m.rules" >/dev/null 2>&1
+	expect "--exit-zero exits 0" test $? -eq 0
+	"$PINHOLE" apply -q "$NL_TMP/m.rules"
+	"$PINHOLE" diff --live --format json "$NL_TMP/m.rules" >"$NL_TMP/out.json"
+	expect "after apply: json says unchanged, exit 0" test "$?$(jq -c .changed "$NL_TMP/out.json")" = 0false
 }
 
 # sets-only mode with the sets declared in the user's own nft file (the only way a file
