@@ -21,11 +21,13 @@
 #include "backend.h"
 #include "policy.h"
 
-/* One interval of a kernel address set: a prefix and its element comment. */
+/* One interval of a kernel address set. The prefix is its whole identity: pinhole writes
+ * no element comment (pinhole(8), KERNEL OBJECTS), so moving a line changes nothing. */
 struct nk_elem {
 	struct prefix prefix;
-	uint64_t hash;			/* nk_hash of the comment; 0 when there is none */
-	const char *comment;		/* NULL when not known (read from the state cache) */
+	const char *comment;		/* live: the sources, from the applied snapshot
+					 * (nk_ruleset_attribute) or an element comment another
+					 * writer left; NULL when not known */
 	const struct ir_prefix *origin;	/* wanted elements: the IR prefix that made it */
 };
 
@@ -40,6 +42,8 @@ struct nk_set {
 	size_t n_elems;
 	bool elems_known;		/* false: elements not read (dynamic sets, or not yet) */
 	bool foreign;			/* live, sets-only mode: not one of pinhole's sets */
+	bool adopted;			/* live, sets-only mode: the user declared it (another
+					 * comment), pinhole fills it (nl_plan_make_opts) */
 	const struct ir_set *origin;	/* wanted sets: the IR set */
 };
 
@@ -110,6 +114,16 @@ struct nk_ruleset {
 /* 64-bit FNV-1a of s[0..n): element comment and rule fingerprints. Never 0 for n > 0. */
 uint64_t nk_hash(const void *s, size_t n, uint64_t seed);
 
+/* Orders prefixes as the sets hold them: family, address, length. */
+int nk_prefix_cmp(const struct prefix *a, const struct prefix *b);
+
+/* Gives the elements of live's static sets (read from the kernel or the cache) the sources
+ * ("file:line,...") that applied, the policy pinhole applied last, has for the same prefix
+ * in the same set; others keep what they have. This is where show and diff --live get
+ * file:line from, since the kernel holds none (pinhole(8), KERNEL OBJECTS). Returns 0, or
+ * -1 on ENOMEM. */
+int nk_ruleset_attribute(struct nk_ruleset *live, const struct policy *applied);
+
 /* The ruleset the policy wants. Returns 0, or -1 on ENOMEM. Free with nk_ruleset_free;
  * it points into p, which must outlive it. */
 int nk_ruleset_from_policy(const struct policy *p, struct nk_ruleset *out);
@@ -128,8 +142,12 @@ struct nk_set_delta {
 	enum nk_action action;			/* KEEP (maybe with elements), CREATE, DELETE, RECREATE */
 	size_t *add, n_add;			/* KEEP: indices into want->elems */
 	size_t *del, n_del;			/* KEEP: indices into have->elems */
-	size_t n_reannotated;			/* of those, pairs that only change the comment */
-	bool stale_comment;			/* sets-only: the set comment differs; left alone */
+	bool refused;				/* sets-only: a set by this name that is not
+						 * pinhole's and cannot be adopted (another
+						 * type, or elements pinhole did not put there) */
+	bool stale_comment;			/* the set comment differs (a renamed rules file,
+						 * an older pinhole): left alone, a set's
+						 * comment cannot change in place */
 };
 
 struct nk_chain_delta {
@@ -152,7 +170,7 @@ struct nk_delta {
  * Free with nk_delta_free; it points into both rulesets. */
 int nk_delta_compute(const struct nk_ruleset *want, const struct nk_ruleset *have, struct nk_delta *out);
 void nk_delta_free(struct nk_delta *d);
-/* Elements the delta adds / deletes in all sets (re-annotations count in both). */
+/* Elements the delta adds / deletes in all sets. */
 size_t nk_delta_elems_added(const struct nk_delta *d);
 size_t nk_delta_elems_deleted(const struct nk_delta *d);
 
@@ -234,22 +252,55 @@ struct nk_cache_key {
 	char boot_id[40];		/* /proc/sys/kernel/random/boot_id */
 	uint64_t netns_cookie;
 	uint32_t genid;
+	uint32_t genid_min;		/* a cache written at any generation from genid_min to
+					 * genid holds: only pinhole guard committed since
+					 * (nk_guard_gens_since); 0: genid alone */
 	uint64_t source;		/* what was applied: a hash of the rules file, its name, the
 					 * -D defines and pinhole's version; 0 when not known */
 };
+
+/* ---- generations pinhole guard made (nft_netlink_gens.c) ---- */
+
+/* The guard's side: where it records the run of consecutive generations that are all its
+ * own commits. */
+struct nk_guard_gens {
+	int fd;
+	char boot_id[40];
+	uint64_t cookie;
+	uint32_t lo, hi;
+};
+/* Reads /proc/sys/kernel/random/boot_id into buf. Returns 0 or -1. */
+int nk_boot_id(char *buf, size_t size);
+/* Opens (creates, 0600, never through a link) the record at path for the network
+ * namespace of netlink_fd. Returns 0, or -1 with errno set (g is then inert). */
+int nk_guard_gens_open(struct nk_guard_gens *g, const char *path, int netlink_fd);
+void nk_guard_gens_close(struct nk_guard_gens *g);
+/* After a batch that committed: before is the generation read just before it was sent,
+ * after the one read just after. Only after == before + 1 proves the commit was the only
+ * one; anything else breaks the run. Rewrites the record; failures only break the run. */
+void nk_guard_gens_note(struct nk_guard_gens *g, uint32_t before, uint32_t after);
+/* Apply's side: the oldest generation g such that every generation after g up to genid
+ * (the kernel's now) was made by pinhole guard, by the record at path for key's boot and
+ * namespace; genid itself when the record is absent, foreign, torn or does not reach
+ * genid. */
+uint32_t nk_guard_gens_since(const char *path, const struct nk_cache_key *key, uint32_t genid);
+
+/* SipHash-2-4 of data[0..n) under key: the cache's MAC (nft_netlink_cache.c). */
+uint64_t nk_siphash(const uint64_t key[2], const void *data, size_t n);
 
 /* Reads the current boot id and the session's netns cookie into key (genid 0). Returns 0,
  * or -1 when the cache cannot be trusted here (no cookie support, unreadable boot id). */
 int nk_cache_key_now(struct nl_session *s, struct nk_cache_key *key);
 
 /* Saves the static sets of want (as just applied, with the handles live has for them)
- * and key, atomically, to
- * DIR/FAMILY-TABLE.state. Returns 0 or -1 (errno). */
+ * and key, atomically, to DIR/FAMILY-TABLE.state under the MAC key DIR/cache.key (made
+ * when absent). Returns 0 or -1 (errno; EPERM: the key file is not root's own secret). */
 int nk_cache_save(const char *dir, const struct nk_ruleset *want, const struct nk_ruleset *live,
 		  const struct nk_cache_key *key);
 /* Fills the elements of the static sets of live (read with NL_READ_OBJECTS) from the
- * cache when it was written for key (same boot, netns and generation) and each set's
- * handle matches. Returns 1 when used, 0 when absent or stale (live unchanged), -1 on
+ * cache when its MAC verifies under DIR/cache.key, it was written for key (same boot,
+ * netns and generation) and each set's handle matches. Returns 1 when used, 0 when
+ * absent, stale, forged or the key is missing or not private (live unchanged), -1 on
  * ENOMEM. */
 int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key);
 /* Whether a cache in dir says that the source whose hash key->source gives was applied
@@ -257,6 +308,18 @@ int nk_cache_load(const char *dir, struct nk_ruleset *live, const struct nk_cach
  * table's name (table, of size bytes), or 0. Apply answers "no changes" from this without
  * compiling: the same source compiles to the same policy. */
 int nk_cache_find_source(const char *dir, const struct nk_cache_key *key, char *table, size_t size);
+/* Sets-only mode: a set the user declared under one of want's names (their nft file must
+ * declare the sets its rules use) is adopted (foreign false, adopted true) when it has the
+ * type and flags pinhole would give it and is empty (a learnt set: whatever it holds; those
+ * are the guard's): pinhole fills it. One with elements pinhole did not put there (and not
+ * adopted already, nk_cache_adopt) or of another type stays foreign, and the delta refuses
+ * it. Reads the candidates' elements. Returns 0, or -1 with errno set. */
+int nl_ruleset_adopt(struct nl_session *s, const struct nk_ruleset *want, struct nk_ruleset *live);
+/* Sets-only mode: marks as adopted (foreign false, adopted true) the sets of live that the
+ * cache in dir says pinhole filled — listed there by name and handle, in this boot, netns
+ * and table (handles are unique per table, table handles per netns), at any generation:
+ * the user declared them, pinhole owns their elements. Returns how many. */
+size_t nk_cache_adopt(const char *dir, struct nk_ruleset *live, const struct nk_cache_key *key);
 /* Removes the cache of table (after remove, or when it can no longer be trusted). */
 void nk_cache_drop(const char *dir, const char *table);
 
@@ -280,6 +343,24 @@ struct nl_plan {
 	struct nk_cache_key key;
 };
 
+struct nl_plan_opts {
+	const char *dir;		/* the state directory (the cache) */
+	const char *guard_generations;	/* pinhole guard's record (nk_guard_gens_since), or NULL */
+	bool use_cache;
+};
+
+/* Reads what the kernel has for table and mode into plan->live — the static sets'
+ * elements from the cache when it holds (same generation, or only pinhole guard's commits
+ * since), dumped otherwise; learnt sets' elements are not read — without a delta. Returns
+ * 0, or -1 with errno set. Free with nl_plan_free. */
+int nl_live_read(struct nl_session *s, const char *table, enum nk_mode mode, const struct nl_plan_opts *o,
+		 struct nl_plan *plan);
+
+/* nl_plan_make with options: the same, and the cache also holds after pinhole guard's
+ * commits when o->guard_generations says so. */
+int nl_plan_make_opts(struct nl_session *s, const struct nk_ruleset *want, const struct nl_plan_opts *o,
+		      struct nl_plan *plan);
+
 /* Reads what the kernel has for want's table and mode — elements from the cache in dir
  * when it matches the current generation (use_cache), from the kernel otherwise — and
  * computes the delta. Returns 0, or -1 with errno set (ENOENT: sets-only mode and the
@@ -294,5 +375,10 @@ void nl_plan_free(struct nl_plan *plan);
  * the cache could not be written (the apply itself stands). */
 int nl_plan_remember(struct nl_session *s, const struct nl_plan *plan, const struct nk_ruleset *want,
 		     const struct nl_result *res, const char *dir);
+
+/* After a plan with no changes whose elements were read from the kernel (or from a cache
+ * pinhole guard's commits left behind): saves the cache for the generation the plan read (the kernel holds exactly want then), so that the next
+ * apply does not dump again. Returns 0 (also when there is nothing to save), -1 (errno). */
+int nl_plan_refresh(const struct nl_plan *plan, const struct nk_ruleset *want, const char *dir);
 
 #endif

@@ -361,41 +361,28 @@ static void put_key(struct nlmsghdr *nlh, uint16_t type, uint8_t family, struct 
 	mnl_attr_nest_end(nlh, k);
 }
 
-/* Element comment and flags as nft writes them: the comment TLV, and INTERVAL_OPEN for an
- * interval that runs to the top of the address space (it has no end element). */
-static void put_elem_udata(struct nlmsghdr *nlh, const char *comment, size_t len, bool open)
+/* Element flags as nft writes them: INTERVAL_OPEN for an interval that runs to the top of
+ * the address space (it has no end element). No comment: see nk_elem. */
+static void put_elem_open(struct nlmsghdr *nlh)
 {
-	unsigned char ud[2 + NFT_USERDATA_MAXLEN];
-	size_t n = 0;
-	if (len) {
-		ud[n++] = 0;	/* NFTNL_UDATA_SET_ELEM_COMMENT */
-		ud[n++] = (unsigned char)(len + 1);
-		memcpy(ud + n, comment, len + 1);
-		n += len + 1;
-	}
-	if (open) {
-		uint32_t flags = NFTNL_SET_ELEM_F_INTERVAL_OPEN;
-		ud[n++] = 1;	/* NFTNL_UDATA_SET_ELEM_FLAGS */
-		ud[n++] = sizeof(flags);
-		memcpy(ud + n, &flags, sizeof(flags));	/* host order, as libnftnl puts it */
-		n += sizeof(flags);
-	}
-	if (n)
-		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, n, ud);
+	unsigned char ud[2 + sizeof(uint32_t)];
+	uint32_t flags = NFTNL_SET_ELEM_F_INTERVAL_OPEN;
+	ud[0] = 1;	/* NFTNL_UDATA_SET_ELEM_FLAGS */
+	ud[1] = sizeof(flags);
+	memcpy(ud + 2, &flags, sizeof(flags));	/* host order, as libnftnl puts it */
+	mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, sizeof(ud), ud);
 }
 
 /* An interval set holds a prefix as two elements: its first address, and the first
  * address past it flagged INTERVAL_END. Deleting needs only the keys and flags. */
-static void put_interval(struct nlmsghdr *nlh, const struct nk_set *s, const struct nk_elem *e, bool del)
+static void put_interval(struct nlmsghdr *nlh, const struct nk_elem *e, bool del)
 {
-	char comment[NFT_USERDATA_MAXLEN];
 	struct addr end;
 	bool closed = nk_prefix_end(&e->prefix, &end);
-	size_t len = del ? 0 : nk_elem_comment(s, e, comment);
 	struct nlattr *el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
 	put_key(nlh, NFTA_SET_ELEM_KEY, e->prefix.family, e->prefix.addr);
-	if (!del)
-		put_elem_udata(nlh, comment, len, !closed);
+	if (!del && !closed)
+		put_elem_open(nlh);
 	mnl_attr_nest_end(nlh, el);
 	if (!closed)
 		return;
@@ -411,9 +398,9 @@ static size_t fill_elems(struct nlmsghdr *nlh, const struct nk_set *s, const siz
 {
 	struct nlattr *list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
 	size_t first = i;
-	/* the worst case of one prefix: two v6 elements and a 128-byte comment */
-	while (i < n && (char *)mnl_nlmsg_get_payload_tail(nlh) - (char *)list < NL_ELEMS_PER_MSG_BYTES - 400) {
-		put_interval(nlh, s, &s->elems[index ? index[i] : i], del);
+	/* the worst case of one prefix: two v6 elements with their flags */
+	while (i < n && (char *)mnl_nlmsg_get_payload_tail(nlh) - (char *)list < NL_ELEMS_PER_MSG_BYTES - 200) {
+		put_interval(nlh, &s->elems[index ? index[i] : i], del);
 		i++;
 	}
 	mnl_attr_nest_end(nlh, list);

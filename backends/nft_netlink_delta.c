@@ -1,6 +1,7 @@
 /* nft_netlink_delta.c — what turns the kernel's ruleset into the wanted one, and the batch
- * that does it. Elements are compared prefix by prefix (with their comments), rules by
- * the fingerprint they carry, chains and sets by their properties. */
+ * that does it. Elements are compared prefix by prefix, rules by the fingerprint they
+ * carry, chains and sets by their properties: nothing that names a rules-file line, so an
+ * edit that moves lines sends only what it changed (pinhole(8), KERNEL OBJECTS). */
 #include "guard_steer.h"
 #include "nft_netlink_internal.h"
 
@@ -8,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int prefix_cmp(const struct prefix *a, const struct prefix *b)
+int nk_prefix_cmp(const struct prefix *a, const struct prefix *b)
 {
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
@@ -30,25 +31,20 @@ static bool index_push(size_t **v, size_t *n, size_t *cap, size_t i)
 	return true;
 }
 
-/* A merge walk over two ascending element lists. A prefix in both with another comment is
- * deleted and added again: the kernel cannot change an element's userdata in place. */
+/* A merge walk over two ascending element lists: a prefix in both stays as it is, whatever
+ * comment an older pinhole or another writer gave it. */
 static int elems_delta(struct nk_set_delta *sd)
 {
 	const struct nk_set *w = sd->want, *h = sd->have;
 	size_t i = 0, j = 0, cap_add = 0, cap_del = 0;
 	bool ok = true;
 	while (ok && (i < w->n_elems || j < h->n_elems)) {
-		int c = i == w->n_elems ? 1 : j == h->n_elems ? -1 : prefix_cmp(&w->elems[i].prefix, &h->elems[j].prefix);
+		int c = i == w->n_elems ? 1 : j == h->n_elems ? -1 : nk_prefix_cmp(&w->elems[i].prefix, &h->elems[j].prefix);
 		if (c < 0) {
 			ok = index_push(&sd->add, &sd->n_add, &cap_add, i++);
 		} else if (c > 0) {
 			ok = index_push(&sd->del, &sd->n_del, &cap_del, j++);
 		} else {
-			if (w->elems[i].hash != h->elems[j].hash) {
-				ok = index_push(&sd->add, &sd->n_add, &cap_add, i) &&
-				     index_push(&sd->del, &sd->n_del, &cap_del, j);
-				sd->n_reannotated++;
-			}
 			i++;
 			j++;
 		}
@@ -66,23 +62,21 @@ static bool same_comment(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static int set_delta(const struct nk_ruleset *want, const struct nk_set *w, const struct nk_set *h,
-		     struct nk_set_delta *sd)
+static int set_delta(const struct nk_set *w, const struct nk_set *h, struct nk_set_delta *sd)
 {
 	*sd = (struct nk_set_delta){ .want = w, .have = h, .action = NK_KEEP };
 	bool dynamic = w->kind >= KSET_DNS_V4;
 	if (!h) {
 		sd->action = NK_CREATE;
+	} else if (h->foreign) {
+		sd->refused = true;	/* sets-only: the user's set, and not one pinhole may fill */
+		return 0;
 	} else if (!set_compatible(w, h)) {
 		sd->action = NK_RECREATE;
-	} else if (!same_comment(w->comment, h->comment)) {
-		/* Set userdata cannot change in place. In table mode the set is rebuilt (a
-		 * moved `set` line also moves every element comment, so the elements change
-		 * anyway); a learnt set or a set that user rules reference keeps its comment. */
-		if (want->mode == NK_MODE_TABLE && !dynamic)
-			sd->action = NK_RECREATE;
-		else
-			sd->stale_comment = true;
+	} else if (!same_comment(w->comment, h->comment) && !h->adopted) {
+		/* Set userdata cannot change in place, and a comment is not what the set
+		 * matches: recreating 100,000 elements to rename a file in it would be absurd. */
+		sd->stale_comment = true;
 	}
 	if (sd->action == NK_KEEP && !dynamic)
 		return elems_delta(sd);
@@ -139,11 +133,21 @@ static void chains_delta(const struct nk_ruleset *want, const struct nk_ruleset 
 	}
 }
 
+static int empty_set(const struct nk_set *h, struct nk_set_delta *sd)
+{
+	size_t cap = 0;
+	*sd = (struct nk_set_delta){ .have = h, .action = NK_KEEP };
+	for (size_t i = 0; i < h->n_elems; i++)
+		if (!index_push(&sd->del, &sd->n_del, &cap, i))
+			return -1;
+	return 0;
+}
+
 static int sets_delta(const struct nk_ruleset *want, const struct nk_ruleset *have, struct nk_delta *d)
 {
 	for (size_t i = 0; i < want->n_sets; i++) {
 		const struct nk_set *h = have->table_exists ? nk_ruleset_find_set(have, want->sets[i].name) : NULL;
-		if (set_delta(want, &want->sets[i], h, &d->sets[d->n_sets++]) < 0)
+		if (set_delta(&want->sets[i], h, &d->sets[d->n_sets++]) < 0)
 			return -1;
 	}
 	for (size_t i = 0; have->table_exists && i < have->n_sets; i++) {
@@ -151,6 +155,12 @@ static int sets_delta(const struct nk_ruleset *want, const struct nk_ruleset *ha
 		/* sets-only mode: other sets of the user's table are none of pinhole's business */
 		if (nk_ruleset_find_set(want, h->name) || (want->mode == NK_MODE_SETS_ONLY && h->foreign))
 			continue;
+		if (h->adopted) {
+			/* the user's set: pinhole takes back only the elements it put there */
+			if (h->kind <= KSET_V6 && empty_set(h, &d->sets[d->n_sets++]) < 0)
+				return -1;
+			continue;
+		}
 		d->sets[d->n_sets++] = (struct nk_set_delta){ .have = h, .action = NK_DELETE };
 	}
 	return 0;
@@ -160,7 +170,7 @@ static void count_changes(struct nk_delta *d)
 {
 	d->n_changes = d->create_table + d->remake_table;
 	for (size_t i = 0; i < d->n_sets; i++)
-		d->n_changes += (d->sets[i].action != NK_KEEP) + d->sets[i].n_add + d->sets[i].n_del;
+		d->n_changes += (d->sets[i].action != NK_KEEP) + d->sets[i].n_add + d->sets[i].n_del + d->sets[i].refused;
 	for (size_t i = 0; i < d->n_chains; i++)
 		d->n_changes += d->chains[i].action != NK_KEEP;
 }
@@ -265,7 +275,7 @@ static void batch_sets(struct nl_batch *b, const struct nk_delta *d, struct nl_s
 			if (s->want->kind < KSET_DNS_V4)
 				nl_msg_elems(b, d->want, s->want, id, NULL, s->want->n_elems, false);
 		} else if (s->action == NK_KEEP) {
-			/* deletions first: a re-annotated element goes and comes back */
+			/* deletions first: a prefix split in two must leave room for its halves */
 			nl_msg_elems(b, d->have, s->have, 0, s->del, s->n_del, true);
 			nl_msg_elems(b, d->want, s->want, 0, s->add, s->n_add, false);
 		}

@@ -140,14 +140,13 @@ static bool push_interval(struct nk_set *s, size_t *cap, struct addr lo, const s
 	unsigned __int128 a = ((unsigned __int128)lo.hi << 64) | lo.lo;
 	unsigned __int128 top = bits == 128 ? ~(unsigned __int128)0 : (((unsigned __int128)1 << bits) - 1);
 	unsigned __int128 last = end ? (((unsigned __int128)end->hi << 64) | end->lo) - 1 : top;
-	uint64_t hash = comment ? nk_hash(comment, strlen(comment), 0) : 0;
 	while (a <= last) {
 		unsigned host = 0;	/* the biggest aligned block at a that stays within last */
 		while (host < bits && (a & block_mask(host + 1)) == 0 && a + block_mask(host + 1) <= last)
 			host++;
 		struct nk_elem e = { .prefix = { .addr = { (uint64_t)(a >> 64), (uint64_t)a }, .family = family,
 						 .len = (uint8_t)(bits - host) },
-				     .hash = hash, .comment = comment };
+				     .comment = comment };
 		if (!elems_push(s, cap, &e))
 			return false;
 		if (host == 128)

@@ -98,39 +98,34 @@ bool nk_set_is_ours(const char *name, const char *comment)
 
 /* ---- the wanted ruleset ---- */
 
+/* The rules file's base name: where a set came from, said without a directory or a line
+ * that an edit or a move of the file would change (pinhole(8), KERNEL OBJECTS). */
+static const char *file_base(const char *file)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	return slash && slash[1] ? slash + 1 : file ? file : "-";
+}
+
 size_t nk_set_comment(char *buf, const struct ir_set *s, enum kset_kind kind)
 {
 	int n = kind >= KSET_DNS_V4 ? snprintf(buf, COMMENT_MAX, "learnt by pinhole guard for the names of set %s", s->name)
-				    : snprintf(buf, COMMENT_MAX, "set %s, %s:%u", s->name, s->loc.file, s->loc.line);
+				    : snprintf(buf, COMMENT_MAX, "set %s, %s", s->name, file_base(s->loc.file));
 	size_t len = n < 0 ? 0 : (size_t)n < COMMENT_MAX ? (size_t)n : COMMENT_MAX - 1;
 	buf[len] = '\0';
 	comment_sanitize(buf, len);
 	return len;
 }
 
-size_t nk_elem_comment(const struct nk_set *s, const struct nk_elem *e, char *buf)
-{
-	size_t len = 0;
-	if (e->origin && s->origin)
-		len = ir_prefix_sources(s->origin, e->origin, buf, COMMENT_MAX);
-	else if (e->comment)
-		memcpy(buf, e->comment, len = strnlen(e->comment, COMMENT_MAX - 1));
-	buf[len] = '\0';
-	comment_sanitize(buf, len);
-	return len;
-}
-
+/* Elements carry no comment: a prefix is the element's whole identity, so an edit that
+ * moves lines sends nothing for the prefixes it did not change. Their sources come from
+ * the applied snapshot when someone asks (nk_ruleset_attribute). */
 static int want_elems(struct nk_set *ks, const struct ir_prefix *v, size_t n)
 {
-	char comment[COMMENT_MAX];
 	ks->elems = calloc(n ? n : 1, sizeof(*ks->elems));
 	if (!ks->elems)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		ks->elems[i] = (struct nk_elem){ .prefix = v[i].prefix, .origin = &v[i] };
-		size_t len = nk_elem_comment(ks, &ks->elems[i], comment);
-		ks->elems[i].hash = nk_hash(comment, len, 0);
-	}
 	ks->n_elems = n;
 	ks->elems_known = true;
 	return 0;
@@ -194,16 +189,36 @@ static struct nk_rule *rule_push(struct rule_list *l, enum nk_rule_kind what, co
 	return r;
 }
 
-static int push_allow(struct rule_list *l, const struct ir_rule *ir)
+/* An allow rule's kernel comment is the rule's own `comment "..."` and nothing else (none
+ * without one): its rules-file line would make every rule below an inserted line look
+ * changed. The comment is the user's words for the kernel listing, so changing it does
+ * replace the rule. */
+static const char *allow_comment(struct rule_list *l, const struct ir_rule *ir, bool *oom)
 {
 	char comment[COMMENT_MAX];
-	rule_comment(ir, comment, sizeof(comment));
+	if (!ir->comment)
+		return NULL;
+	size_t len = strnlen(ir->comment, COMMENT_MAX - 1);
+	bool cut = ir->comment[len] != '\0';
+	while (cut && len > 0 && ((unsigned char)ir->comment[len] & 0xC0) == 0x80)
+		len--;	/* cut on a character boundary: back to the lead byte, which goes too */
+	memcpy(comment, ir->comment, len);
+	comment[len] = '\0';
+	comment_sanitize(comment, len);
 	const char *c = arena_strdup(&l->rs->arena, comment);
+	*oom = !c;
+	return c;
+}
+
+static int push_allow(struct rule_list *l, const struct ir_rule *ir)
+{
+	bool oom = false;
+	const char *c = allow_comment(l, ir, &oom);
 	for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++) {
 		if (!rule_kset_used(ir, k))
 			continue;
 		struct nk_rule *r = rule_push(l, NK_RULE_ALLOW, c);
-		if (!r || !c)
+		if (!r || oom)
 			return -1;
 		r->origin = ir;
 		r->kset = k;
@@ -310,4 +325,41 @@ int nk_ruleset_from_policy(const struct policy *p, struct nk_ruleset *out)
 int nk_ruleset_chains(const struct policy *p, struct nk_ruleset *out)
 {
 	return from_policy(p, out, false);
+}
+
+/* ---- sources for people ---- */
+
+static int attribute_set(struct nk_ruleset *live, struct nk_set *set, const struct nk_set *was)
+{
+	char buf[COMMENT_MAX];
+	size_t i = 0, j = 0;
+	while (i < was->n_elems && j < set->n_elems) {
+		int c = nk_prefix_cmp(&was->elems[i].prefix, &set->elems[j].prefix);
+		if (c == 0) {
+			ir_prefix_sources(was->origin, was->elems[i].origin, buf, sizeof(buf));
+			if (!(set->elems[j].comment = arena_strdup(&live->arena, buf)))
+				return -1;
+		}
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return 0;
+}
+
+int nk_ruleset_attribute(struct nk_ruleset *live, const struct policy *applied)
+{
+	struct nk_ruleset was;
+	int ret = 0;
+	if (nk_ruleset_from_policy(applied, &was) < 0)
+		return -1;
+	for (size_t i = 0; i < live->n_sets && ret == 0; i++) {
+		struct nk_set *set = &live->sets[i];
+		const struct nk_set *w = nk_ruleset_find_set(&was, set->name);
+		if (w && !set->foreign && set->elems_known && w->kind <= KSET_V6)
+			ret = attribute_set(live, set, w);
+	}
+	nk_ruleset_free(&was);
+	if (ret < 0)
+		errno = ENOMEM;
+	return ret;
 }

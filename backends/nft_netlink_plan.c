@@ -20,17 +20,25 @@ static int read_missing_elems(struct nl_session *s, struct nk_ruleset *live)
 
 /* The dump of elements must be of the same generation as the objects: if someone commits
  * in between, read everything again. */
-static int read_live(struct nl_session *s, const struct nk_ruleset *want, const char *dir, bool use_cache,
+static int read_live(struct nl_session *s, const char *table, enum nk_mode mode, const struct nl_plan_opts *o,
 		     struct nl_plan *plan)
 {
 	for (int attempt = 0; attempt < 5; attempt++) {
 		uint32_t after;
-		if (nl_ruleset_read(s, want->table, want->mode, NL_READ_OBJECTS, &plan->live) < 0)
+		if (nl_ruleset_read(s, table, mode, NL_READ_OBJECTS, &plan->live) < 0)
 			return -1;
 		plan->key.genid = plan->live.genid;
+		plan->key.genid_min = 0;
 		plan->from_cache = false;
-		if (use_cache && plan->cache_ok && plan->live.table_exists) {
-			int used = nk_cache_load(dir, &plan->live, &plan->key);
+		/* sets the user declared and pinhole filled before: pinhole's elements (item of
+		 * pinhole(8), Table mode and sets-only mode) */
+		if (mode == NK_MODE_SETS_ONLY && plan->cache_ok && plan->live.table_exists)
+			nk_cache_adopt(o->dir, &plan->live, &plan->key);
+		if (o->use_cache && plan->cache_ok && plan->live.table_exists) {
+			/* pinhole guard's commits since the cache was written leave it valid */
+			uint32_t since = nk_guard_gens_since(o->guard_generations, &plan->key, plan->live.genid);
+			plan->key.genid_min = since != plan->live.genid ? since : 0;
+			int used = nk_cache_load(o->dir, &plan->live, &plan->key);
 			if (used < 0)
 				return -1;
 			plan->from_cache = used == 1;
@@ -45,13 +53,53 @@ static int read_live(struct nl_session *s, const struct nk_ruleset *want, const 
 	return -1;
 }
 
-int nl_plan_make(struct nl_session *s, const struct nk_ruleset *want, const char *dir, bool use_cache,
+/* Sets-only mode (nft_netlink.h): the user's declared sets that pinhole may fill. */
+int nl_ruleset_adopt(struct nl_session *s, const struct nk_ruleset *want, struct nk_ruleset *live)
+{
+	for (size_t i = 0; i < live->n_sets; i++) {
+		struct nk_set *set = &live->sets[i];
+		const struct nk_set *w = nk_ruleset_find_set(want, set->name);
+		if (!set->foreign || !w || set->flags != w->flags || set->key_len != w->key_len ||
+		    set->key_type != w->key_type)
+			continue;
+		if (w->kind > KSET_V6) {	/* learnt sets: their elements are the guard's */
+			set->foreign = false;
+			set->adopted = true;
+			continue;
+		}
+		if (nl_set_read_elems(s, live, set) < 0)
+			return -1;
+		set->foreign = set->n_elems != 0;
+		set->adopted = !set->foreign;
+	}
+	return 0;
+}
+
+int nl_live_read(struct nl_session *s, const char *table, enum nk_mode mode, const struct nl_plan_opts *o,
 		 struct nl_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
 	plan->cache_ok = nk_cache_key_now(s, &plan->key) == 0;
-	if (read_live(s, want, dir, use_cache, plan) < 0)
-		goto fail;
+	if (read_live(s, table, mode, o, plan) == 0)
+		return 0;
+	int err = errno;
+	nl_plan_free(plan);
+	errno = err;
+	return -1;
+}
+
+int nl_plan_make(struct nl_session *s, const struct nk_ruleset *want, const char *dir, bool use_cache,
+		 struct nl_plan *plan)
+{
+	struct nl_plan_opts o = { .dir = dir, .use_cache = use_cache };
+	return nl_plan_make_opts(s, want, &o, plan);
+}
+
+int nl_plan_make_opts(struct nl_session *s, const struct nk_ruleset *want, const struct nl_plan_opts *o,
+		      struct nl_plan *plan)
+{
+	if (nl_live_read(s, want->table, want->mode, o, plan) < 0)
+		return -1;
 	if (want->mode == NK_MODE_SETS_ONLY && !plan->live.table_exists) {
 		errno = ENOENT;
 		goto fail;
@@ -60,6 +108,8 @@ int nl_plan_make(struct nl_session *s, const struct nk_ruleset *want, const char
 		errno = ENOTEMPTY;	/* someone's table by that name: table mode would replace it */
 		goto fail;
 	}
+	if (want->mode == NK_MODE_SETS_ONLY && nl_ruleset_adopt(s, want, &plan->live) < 0)
+		goto fail;
 	if (nk_delta_compute(want, &plan->live, &plan->delta) < 0)
 		goto fail;
 	return 0;
@@ -102,4 +152,13 @@ int nl_plan_remember(struct nl_session *s, const struct nl_plan *plan, const str
 	}
 	nk_ruleset_free(&now);
 	return ret;
+}
+
+int nl_plan_refresh(const struct nl_plan *plan, const struct nk_ruleset *want, const char *dir)
+{
+	/* from the cache at this very generation: nothing new to say */
+	bool current = plan->from_cache && !plan->key.genid_min;
+	if (!plan->cache_ok || current || plan->delta.n_changes || !plan->live.table_exists)
+		return 0;
+	return nk_cache_save(dir, want, &plan->live, &plan->key);
 }

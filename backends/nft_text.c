@@ -26,20 +26,15 @@ static void emit_header(const struct policy *p, FILE *out)
 	fprintf(out, "table inet %s\ndelete table inet %s\n\n", p->table, p->table);
 }
 
-/* One line per element, assembled by hand: sets can hold millions of prefixes. */
-static void emit_prefix_lines(const struct ir_set *s, const struct ir_prefix *v, size_t n, FILE *out)
+/* One line per element, assembled by hand: sets can hold millions of prefixes. No element
+ * comment, as apply writes none (nft_netlink_model.c): the script makes the same objects. */
+static void emit_prefix_lines(const struct ir_prefix *v, size_t n, FILE *out)
 {
-	char line[3 + CIDR_TEXT_MAX + 10 + NFT_COMMENT_MAX + 3];
+	char line[3 + CIDR_TEXT_MAX + 3];
 	for (size_t i = 0; i < n; i++) {
 		size_t len = 3;
 		memcpy(line, "\t\t\t", 3);
 		len += cidr_format_prefix(line + len, &v[i].prefix);
-		memcpy(line + len, " comment \"", 10);
-		len += 10;
-		size_t src = len;
-		len += ir_prefix_sources(s, &v[i], line + len, NFT_COMMENT_MAX);
-		comment_sanitize(line + src, len - src);
-		line[len++] = '"';
 		if (i + 1 < n)
 			line[len++] = ',';
 		line[len++] = '\n';
@@ -47,10 +42,10 @@ static void emit_prefix_lines(const struct ir_set *s, const struct ir_prefix *v,
 	}
 }
 
-static void emit_prefix_elements(const struct ir_set *s, const struct ir_prefix *v, size_t n, FILE *out)
+static void emit_prefix_elements(const struct ir_prefix *v, size_t n, FILE *out)
 {
 	fputs("\t\telements = {\n", out);
-	emit_prefix_lines(s, v, n, out);
+	emit_prefix_lines(v, n, out);
 	fputs("\t\t}\n", out);
 }
 
@@ -64,9 +59,9 @@ static void emit_static_set(const struct ir_set *s, enum kset_kind kind, bool el
 	nk_set_comment(where, s, kind);
 	fprintf(out, "\t\tcomment \"%s\"\n", where);
 	if (elements && kind == KSET_V4)
-		emit_prefix_elements(s, s->v4, s->n_v4, out);
+		emit_prefix_elements(s->v4, s->n_v4, out);
 	else if (elements)
-		emit_prefix_elements(s, s->v6, s->n_v6, out);
+		emit_prefix_elements(s->v6, s->n_v6, out);
 	fprintf(out, "\t}\n");
 }
 
@@ -158,7 +153,7 @@ static void emit_sets_only(const struct policy *p, FILE *out)
 			if (n == 0)
 				continue;
 			fprintf(out, "add element inet %s %s {\n", p->table, name);
-			emit_prefix_lines(s, k == KSET_V4 ? s->v4 : s->v6, n, out);
+			emit_prefix_lines(k == KSET_V4 ? s->v4 : s->v6, n, out);
 			fprintf(out, "}\n");
 		}
 	}

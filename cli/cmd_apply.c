@@ -114,6 +114,24 @@ char *apply_snapshot_path(const char *dir, const char *table, const char *suffix
 
 /* ---- the plan ---- */
 
+bool apply_plan_refused(const char *cmd, const struct nl_plan *plan)
+{
+	bool refused = false;
+	for (size_t i = 0; i < plan->delta.n_sets; i++) {
+		const struct nk_set_delta *sd = &plan->delta.sets[i];
+		if (!sd->refused)
+			continue;
+		refused = true;
+		fprintf(stderr, "pinhole %s: set %s in table inet %s is not pinhole's and cannot be adopted: %s. Nothing "
+				"was changed (pinhole(8), Table mode and sets-only mode)\n", cmd, sd->want->name,
+			plan->live.table, sd->have->flags != sd->want->flags || sd->have->key_len != sd->want->key_len ||
+						  sd->have->key_type != sd->want->key_type
+					  ? "it has another type or flags than pinhole gives it"
+					  : "it holds elements pinhole did not put there (empty it to let pinhole fill it)");
+	}
+	return refused;
+}
+
 static const char *action_word(enum nk_action a)
 {
 	switch (a) {
@@ -128,19 +146,22 @@ static void print_set_delta(FILE *out, const struct nk_set_delta *s)
 {
 	const struct nk_set *set = s->want ? s->want : s->have;
 	bool dynamic = set->kind >= KSET_DNS_V4;
+	if (s->refused) {
+		fprintf(out, "  ! set %s: not pinhole's, cannot be adopted\n", set->name);
+		return;
+	}
 	if (s->action == NK_KEEP && s->n_add == 0 && s->n_del == 0) {
 		if (s->stale_comment)
-			fprintf(out, "  ! set %s: its comment differs; left as it is (user rules may use the set)\n",
-				set->name);
+			fprintf(out, "  ! set %s: its comment is \"%s\", not \"%s\"; left as it is (a set's comment "
+				     "cannot change without making the set anew)\n", set->name,
+				s->have->comment ? s->have->comment : "", s->want->comment ? s->want->comment : "");
 		return;
 	}
 	fprintf(out, "  %s set %s", action_word(s->action), set->name);
 	if (s->action == NK_CREATE || s->action == NK_RECREATE)
 		fprintf(out, dynamic ? " (learnt by the guard)" : " (%zu prefixes)", s->want->n_elems);
 	else if (s->action == NK_KEEP)
-		fprintf(out, ": +%zu -%zu prefixes", s->n_add - s->n_reannotated, s->n_del - s->n_reannotated);
-	if (s->n_reannotated)
-		fprintf(out, ", %zu with new sources (element comments)", s->n_reannotated);
+		fprintf(out, ": +%zu -%zu prefixes", s->n_add, s->n_del);
 	fputc('\n', out);
 }
 
@@ -160,9 +181,15 @@ static void print_chain_delta(FILE *out, const struct nk_chain_delta *c)
 void apply_print_plan(FILE *out, const struct nl_plan *plan, const struct nk_ruleset *want)
 {
 	const struct nk_delta *d = &plan->delta;
-	fprintf(out, "table inet %s (%s mode), generation %u, elements %s\n", want->table,
+	size_t adopted = 0;
+	for (size_t i = 0; i < plan->live.n_sets; i++)
+		adopted += plan->live.sets[i].adopted;
+	fprintf(out, "table inet %s (%s mode), generation %u, elements %s", want->table,
 		want->mode == NK_MODE_TABLE ? "table" : "sets-only", plan->live.genid,
 		plan->from_cache ? "from the last-applied state" : "read from the kernel");
+	if (adopted)
+		fprintf(out, "; %zu sets declared by you, filled by pinhole", adopted);
+	fputc('\n', out);
 	if (d->remake_table)
 		fprintf(out, "  ± table inet %s (empty and not marked as pinhole's: made again with the mark)\n",
 			want->table);
@@ -310,14 +337,23 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 	const char *dir = apply_state_dir();
 	double t0 = now_ms();
 	enum apply_outcome out = APPLY_ERROR;
-	if (nl_plan_make(s, want, dir, a->use_cache, &plan) < 0) {
+	struct nl_plan_opts po = apply_plan_opts(a->use_cache);
+	if (nl_plan_make_opts(s, want, &po, &plan) < 0) {
 		apply_plan_error(cmd, want->table, errno);
 		return APPLY_ERROR;
 	}
 	if (!a->quiet)
 		apply_print_plan(stdout, &plan, want);
+	if (apply_plan_refused(cmd, &plan))
+		goto done;
 	if (plan.delta.n_changes == 0) {
 		out = APPLY_NO_CHANGE;
+		/* read from the kernel after someone else's commit: remember it, or every
+		 * later apply dumps the sets again */
+		plan.key.source = a->source;
+		if (!a->dry_run && nl_plan_refresh(&plan, want, dir) < 0)
+			fprintf(stderr, "pinhole %s: warning: cannot save the last-applied state in %s: %s\n", cmd, dir,
+				strerror(errno));
 		goto done;
 	}
 	if (first)
@@ -405,14 +441,6 @@ static void remember_source(const struct policy *p, struct apply_args *a, const 
 	free(path);
 }
 
-static bool has_snapshot(const struct policy *p)
-{
-	char *path = apply_snapshot_path(apply_state_dir(), p->table, "applied");
-	bool there = path && access(path, F_OK) == 0;
-	free(path);
-	return there;
-}
-
 /* ---- unchanged since the last apply ---- */
 
 /* What identifies an applied source: pinhole's version, the file's name and text, and the
@@ -440,15 +468,20 @@ static bool unchanged(struct nl_session *s, const struct apply_args *a)
 {
 	struct nk_cache_key key;
 	char table[256];
+	struct nl_plan_opts po = apply_plan_opts(true);
 	if (!a->source || nk_cache_key_now(s, &key) < 0 || nl_genid(s, &key.genid) < 0)
 		return false;
 	key.source = a->source;
+	/* pinhole guard's commits since leave the applied sets as they were */
+	uint32_t since = nk_guard_gens_since(po.guard_generations, &key, key.genid);
+	key.genid_min = since != key.genid ? since : 0;
 	/* a pending confirmation is for apply proper to refuse, with its message */
 	if (!nk_cache_find_source(apply_state_dir(), &key, table, sizeof(table)) || pending_any(table))
 		return false;
 	if (!a->quiet)
-		printf("table inet %s, generation %u: no changes: %s is what pinhole applied last, and the ruleset "
-		       "has not changed since\n", table, key.genid, a->rules);
+		printf("table inet %s, generation %u: no changes: %s is what pinhole applied last, and %s since\n",
+		       table, key.genid, a->rules,
+		       key.genid_min ? "only pinhole guard's learnt sets have changed" : "the ruleset has not changed");
 	return true;
 }
 
@@ -519,7 +552,9 @@ int cmd_apply(int argc, char **argv)
 	if (!a.confirm && !a.dry_run && pending_settle("apply", p->table) < 0)
 		goto out;
 	out = a.confirm ? apply_confirmed(s, p, &a, d) : apply_policy("apply", s, p, &a, d);
-	if ((out == APPLY_CHANGED || (out == APPLY_NO_CHANGE && !has_snapshot(p))) && !a.dry_run)
+	/* also after "no changes": an edit that moved lines is now what the kernel's sources
+	 * are (show, diff --live) and what a rollback returns to */
+	if ((out == APPLY_CHANGED || out == APPLY_NO_CHANGE) && !a.dry_run)
 		remember_source(p, &a, a.confirm ? "applied.new" : "applied");
 	if (a.dry_run)
 		ret = out == APPLY_ERROR ? 2 : out == APPLY_CHANGED ? 1 : 0;

@@ -72,6 +72,19 @@ char *apply_snapshot_path(const char *dir, const char *table, const char *suffix
  * (diagnostics in d). */
 struct policy *apply_snapshot_compile(const char *path, bool *absent, struct diags *d);
 
+/* Prints an error for each set the plan refuses (sets-only mode: a set by one of pinhole's
+ * names that it cannot adopt). Returns whether there was one: then nothing may be sent. */
+bool apply_plan_refused(const char *cmd, const struct nl_plan *plan);
+
+/* Where the last-applied state and pinhole guard's record of its generations are
+ * ($PINHOLE_STATE_DIR, $PINHOLE_RUN_DIR/guard.generations), for nl_plan_make_opts. The
+ * strings stay valid until the next call. */
+struct nl_plan_opts apply_plan_opts(bool use_cache);
+
+/* Gives the elements of live the sources the last applied snapshot has for them
+ * (nk_ruleset_attribute); leaves them unknown when there is no usable snapshot. */
+void apply_attribute(struct nk_ruleset *live);
+
 /* Deletes what pinhole owns in table (the table, or its sets in sets-only mode), retrying
  * when the ruleset moves under it; prints what went. Returns 0 (also when there was
  * nothing), -1 after printing why not. */

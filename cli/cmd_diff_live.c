@@ -3,6 +3,7 @@
  * status as diff(1): 0 no change, 1 changes, 2 error. */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,10 +28,10 @@ static void live_usage(FILE *out)
 		     "\n"
 		     "Shows what 'pinhole apply RULES' would change in the kernel, as 'pinhole diff' shows a\n"
 		     "change between two rules files, with the kernel's ruleset (what pinhole owns in it) as\n"
-		     "the old side. Sources of the kernel's prefixes come from its element comments; with\n"
-		     "the last-applied state in use they are not read and show as unknown (--no-cache reads\n"
-		     "them). The kernel holds no names: a set's names count as there when its learnt sets\n"
-		     "are. --format and --max-size as for 'pinhole diff' (see pinhole diff --help).\n"
+		     "the old side. Sources of the kernel's prefixes come from the rules pinhole applied\n"
+		     "last (the kernel holds no file:line); prefixes it did not apply show as unknown. The\n"
+		     "kernel holds no names: a set's names count as there when its learnt sets are.\n"
+		     "--format and --max-size as for 'pinhole diff' (see pinhole diff --help).\n"
 		     "\n"
 		     "Exit status: 0 no changes, 1 changes, 2 error.\n");
 }
@@ -84,6 +85,7 @@ static struct policy_diff *live_diff(struct nl_session *s, const struct policy *
 	struct policy want = *p;	/* a view: shares p's arena, never freed */
 	if (p->mode == POLICY_MODE_SETS_ONLY)
 		want.n_rules = 0;
+	apply_attribute(&plan->live);
 	*live = nl_ruleset_policy(s, &plan->live, p, &unknown);
 	if (!*live)
 		return NULL;
@@ -91,6 +93,46 @@ static struct policy_diff *live_diff(struct nl_session *s, const struct policy *
 		fprintf(stderr, "pinhole diff: note: %zu rules in table inet %s are not of a shape pinhole writes; "
 				"apply would replace them\n", unknown, p->table);
 	return policy_diff_compute(*live, &want);
+}
+
+/* JSON: the diff's document with "changed" made the verdict apply --dry-run would give. */
+static int render_json_with(const struct policy_diff *diff, size_t kernel_changes)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int ret = -1;
+	struct diff_style plain = { false, 0 };
+	if (mem && diff_render(diff, DIFF_JSON, &plain, mem) == 0 && fclose(mem) == 0) {
+		mem = NULL;
+		json_t *doc = json_loadb(text, len, 0, NULL);
+		if (doc && json_object_set_new(doc, "changed", json_true()) == 0 &&
+		    json_object_set_new(doc, "kernel_changes", json_integer((json_int_t)kernel_changes)) == 0)
+			ret = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && putchar('\n') != EOF ? 0 : -1;
+		json_decref(doc);
+	}
+	if (mem)
+		fclose(mem);
+	free(text);
+	return ret;
+}
+
+/* The kernel can differ where a packet sees no difference (a learnt set to make, a rule
+ * pinhole did not write): the review diff then says "no changes" while apply would change
+ * something. The printed verdict says so too, in every format, so that it and the exit
+ * status (and apply --dry-run) agree. */
+static int render(const struct policy_diff *diff, const struct live_args *a, size_t kernel_changes)
+{
+	struct diff_style style = { color_for(a->format), a->markdown_max };
+	if (!kernel_changes || !policy_diff_empty(diff))
+		return diff_render(diff, a->format, &style, stdout);
+	if (a->format == DIFF_JSON)
+		return render_json_with(diff, kernel_changes);
+	if (diff_render(diff, a->format, &style, stdout) < 0)
+		return -1;
+	return printf("%sbut apply would still make %zu changes to kernel objects that packets do not see "
+		      "(pinhole apply --dry-run lists them)\n", a->format == DIFF_MARKDOWN ? "\n" : "",
+		      kernel_changes) < 0 ? -1 : 0;
 }
 
 int cmd_diff_live(int argc, char **argv)
@@ -110,21 +152,22 @@ int cmd_diff_live(int argc, char **argv)
 	if (!(p = cli_compile(a.rules, &a.defs, d)) || apply_state_dir_check("diff", false) < 0 ||
 	    !(s = apply_session_open("diff")))
 		goto out;
-	if (nk_ruleset_from_policy(p, &want) < 0 || nl_plan_make(s, &want, apply_state_dir(), a.use_cache, &plan) < 0) {
+	struct nl_plan_opts po = apply_plan_opts(a.use_cache);
+	if (nk_ruleset_from_policy(p, &want) < 0 || nl_plan_make_opts(s, &want, &po, &plan) < 0) {
 		apply_plan_error("diff", p->table, errno);
 		goto out;
 	}
+	if (apply_plan_refused("diff", &plan))
+		goto out;
 	if (!(diff = live_diff(s, p, &plan, &live)) || policy_diff_label(diff, "kernel", a.rules) < 0) {
 		fprintf(stderr, "pinhole diff: %s\n", strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
-	struct diff_style style = { color_for(a.format), a.markdown_max };
-	if (diff_render(diff, a.format, &style, stdout) < 0 || fflush(stdout) != 0) {
+	if (render(diff, &a, plan.delta.n_changes) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "pinhole diff: cannot write the diff: %s\n", strerror(errno));
 		goto out;
 	}
-	/* the kernel can differ where a packet sees no difference (a comment): apply's plan
-	 * counts those too, and so does the exit status */
+	/* the verdict render printed: the policy's changes, or the kernel's (see render) */
 	ret = (policy_diff_empty(diff) && plan.delta.n_changes == 0) || a.exit_zero ? 0 : 1;
 out:
 	if (d)

@@ -70,7 +70,7 @@ struct guard_cli {
 	bool stats, uninstall;
 	enum glog_level level;
 	struct guard_run_opts run;
-	char stats_buf[PATH_MAX], state_buf[PATH_MAX];
+	char stats_buf[PATH_MAX], state_buf[PATH_MAX], gens_buf[PATH_MAX];
 	const char *resolvers[16];	/* GUARD_MAX_RESOLVERS */
 };
 
@@ -211,6 +211,10 @@ static void default_paths(struct guard_cli *c)
 		snprintf(c->state_buf, sizeof(c->state_buf), "%.*s/guard.state", dlen, slash ? c->stats_path : ".");
 		c->state_path = c->state_buf;
 	}
+	/* next to the stats: where pinhole apply looks ($PINHOLE_RUN_DIR, /run/pinhole) */
+	const char *slash = strrchr(c->stats_path, '/');
+	snprintf(c->gens_buf, sizeof(c->gens_buf), "%.*s/guard.generations", slash ? (int)(slash - c->stats_path) : 1,
+		 slash ? c->stats_path : ".");
 }
 
 static void guard_cli_init(struct guard_cli *c, struct glog *log)
@@ -315,6 +319,7 @@ static int run_guard(struct guard_cli *c, struct glog *log)
 	c->run.rules = c->rules;
 	c->run.stats_path = c->stats_path;
 	c->run.state_path = c->state_path;
+	c->run.generations_path = c->gens_buf;
 	return guard_run(&c->run) == 0 ? 0 : 1;
 }
 

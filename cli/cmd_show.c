@@ -1,6 +1,6 @@
 /* cmd_show.c — pinhole show: what pinhole owns in the kernel now, read back over netlink:
- * tables, sets with their element counts and the sources their element comments name,
- * base chains and rules. */
+ * tables, sets with their element counts and the rules-file sources of their prefixes (from
+ * the applied snapshot: the kernel holds none), base chains and rules. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -15,8 +15,8 @@ static void show_usage(FILE *out)
 	fprintf(out, "Usage: pinhole show [--format text|json] [-t TABLE [--sets-only]] [-D NAME=VALUE]... [RULES]\n"
 		     "\n"
 		     "Shows what pinhole owns in the kernel: the table (or, in sets-only mode, its sets),\n"
-		     "every set with its number of prefixes and the rules-file sources its element comments\n"
-		     "name, and the base chains with their rules. The table and mode come from RULES or -t\n"
+		     "every set with its number of prefixes and the rules files they came from (as pinhole\n"
+		     "applied them last), and the base chains with their rules. The table and mode come from RULES or -t\n"
 		     "(default table inet pinhole). Reading a set's elements costs the kernel time: about\n"
 		     "2 s per 100,000 prefixes.\n"
 		     "\n"
@@ -40,7 +40,7 @@ static const char *set_kind_text(const struct nk_set *s)
 	return s->kind >= KSET_DNS_V4 ? "learnt by the guard" : "prefixes from the rules";
 }
 
-/* The files an element comment names ("f:1,2,g:3" names f and g), each once per set. */
+/* The files an element's sources name ("f:1,2,g:3" names f and g), each once per set. */
 static void count_sources(const struct nk_set *s, json_t *files)
 {
 	for (size_t i = 0; i < s->n_elems; i++) {
@@ -140,13 +140,27 @@ static void print_text(const struct nk_ruleset *rs)
 	}
 }
 
-/* Dynamic sets are read too: their element count is what the guard has learnt. */
+/* Dynamic sets are read too (their element count is what the guard has learnt), and
+ * static sets the last-applied state could not vouch for. */
 static int read_all_elems(struct nl_session *s, struct nk_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->n_sets; i++)
 		if (!rs->sets[i].foreign && !rs->sets[i].elems_known && nl_set_read_elems(s, rs, &rs->sets[i]) < 0)
 			return -1;
 	return 0;
+}
+
+/* Sets-only mode with RULES: the sets the user declared that apply fills are listed too. */
+static int adopt(struct nl_session *s, const struct policy *p, struct nk_ruleset *live)
+{
+	struct nk_ruleset want;
+	if (!p || live->mode != NK_MODE_SETS_ONLY || !live->table_exists)
+		return 0;
+	if (nk_ruleset_from_policy(p, &want) < 0)
+		return -1;
+	int ret = nl_ruleset_adopt(s, &want, live);
+	nk_ruleset_free(&want);
+	return ret;
 }
 
 struct show_args {
@@ -205,7 +219,8 @@ int cmd_show(int argc, char **argv)
 	struct diags *d = diags_new();
 	struct policy *p = NULL;
 	struct nl_session *s = NULL;
-	struct nk_ruleset live = { 0 };
+	struct nl_plan read = { 0 };
+	struct nk_ruleset *live = &read.live;
 	int parsed = d ? parse_args(argc, argv, &a) : -1, ret = parsed > 0 ? 0 : 1;
 	if (parsed != 0)
 		goto out;
@@ -217,20 +232,23 @@ int cmd_show(int argc, char **argv)
 	}
 	if (!(s = apply_session_open("show")))
 		goto out;
-	if (nl_ruleset_read(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, NL_READ_ELEMENTS, &live) < 0 ||
-	    read_all_elems(s, &live) < 0) {
+	/* the static sets from the last-applied state when it holds (a dump costs seconds) */
+	struct nl_plan_opts po = apply_plan_opts(true);
+	if (nl_live_read(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, &po, &read) < 0 ||
+	    adopt(s, p, live) < 0 || read_all_elems(s, live) < 0) {
 		fprintf(stderr, "pinhole show: cannot read the ruleset: %s\n", strerror(errno));
 		goto out;
 	}
+	apply_attribute(live);
 	if (!a.json)
-		print_text(&live);
-	else if (print_json(&live) < 0)
+		print_text(live);
+	else if (print_json(live) < 0)
 		goto out;
 	ret = fflush(stdout) == 0 ? 0 : 1;
 out:
 	if (d)
 		cli_render(d);
-	nk_ruleset_free(&live);
+	nl_plan_free(&read);
 	nl_session_close(s);
 	policy_free(p);
 	diags_free(d);

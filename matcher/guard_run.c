@@ -309,6 +309,9 @@ static int open_kernel(struct runner *r)
 		return -1;
 	}
 	r->refresh = r->o->refresh;
+	if (r->o->generations_path && gnl_record_generations(r->nl, r->o->generations_path) < 0)
+		glog(r->log, GLOG_WARNING, "cannot record generations in %s: %s (pinhole apply will dump after "
+		     "the guard's commits)", r->o->generations_path, strerror(errno));
 	if (r->refresh == GSET_REFRESH_AUTO && gset_probe_refresh(r->nl, &r->refresh) < 0) {
 		glog(r->log, GLOG_ERR, "cannot probe set element refresh: %s%s", strerror(errno),
 		     errno == EPERM ? " (the guard needs CAP_NET_ADMIN)" : "");

@@ -44,6 +44,7 @@ struct guard_run_opts {
 	struct guard_config cfg;
 	const char *stats_path;			/* NULL: no stats file */
 	const char *state_path;			/* NULL: nothing kept across restarts */
+	const char *generations_path;		/* NULL: the guard's generations not recorded */
 	struct glog *log;
 };
 

@@ -2,6 +2,7 @@
  * is not backends/nft_netlink*: see guard_sets.h. Attribute layouts follow
  * include/uapi/linux/netfilter/nf_tables.h; integers in attributes are big endian. */
 #include "guard_sets.h"
+#include "nft_netlink.h"
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -39,6 +40,7 @@ struct gnl {
 	size_t count;
 	bool failed;
 	uint8_t *rbuf;
+	struct nk_guard_gens gens;	/* fd -1: not recording */
 };
 
 const char *gset_refresh_name(enum gset_refresh r)
@@ -51,6 +53,8 @@ struct gnl *gnl_open(void)
 {
 	struct gnl *g = calloc(1, sizeof(*g));
 	int one = 1, size = 1 << 20;
+	if (g)
+		g->gens.fd = -1;
 	if (!g || !(g->rbuf = malloc(GNL_RECV_BUF)))
 		goto fail;
 	if (!(g->nl = mnl_socket_open(NETLINK_NETFILTER)) || mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0)
@@ -74,6 +78,7 @@ void gnl_close(struct gnl *g)
 		return;
 	if (g->nl)
 		mnl_socket_close(g->nl);
+	nk_guard_gens_close(&g->gens);
 	free(g->buf);
 	free(g->rbuf);
 	free(g);
@@ -196,9 +201,23 @@ static int batch_send(struct gnl *g, bool commit, struct gnl_error *e)
 	return e->err ? -1 : 0;
 }
 
+int gnl_genid(struct gnl *g, uint32_t *genid);
+
+/* With a generations record, the generation is read just before and just after the batch:
+ * one more means the commit was the guard's alone (nft_netlink_gens.c). */
 int gnl_batch_commit(struct gnl *g, struct gnl_error *e)
 {
-	return batch_send(g, true, e);
+	uint32_t before = 0, after = 0;
+	bool track = g->gens.fd >= 0 && g->count && !g->failed && gnl_genid(g, &before) == 0;
+	int ret = batch_send(g, true, e);
+	if (track && ret == 0 && gnl_genid(g, &after) == 0)
+		nk_guard_gens_note(&g->gens, before, after);
+	return ret;
+}
+
+int gnl_record_generations(struct gnl *g, const char *path)
+{
+	return nk_guard_gens_open(&g->gens, path, mnl_socket_get_fd(g->nl));
 }
 
 int gnl_batch_check(struct gnl *g, struct gnl_error *e)

@@ -60,6 +60,11 @@ struct gnl_error {
  * (e->err ENOMEM for a batch that could not be built). An empty batch sends nothing. */
 int gnl_batch_commit(struct gnl *g, struct gnl_error *e);
 
+/* From now on records, at path, which generations the guard's commits made, so that
+ * pinhole apply need not dump the static sets after them (nft_netlink_gens.c). Returns 0,
+ * or -1 with errno set (then nothing is recorded). */
+int gnl_record_generations(struct gnl *g, const char *path);
+
 /* Sends the batch without its end message: the kernel checks every message and then
  * aborts the transaction, as `nft -c` does. Returns 0 when all were valid, else -1 + *e. */
 int gnl_batch_check(struct gnl *g, struct gnl_error *e);

@@ -107,13 +107,15 @@ with_intruder() {
 
 case_concurrent_other_table() {
 	"$PINHOLE" apply -q rules/marketo.rules
-	sed 's/130.248.173.0\/24/130.248.174.0\/24/' rules/marketo.rules >"$NL_TMP/changed.rules"
-	with_intruder "$NL_TMP/changed.rules" "nft add table inet intruder; nft add set inet intruder s '{ type ipv4_addr; }'"
+	# the same file name in another directory: the set comments name it (pinhole(8))
+	mkdir -p "$NL_TMP/changed"
+	sed 's/130.248.173.0\/24/130.248.174.0\/24/' rules/marketo.rules >"$NL_TMP/changed/marketo.rules"
+	with_intruder "$NL_TMP/changed/marketo.rules" "nft add table inet intruder; nft add set inet intruder s '{ type ipv4_addr; }'"
 	expect "apply succeeded after the retry" test $? -eq 0
 	expect "apply said the ruleset changed under it" grep -q 'changed between reading it and committing' "$NL_TMP/err"
 	expect "the intruder's table survived" nft list set inet intruder s >/dev/null
 	if diff <(ruleset_json | jq '[.[] | select((.[]? | .table? // .name?) != "intruder")]') \
-		<(reference_json "$NL_TMP/changed.rules") >"$NL_TMP/diff"; then
+		<(reference_json "$NL_TMP/changed/marketo.rules") >"$NL_TMP/diff"; then
 		pass "pinhole's table holds the new policy"
 	else
 		fail "pinhole's table differs from the policy:"
