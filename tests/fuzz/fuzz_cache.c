@@ -1,9 +1,11 @@
 /* libFuzzer: the last-applied state cache through its reader (backends/nft_netlink_cache.c,
  * nk_cache_load). The harness writes the header a matching cache starts with (magic, boot,
- * namespace, generation), the input is the rest (source, sets, elements), and the harness
- * appends the checksum, so that the fuzzer reaches the sets rather than the checksum test.
+ * namespace, generation, the MACs under a key it placed), the input is the number of sets
+ * and the body (sets, elements), so that the fuzzer reaches the sets rather than the MAC.
  * Both follow build() in that file: a change of the format changes this harness too. The
  * live ruleset has static sets a_v4, a_v6 and b_v4 with handles 1, 2, 3. */
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,49 +41,64 @@ static const char *dir(void)
 	return path;
 }
 
-/* The cache's checksum, as fnv_update() in nft_netlink_cache.c computes it. */
-static uint64_t checksum(const unsigned char *c, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, c + i, 8);
-		h = (h ^ w) * 0x100000001b3ull;
-		h ^= h >> 32;
-	}
-	for (; i < n; i++)
-		h = (h ^ c[i]) * 0x100000001b3ull;
-	return h;
-}
+/* A fixed MAC key in DIR/cache.key (0600, as pinhole makes it), so that the fuzzer reaches
+ * the sets rather than the MAC test. */
+static const uint64_t mac_key[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
 
-static int write_cache(const char *d, const uint8_t *data, size_t size)
+static int write_key(const char *d)
 {
 	char path[256];
-	size_t head = 8 + sizeof(key.boot_id) + sizeof(key.netns_cookie) + sizeof(key.genid), n = head + size;
-	unsigned char *buf = malloc(n + 8);
+	unsigned char k[16];
+	memcpy(k, &mac_key[0], 8);
+	memcpy(k + 8, &mac_key[1], 8);
+	snprintf(path, sizeof(path), "%s/cache.key", d);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && write(fd, k, sizeof(k)) == (ssize_t)sizeof(k);
+	return fd >= 0 && close(fd) == 0 && ok ? 0 : -1;
+}
+
+/* The header build() writes (PHSTATE3): the input's first byte is the number of sets, the
+ * rest the body; both MACs are made under mac_key. */
+static int write_cache(const char *d, const uint8_t *data, size_t size)
+{
+	enum { HEADER_LEN = 8 + 40 + 8 + 4 + 8 + 8 + 4 + 8 + 8 };
+	char path[256];
+	uint32_t n_sets = size ? data[0] : 0;
+	const uint8_t *body = size ? data + 1 : data;
+	uint64_t body_len = size ? size - 1 : 0, source = 0, table_handle = 0;
+	uint64_t body_mac = nk_siphash(mac_key, body, body_len);
+	unsigned char *buf = malloc(HEADER_LEN + 8 + body_len);
 	if (!buf)
 		return -1;
-	memcpy(buf, "PHSTATE2", 8);
-	memcpy(buf + 8, key.boot_id, sizeof(key.boot_id));
-	memcpy(buf + 48, &key.netns_cookie, sizeof(key.netns_cookie));
-	memcpy(buf + 56, &key.genid, sizeof(key.genid));
-	if (size)
-		memcpy(buf + head, data, size);
-	uint64_t sum = checksum(buf, n);
-	memcpy(buf + n, &sum, 8);
+	unsigned char *p = buf;
+	memcpy(p, "PHSTATE3", 8), p += 8;
+	memcpy(p, key.boot_id, sizeof(key.boot_id)), p += sizeof(key.boot_id);
+	memcpy(p, &key.netns_cookie, 8), p += 8;
+	memcpy(p, &key.genid, 4), p += 4;
+	memcpy(p, &source, 8), p += 8;
+	memcpy(p, &table_handle, 8), p += 8;
+	memcpy(p, &n_sets, 4), p += 4;
+	memcpy(p, &body_len, 8), p += 8;
+	memcpy(p, &body_mac, 8), p += 8;
+	uint64_t head_mac = nk_siphash(mac_key, buf, HEADER_LEN);
+	memcpy(p, &head_mac, 8), p += 8;
+	if (body_len)
+		memcpy(p, body, body_len);
 	snprintf(path, sizeof(path), "%s/inet-pinhole.state", d);
 	FILE *f = fopen(path, "w");
-	size_t put = f ? fwrite(buf, 1, n + 8, f) : 0;
+	size_t n = HEADER_LEN + 8 + body_len, put = f ? fwrite(buf, 1, n, f) : 0;
 	free(buf);
-	return f && fclose(f) == 0 && put == n + 8 ? 0 : -1;
+	return f && fclose(f) == 0 && put == n ? 0 : -1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nk_ruleset live;
 	const char *d = dir();
-	if (!d || !policy() || write_cache(d, data, size) < 0 || nk_ruleset_from_policy(policy(), &live) < 0)
+	static bool keyed;
+	if (d && !keyed)
+		keyed = write_key(d) == 0;
+	if (!d || !keyed || !policy() || write_cache(d, data, size) < 0 || nk_ruleset_from_policy(policy(), &live) < 0)
 		return 0;
 	/* As a dump without elements (NL_READ_OBJECTS) leaves it. */
 	for (size_t i = 0; i < live.n_sets; i++) {
