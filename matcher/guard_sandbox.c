@@ -24,8 +24,9 @@ static const char *const allowed[] = {
 	"poll", "ppoll", "read", "readv", "write", "writev", "timerfd_settime", "timerfd_gettime",
 	"rt_sigprocmask", "rt_sigreturn", "clock_gettime", "clock_nanosleep", "gettimeofday", "nanosleep",
 	"getpid", "gettid", "getrandom", "getuid", "geteuid", "getgid", "getegid",
-	/* files: the rules on SIGHUP, /proc/net/netfilter, the stats and state files */
-	"openat", "open", "close", "lseek", "pread64", "fstat", "newfstatat", "stat", "lstat", "statx",
+	/* files: the rules on SIGHUP, /proc/net/netfilter, the stats and state files, the record
+	 * of its own generations (pwrite64, nft_netlink_gens.c) */
+	"openat", "open", "close", "lseek", "pread64", "pwrite64", "fstat", "newfstatat", "stat", "lstat", "statx",
 	"fcntl", "rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "fsync", "fdatasync",
 	"getdents64", "readlink", "readlinkat", "access", "faccessat", "faccessat2", "umask", "mkdir",
 	"mkdirat", "flock",
