@@ -47,7 +47,7 @@ static const char *const allowed[] = {
 static const char *const allowed_sanitizers[] = {
 	"clone", "clone3", "ptrace", "wait4", "waitid", "prctl", "sched_yield", "sigaltstack",
 	"rt_sigaction", "tgkill", "getppid", "sched_getaffinity", "prlimit64", "getrlimit", "setrlimit",
-	"process_vm_readv", "msync", "mincore", "kill",
+	"process_vm_readv", "msync", "mincore", "kill", "getdents",
 };
 #endif
 
