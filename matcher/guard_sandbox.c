@@ -48,7 +48,7 @@ static const char *const allowed[] = {
 static const char *const allowed_sanitizers[] = {
 	"clone", "clone3", "ptrace", "wait4", "waitid", "prctl", "sched_yield", "sigaltstack",
 	"rt_sigaction", "tgkill", "getppid", "sched_getaffinity", "prlimit64", "getrlimit", "setrlimit",
-	"process_vm_readv", "msync", "mincore", "kill",
+	"process_vm_readv", "msync", "mincore", "kill", "getdents",
 };
 #endif
 
@@ -74,6 +74,9 @@ static int install_filter(void)
 		errno = ENOMEM;
 		return -1;
 	}
+	/* A binary search over the call numbers, not a list: every call of the packet path
+	 * passes the filter. Older libseccomp without it still filters, in a list. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	int rc = allow_names(ctx, allowed, sizeof(allowed) / sizeof(*allowed));
 #ifdef SANDBOX_SANITIZERS
 	if (rc == 0)

@@ -31,14 +31,22 @@ static struct policy *policy(void)
 	return p;
 }
 
+static const char *made;
+
+static void remove_dir(void)
+{
+	nk_cache_drop(made, "pinhole");
+	rmdir(made);
+}
+
+/* A directory for the one cache file, in memory when /dev/shm is there (a file per input),
+ * removed when the fuzzer exits. */
 static const char *dir(void)
 {
-	static char path[] = "/tmp/pinhole-fuzz-cache-XXXXXX";
-	static bool made;
-	if (!made && !mkdtemp(path))
-		return NULL;
-	made = true;
-	return path;
+	static char shm[] = "/dev/shm/pinhole-fuzz-cache-XXXXXX", tmp[] = "/tmp/pinhole-fuzz-cache-XXXXXX";
+	if (!made && (made = mkdtemp(shm) ? shm : mkdtemp(tmp)))
+		atexit(remove_dir);
+	return made;
 }
 
 /* A fixed MAC key in DIR/cache.key (0600, as pinhole makes it), so that the fuzzer reaches
