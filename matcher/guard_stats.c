@@ -137,15 +137,17 @@ static bool stats_owner(const char *path, char *table, size_t max, long *pid)
 
 int guard_files_forget(const char *dir, const char *table, long *pid)
 {
-	char stats[PATH_MAX], state[PATH_MAX], owner[256];
+	char stats[PATH_MAX], state[PATH_MAX], gens[PATH_MAX], owner[256];
 	snprintf(stats, sizeof(stats), "%s/guard.stats", dir);
 	snprintf(state, sizeof(state), "%s/guard.state", dir);
+	snprintf(gens, sizeof(gens), "%s/guard.generations", dir);
 	if (!stats_owner(stats, owner, sizeof(owner), pid) || strcmp(owner, table))
 		return GUARD_FILES_NONE;
 	/* EPERM: a process of another user has that pid, perhaps the guard itself. */
 	if (*pid > 0 && (kill((pid_t)*pid, 0) == 0 || errno == EPERM))
 		return GUARD_FILES_RUNNING;
-	if ((unlink(state) < 0 && errno != ENOENT) || (unlink(stats) < 0 && errno != ENOENT))
+	if ((unlink(state) < 0 && errno != ENOENT) || (unlink(gens) < 0 && errno != ENOENT) ||
+	    (unlink(stats) < 0 && errno != ENOENT))
 		return -1;
 	return GUARD_FILES_REMOVED;
 }

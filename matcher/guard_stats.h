@@ -46,8 +46,9 @@ enum guard_files_forgotten {
 	GUARD_FILES_RUNNING,	/* that guard still runs and would write them again: kept */
 };
 
-/* For `pinhole remove` of table: deletes dir/guard.stats and dir/guard.state (the guard's
- * defaults) when the stats file names table and its guard (its "pid") no longer runs.
+/* For `pinhole remove` of table: deletes dir/guard.stats, dir/guard.state and
+ * dir/guard.generations (the guard's defaults) when the stats file names table and its guard
+ * (its "pid") no longer runs.
  * Returns one of the above (*pid set for GUARD_FILES_RUNNING), or -1 with errno when a
  * file could not be deleted. */
 int guard_files_forget(const char *dir, const char *table, long *pid);

@@ -32,7 +32,7 @@ generation() { gw "$PINHOLE" show -t no_such_table --format json | jq .generatio
 gw "$PINHOLE" apply -q "$T/gw.rules" || { echo "FAIL: pinhole apply"; exit 1; }
 
 # The guard as the systemd unit runs it: root, its files in its runtime directory.
-ip netns exec "$G" "$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$PINHOLE_RUN_DIR/guard.stats" >"$T/guard.log" 2>&1 &
+ip netns exec "$G" "$PINHOLE" guard --rules "$T/gw.rules" --stats-file "$PINHOLE_RUN_DIR/guard.stats" --resolver 198.51.100.2 --resolver 2001:db8:2::2 >"$T/guard.log" 2>&1 &
 GUARD_PID=$!
 gl_wait 10 "the guard to start" "grep -q 'started:' '$T/guard.log'" || { cat "$T/guard.log"; exit 1; }
 g0=$(generation)

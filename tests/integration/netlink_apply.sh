@@ -219,15 +219,18 @@ case_remove_run_files() {
 	wait "$dead"
 	"$PINHOLE" apply -q rules/marketo.rules
 	guard_files other "$dead"
-	echo old >"$run/inet-pinhole.log"
-	echo 1 >"$run/inet-pinhole.pending"
-	"$PINHOLE" remove >/dev/null
+	# A real confirmation window (a waiter holding its lock): remove refuses and the log stays.
+	printf 'set x { 192.0.2.0/24 }\nallow out to @x tcp port 443\n' >"$NL_TMP/window.rules"
+	"$PINHOLE" apply -q --confirm 60 "$NL_TMP/window.rules" >/dev/null
+	expect_status "remove refuses during a confirmation window" 1 "$PINHOLE" remove
 	expect "another table's guard files stay" test -e "$run/guard.stats" -a -e "$run/guard.state"
 	expect "the log of a pending confirmation stays" test -e "$run/inet-pinhole.log"
-	mv "$run/inet-pinhole.pending" "$run/inet-pinhole.pending.rolling-back"
-	"$PINHOLE" remove >/dev/null
-	expect "the log of a rollback under way stays" test -e "$run/inet-pinhole.log"
-	rm "$run/inet-pinhole.pending.rolling-back"
+	"$PINHOLE" confirm --cancel >/dev/null
+	for _ in $(seq 50); do
+		[ -e "$run/inet-pinhole.pending" ] || [ -e "$run/inet-pinhole.pending.rolling-back" ] || break
+		sleep 0.1
+	done
+	echo old >"$run/inet-pinhole.log"
 	guard_files pinhole $$
 	"$PINHOLE" remove -t pinhole >/dev/null 2>"$NL_TMP/err"
 	expect "a running guard's files stay" test -e "$run/guard.stats" -a -e "$run/guard.state"

@@ -134,7 +134,7 @@ static struct msg query_of(const struct msg *answer)
 	memcpy(q.b, answer->b, 12);
 	q.b[2] = 0x01;	/* RD */
 	q.b[3] = 0;
-	q.b[6] = q.b[7] = 0;
+	memset(q.b + 6, 0, 6);	/* no answer, authority or additional (an answer's EDNS0 OPT) records */
 	size_t at = 12;
 	while (answer->b[at])
 		at += 1u + answer->b[at];
@@ -698,6 +698,13 @@ Test(guard, a_hundred_address_answer_is_learnt_whole_over_udp_and_tcp)
 	stream[1] = (uint8_t)a.n;
 	memcpy(stream + 2, a.b, a.n);
 	int learnt = 0;
+	/* the client's query first: the guard believes only answers to queries it saw */
+	struct msg q = query_of(&a);
+	uint8_t qstream[2 + sizeof(q.b)] = { (uint8_t)(q.n >> 8), (uint8_t)q.n };
+	memcpy(qstream + 2, q.b, q.n);
+	struct packet csyn = client_segment(499, TCP_SYN, NULL, 0), cq = client_segment(500, TCP_ACK, qstream, q.n + 2);
+	cr_assert(guard_dns_tcp(g, 0, &csyn, count_learn, &learnt));
+	cr_assert(guard_dns_tcp(g, 0, &cq, count_learn, &learnt));
 	struct packet syn = dns_segment(999, TCP_SYN | TCP_ACK, NULL, 0);
 	cr_assert(guard_dns_tcp(g, 0, &syn, count_learn, &learnt));
 	for (size_t off = 0; off < a.n + 2; off += 1400) {	/* segments of an Ethernet MSS */

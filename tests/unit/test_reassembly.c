@@ -256,16 +256,40 @@ static void count_learn(const struct guard_dns_decision *d, void *arg)
 	*(int *)arg += d->what == GUARD_DNS_LEARN;
 }
 
+/* The client's queries for the answers in stream (as dns_stream writes them), sent on the
+ * same connection first: the guard believes only answers to queries it saw. */
+static void ask(struct guard *g, const uint8_t *stream, size_t n, int *learnt)
+{
+	uint8_t q[1024];
+	size_t nq = 0;
+	for (size_t at = 0; at + 2 <= n;) {
+		size_t len = (size_t)stream[at] << 8 | stream[at + 1], qlen = len - 16;	/* less the A record */
+		q[nq] = (uint8_t)(qlen >> 8), q[nq + 1] = (uint8_t)qlen;
+		memcpy(q + nq + 2, stream + at + 2, qlen);
+		q[nq + 4] = 0x01, q[nq + 5] = 0, q[nq + 8] = q[nq + 9] = 0;	/* a query: RD, no answer */
+		nq += 2 + qlen;
+		at += 2 + len;
+	}
+	struct packet syn = seg(true, 99, TCP_SYN, NULL, 0), c = seg(true, 100, TCP_ACK, q, nq);
+	for (struct packet *p = &syn; p; p = p == &syn ? &c : NULL) {
+		struct packet r = *p;	/* the client's direction of the connection */
+		r.src = p->dst, r.dst = p->src, r.sport = p->dport, r.dport = p->sport;
+		cr_assert(guard_dns_tcp(g, 0, &r, count_learn, learnt));
+	}
+}
+
 Test(reassembly, guard_reads_dns_over_tcp_in_stream_order_only)
 {
 	struct policy *p = compile();
 	uint8_t stream[1024], other[1024];
 	size_t a = dns_stream(stream, "ws.marketo.com", 10);
 	size_t n = a + dns_stream(stream + a, "app.marketo.com", 11);
+	stream[a + 3] = 0x35;	/* RFC 7766 §6.2.1.1: queries on one connection have IDs of their own */
 	memcpy(other, stream, n);
 	other[a - 1] = 66;
 	struct guard *g = make(p);
 	int learnt = 0;
+	ask(g, stream, n, &learnt);
 	struct packet syn = seg(true, 0xfffffff0u, TCP_SYN | TCP_ACK, NULL, 0), q;
 	cr_assert(guard_dns_tcp(g, 0, &syn, count_learn, &learnt));
 	uint32_t s0 = 0xfffffff1u;	/* the stream wraps 2^32 after 15 bytes */
