@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* backend.h — the targets a policy compiles to. One file and one table row per target. */
 #ifndef PINHOLE_BACKEND_H
 #define PINHOLE_BACKEND_H

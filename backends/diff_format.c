@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff_format.c — a policy diff for reviewers: the text format, the one-line summary and
  * the line pieces markdown shares. What a line says is decided here once. */
 #include "diff_format.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff_format.h — a policy diff as a reviewer reads it (text, markdown) or as a bot reads
  * it (json). The JSON schema is documented in pinhole(8) under DIFF and is stable: fields
  * are only ever added, and "format" goes up if one ever has to change meaning. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff_json.c — a policy diff for bots, written with jansson. The schema ("format": 1) is
  * documented in pinhole(8), DIFF JSON; fields are only ever added. Address counts are
  * decimal strings because IPv6 counts do not fit a JSON number exactly. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff_markdown.c — a policy diff ready to paste into a change-request comment: the
  * verdict, a summary table, then each change in a ```diff block (which renders + and -
  * lines in colour on GitHub and GitLab).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* explain_format.c — the answer of pinhole explain as text and as JSON. */
 #include "explain_format.h"
 

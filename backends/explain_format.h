@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* explain_format.h — the answer of pinhole explain, for a reviewer (text) or a bot (json). */
 #ifndef PINHOLE_EXPLAIN_FORMAT_H
 #define PINHOLE_EXPLAIN_FORMAT_H

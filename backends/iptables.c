@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* iptables.c — the three files iptables-persistent and ipset-persistent load: DIR/ipsets
  * (ipset restore), DIR/rules.v4 (iptables-restore) and DIR/rules.v6 (ip6tables-restore).
  *

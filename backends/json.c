@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* json.c — the IR as JSON, for tools and reviewers' bots. Schema in pinhole.rules(5). */
 #include "backend.h"
 

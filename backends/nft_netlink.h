@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink.h — the policy in the kernel, over netlink (libnftnl + libmnl, no nft binary).
  *
  * The backend thinks in "kernel rulesets": what pinhole owns in one nf_tables table, as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_batch.c — building one nf_tables batch in caller-owned pages: framing,
  * tables, chains, sets and their elements. Nothing here talks to the kernel. */
 #include "nft_netlink_internal.h"

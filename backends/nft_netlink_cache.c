@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_cache.c — the last-applied state: the elements of pinhole's static sets as
  * the last apply left them, stamped with the boot, the network namespace and the ruleset
  * generation that apply produced. While the kernel's generation is still that one, nobody

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_delta.c — what turns the kernel's ruleset into the wanted one, and the batch
  * that does it. Elements are compared prefix by prefix, rules by the fingerprint they
  * carry, chains and sets by their properties: nothing that names a rules-file line, so an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_dump.c — reading what pinhole owns back from the kernel: the table, its base
  * chains and rules, its sets and (when asked, because it is the costly part) their
  * elements, all at one ruleset generation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_elems.c — the elements of a live interval set, back into prefixes with their
  * comments. The kernel holds an interval as a start element and an end element (the first
  * address past it, flagged INTERVAL_END); an interval up to the top of the address space

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_error.c — a kernel error for one message of a batch, told in the policy's
  * words: which object or element, and the rules-file line that produced it. */
 #include "nft_netlink_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_gens.c — which ruleset generations pinhole guard made. The guard commits
  * learnt addresses into the NAME_dns sets all the time, and every commit moves the
  * generation id that tells apply whether its last-applied state still describes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_internal.h — the pieces of the netlink backend that its files share and that
  * unit tests reach without a kernel: the batch builder, the rule builder, error mapping. */
 #ifndef PINHOLE_NFT_NETLINK_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_model.c — the kernel ruleset a policy wants: which sets with which elements,
  * which base chains with which rules. nft_text writes the same objects as text. */
 #include "nft_netlink_internal.h"

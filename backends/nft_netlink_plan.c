@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_plan.c — from "what the policy wants" to "what to send": read the live
  * objects (cheap), take the elements from the last-applied state when the generation says
  * nobody touched the ruleset since, dump them otherwise, and compute the delta. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_policy.c — the kernel's ruleset read back as a policy (struct policy), so that
  * the review diff engine can say what apply would change in the words of a rules file:
  * sets with their prefixes (element comments give the sources back), rules decoded from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_rule.c — pinhole's rules as nf_tables expressions, encoded as nft 1.0 does so
  * that `nft list` prints them exactly as nft_text writes them; and the rules' text, whose
  * hash is the fingerprint the delta compares. */

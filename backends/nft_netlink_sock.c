@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_sock.c — the netlink socket: generation id, sending one batch, and reading
  * back what the kernel said about it. */
 #include "nft_netlink_sock.h"

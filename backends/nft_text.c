@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_text.c — an `nft -f` script: one table that pinhole owns, its sets, and base chains
  * with the allow rules (and default_deny's), or in sets-only mode just pinhole's sets in the
  * user's table. Loading it is one transaction (nft -f is one batch). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pf.c — a pf.conf(5) fragment for an anchor named after the policy's table: tables for
  * the sets, "pass quick" rules and option default_deny's "block quick", to load with `pfctl -a pinhole -f FILE`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* squid.c — a squid.conf(5) fragment: ACLs for the sets, http_access lines for the rules
  * and the ssl_bump lines that allowlist TLS by its ServerName (SNI).
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Aggregation benchmark: `pinhole aggregate` against `iprange --optimize` (FireHOL) and
 # `aggregate` (Debian), on the same fixed-seed input files, after checking that all three
 # print the same addresses. Numbers and how to read them: bench/README.md.

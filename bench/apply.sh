@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/apply.sh — pinhole apply (netlink) against nft -f, in fresh network namespaces.
 #
 #   bench/apply.sh PINHOLE [SIZES...]      default sizes: 100000; add 1000000 for the big run

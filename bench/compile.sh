@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Compile-time benchmark (issue 2 targets):
 #   - compiling rules/marketo.rules takes well under 10 ms (whole process);
 #   - compiling a 1,000,000-prefix rules file stays within 2x of `pinhole aggregate` on the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Diff benchmark (issue 5 target): `pinhole diff` of two 100,000-prefix policies takes less
 # than 2x the time of compiling one of them (`pinhole compile -b nft` and `-b json` of the
 # old file, to standard output), all whole-process, same files, same run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* dns_parse.c — DNS responses parsed per second from memory (matcher/dns.c), for answers of
  * 2, 20, 100 and 1,000 A records behind one CNAME, as a resolver sends them (owners
  * compressed to the CNAME target, an EDNS0 OPT record at the end).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gen_prefixes.c — fixed-seed random prefix lists for the aggregation benchmark.
  *
  *   gen_prefixes v4 COUNT SEED    IPv4 prefixes, every line ADDR/LEN (hosts as /32)

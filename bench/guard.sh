@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Guard benchmark (issue 7 targets), in namespaces made here (tests/integration/guard_lib.bash):
 #   - the latency the guard adds to a DNS answer in strict mode: p99 < 1 ms;
 #   - >= 50,000 DNS answers/s through the queue without queue drops;

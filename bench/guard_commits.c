@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_commits.c — commits the way pinhole guard does: one batch per learnt address with
  * a timeout into a NAME_dns_v4 set, through the guard's own netlink path (guard_sets.c),
  * recording its generations as the guard does when given a record path. For bench/apply.sh

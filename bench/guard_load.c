@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_load.c — load for bench/guard.sh: DNS answers from the server namespace to the
  * client namespace through the gateway where the guard holds them, and raw ClientHellos from
  * the client to a learnt address. One process opens a socket in each namespace (setns), so

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The matcher's benchmarks (results in bench/README.md, section "Matcher"):
 #   bash bench/match.sh [BUILD_DIR]     (default build/; needs libhyperscan-dev)
 # 1. domain lookups/s at 100, 10,000, 100,000 patterns: pinhole's domset, a PCRE2-JIT

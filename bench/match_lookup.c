@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* match_lookup.c — domain lookups per second: pinhole's domset against a PCRE2-JIT alternation
  * and Hyperscan, on the same fixed-seed patterns and queries; ClientHellos parsed and matched
  * per second; and the data files for the whole-process benchmark. Built and run by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply_sources.c — where the kernel's prefixes came from, for people: the kernel holds no
  * file:line (pinhole(8), KERNEL OBJECTS), so show and diff --live take the sources from
  * the snapshot of the rules pinhole applied last. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd.h — the subcommands. Each lives in cli/cmd_NAME.c and follows one shape:
  * int ret = 1; ...work...; ret = 0; out: free everything; return ret. */
 #ifndef PINHOLE_CMD_H

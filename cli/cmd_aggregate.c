@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_aggregate.c — `pinhole aggregate`: the minimal CIDR cover of address lists. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_apply.c — pinhole apply: the policy into the kernel as one atomic netlink batch that
  * carries only the difference, tied to the ruleset generation it was computed against.
  * --dry-run has the kernel validate the batch and discard it (as nft -c); --confirm keeps

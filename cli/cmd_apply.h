@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_apply.h — what the kernel-facing commands (apply, show, remove, confirm, diff --live)
  * share: opening the session with a useful message, reporting kernel errors in the rules
  * file's terms, and where the last-applied snapshot and pending confirmations live. */

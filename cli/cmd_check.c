@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_check.c — pinhole check: every error and warning of a rules file, nothing else. */
 #include <getopt.h>
 #include <string.h>
@@ -43,13 +44,7 @@ int cmd_check(int argc, char **argv)
 	optind = 0;
 	while (d && (c = getopt_long(argc, argv, "W:D:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'W':
-			if (diags_warning_option(d, optarg) < 0) {
-				fprintf(stderr, "pinhole: unknown -W '%s'; valid: error, error=NAME, no-NAME "
-						"(names in pinhole.rules(5), WARNINGS)\n", optarg);
-				goto out;
-			}
-			break;
+		case 'W': if (cli_warning_option(d, optarg) < 0) goto out; break;
 		case 'D': if (cli_add_define(&defs, optarg) < 0) goto out; break;
 		case 'h': check_usage(stdout); ret = 0; goto out;
 		default: check_usage(stderr); goto out;

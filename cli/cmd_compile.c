@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_compile.c — pinhole compile: a rules file to one backend's text, to a backend's
  * directory (iptables), or to every backend at once (-b all). */
 #include <errno.h>
@@ -13,7 +14,7 @@
 
 static void compile_usage(FILE *out)
 {
-	fprintf(out, "Usage: pinhole compile [-b BACKEND] [-D NAME=VALUE]... [-o FILE] [--strict] RULES\n"
+	fprintf(out, "Usage: pinhole compile [-b BACKEND] [-D NAME=VALUE]... [-o FILE] [--strict] [-W OPTION] RULES\n"
 		     "\n"
 		     "Compiles RULES and writes the result to FILE (default: standard output).\n"
 		     "Nothing is written when RULES has an error.\n"
@@ -27,6 +28,8 @@ static void compile_usage(FILE *out)
 		     "                         a directory for iptables (ipsets, rules.v4, rules.v6)\n"
 		     "                         and for all (DIR/BACKEND for each, DIR/iptables/ a directory)\n"
 		     "      --strict           fail where the backend would approximate the policy\n"
+		     "  -W error               treat warnings as errors (error=NAME: only warning NAME;\n"
+		     "                         no-NAME: do not report NAME; names: pinhole.rules(5))\n"
 		     "  -h, --help             show this help\n");
 }
 
@@ -156,9 +159,10 @@ int cmd_compile(int argc, char **argv)
 	struct policy *p = NULL;
 	struct output out = { 0 };
 	optind = 0;
-	while (d && (c = getopt_long(argc, argv, "b:D:o:h", longopts, NULL)) != -1) {
+	while (d && (c = getopt_long(argc, argv, "b:D:o:W:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': backend_name = optarg; break;
+		case 'W': if (cli_warning_option(d, optarg) < 0) goto out; break;
 		case 'D': if (cli_add_define(&defs, optarg) < 0) goto out; break;
 		case 'o': output = optarg; break;
 		case 'S': bopts.strict = true; break;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_confirm.c — commit confirmed: `pinhole apply --confirm` (the snapshot it takes, the
  * claim and the waiter of cli/pending.c) and `pinhole confirm [--cancel]`. */
 #include <dirent.h>

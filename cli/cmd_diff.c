@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_diff.c — pinhole diff OLD NEW: what changes, semantically, between two rules files
  * (or a file as it was at a git revision). Exit status as diff(1): 0 same, 1 changed,
  * 2 trouble. `diff --live` (the kernel as OLD) lives in cmd_diff_live.c. */

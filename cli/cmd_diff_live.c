@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_diff_live.c — pinhole diff --live RULES: what `pinhole apply RULES` would change, in
  * the review diff's words and formats, with the kernel's ruleset as the old side. Exit
  * status as diff(1): 0 no change, 1 changes, 2 error. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_explain.c — pinhole explain RULES TARGET: which rules and elements let TARGET through.
  * Exit status as grep(1): 0 allowed, 1 not allowed, 2 trouble. */
 #include <getopt.h>

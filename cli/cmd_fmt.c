@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_fmt.c — pinhole fmt: a rules file in canonical form. */
 #include <errno.h>
 #include <getopt.h>

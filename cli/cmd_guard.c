@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_guard.c — pinhole guard: the daemon that keeps domain allowlists enforced (DNS
  * snooping into the dynamic sets, TLS server name checks), --stats to read its counters,
  * --uninstall to remove its steering rules. The work is in matcher/guard_run.c. */

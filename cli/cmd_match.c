@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_match.c — pinhole match: names, or the ClientHellos and DNS responses of a capture,
  * against a policy's `allow out` rules. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_remove.c — pinhole remove: delete exactly what pinhole owns (its table, or in
  * sets-only mode its sets), found by name and handle, in one transaction. */
 #include <dirent.h>

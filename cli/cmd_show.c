@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_show.c — pinhole show: what pinhole owns in the kernel now, read back over netlink:
  * tables, sets with their element counts and the rules-file sources of their prefixes (from
  * the applied snapshot: the kernel holds none), base chains and rules. */

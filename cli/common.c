@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "common.h"
 
 #include <errno.h>
@@ -152,4 +153,13 @@ int cli_output_close(struct output *o, bool ok)
 	free(o->path);
 	*o = (struct output){ 0 };
 	return ret;
+}
+
+int cli_warning_option(struct diags *d, const char *arg)
+{
+	if (diags_warning_option(d, arg) == 0)
+		return 0;
+	fprintf(stderr, "pinhole: unknown -W '%s'; valid: error, error=NAME, no-NAME "
+			"(names in pinhole.rules(5), WARNINGS)\n", arg);
+	return -1;
 }

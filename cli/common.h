@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* common.h — what several subcommands share: compiling a rules file with -D overrides,
  * rendering diagnostics, and writing output files atomically. */
 #ifndef PINHOLE_CLI_COMMON_H
@@ -40,5 +41,9 @@ struct output {
 int cli_output_open(struct output *o, const char *path);
 /* Renames into place when ok (returns 0), removes the temporary file otherwise. */
 int cli_output_close(struct output *o, bool ok);
+
+/* -W ARG of check and compile (error, error=NAME, no-NAME, NAME) into d. Returns 0, or -1
+ * after saying on stderr that ARG is not one. */
+int cli_warning_option(struct diags *d, const char *arg);
 
 #endif

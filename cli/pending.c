@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pending.c — the pending confirmation of `apply --confirm`, and the waiter that rolls it
  * back at its deadline.
  *

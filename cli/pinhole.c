@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pinhole.c — dispatch only: one table drives the dispatch, `pinhole help` and
  * `pinhole help COMMAND` (the command's own --help). */
 #include <stdio.h>

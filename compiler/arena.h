@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* arena.h — bump allocation for objects that live and die together (an AST, a policy). */
 #ifndef PINHOLE_ARENA_H
 #define PINHOLE_ARENA_H

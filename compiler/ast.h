@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ast.h — the syntax tree of one rules file, as written (before resolution). Nodes refer
  * to tokens by index so the formatter can reproduce words, strings and comments exactly. */
 #ifndef PINHOLE_AST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cidr.c — IPv4/IPv6 parsing, canonical formatting and prefix aggregation.
  *
  * Every address is held as 128 bits (struct addr); an IPv4 address sits in the low 32 bits

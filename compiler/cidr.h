@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cidr.h — IPv4/IPv6 addresses, prefixes and ranges; parsing, formatting, aggregation. */
 #ifndef PINHOLE_CIDR_H
 #define PINHOLE_CIDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cidr_ops.c — set operations on aggregated prefix lists. The 128-bit helpers here are
  * small on purpose; cidr.c keeps its own for parsing and aggregation. */
 #include "cidr_ops.h"

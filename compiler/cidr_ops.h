@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cidr_ops.h — set operations on aggregated prefix lists (what cidr.h's aggregation
  * produces): the difference of two coverages, and the size of a prefix in 128 bits. */
 #ifndef PINHOLE_CIDR_OPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diag.h — compiler diagnostics: collected by every stage, rendered once by the CLI. */
 #ifndef PINHOLE_DIAG_H
 #define PINHOLE_DIAG_H

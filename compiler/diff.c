@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff.c — the semantic diff of two policies: sets matched by name (renames found by
  * content), each set's change computed in diff_sets.c, rules paired in diff_rules.c. */
 #include "diff_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff.h — the semantic difference between two compiled policies (pinhole diff, diff --live,
  * apply --dry-run). A pure function of two IRs: text layout, element order, comments and
  * duplicates never show; what shows is what a packet would see differently.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff_internal.h — what diff.c, diff_sets.c and diff_rules.c share; not for other modules. */
 #ifndef PINHOLE_DIFF_INTERNAL_H
 #define PINHOLE_DIFF_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff_rules.c — rules added, removed and changed. Rules are compared as what they allow:
  * the rules of one (direction, set, protocol) are merged first (ports united, duplicates
  * gone), so splitting "tcp port { 80, 443 }" into two rules, or repeating one, is no change. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* diff_sets.c — what changes inside one set: coverage (as prefixes of the change itself,
  * not of the two lists), names and regexes. */
 #include "diff_internal.h"

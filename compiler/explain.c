@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* explain.c — which sets hold a target and which rules over them let it through. Names are
  * matched by the matcher's domain sets (matcher/domset.h), so explain answers exactly what
  * the guard would. */

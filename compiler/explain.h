@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* explain.h — "why is this allowed?": which rules, through which set elements, let an
  * address, an address and port, or a name through (pinhole explain). */
 #ifndef PINHOLE_EXPLAIN_H

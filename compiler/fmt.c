@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fmt.c — the canonical form of a rules file (pinhole fmt). Words, strings and comments
  * are reproduced as written; layout is not: one statement per line, tab-indented set
  * bodies with one element per line, one blank line at most between statements and between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lexer.h — tokens of the rules language (pinhole.rules(5)). */
 #ifndef PINHOLE_LEXER_H
 #define PINHOLE_LEXER_H

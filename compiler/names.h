@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* names.h — DNS names as the rules language writes them: exact names and wildcards. */
 #ifndef PINHOLE_NAMES_H
 #define PINHOLE_NAMES_H

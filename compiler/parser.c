@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* parser.c — recursive descent over the token list; see pinhole.rules(5) for the grammar.
  * Statements start with a keyword, so after an error the parser skips to the next keyword
  * at the start of a line and goes on: one run reports every syntax error. */

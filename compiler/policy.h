@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy.h — the IR: a resolved, validated, normalized policy that every backend reads. */
 #ifndef PINHOLE_POLICY_H
 #define PINHOLE_POLICY_H

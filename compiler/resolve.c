@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* resolve.c — AST → IR: defines, sets, options and rules. Every problem is reported; the
  * policy is handed out only when there was none. */
 #include "resolve.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* resolve_build.c — from a set's expanded elements to its IR: prefixes aggregated with
  * their sources, names sorted, duplicates and redundant names reported and dropped. */
 #include "resolve.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* resolve_check.c — the questions the resolver asks of an element beyond "is it valid":
  * words that are a likely mistake (a URL, host:port, Squid's ".example.com"), where
  * exactly an address is malformed, addresses that open (nearly) everything or never

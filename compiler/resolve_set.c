@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* resolve_set.c — a set's elements: expansion of @includes and $defines, validation of
  * every address, name and regex, then the normalized IR set. */
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* safefile.h — the files pinhole writes as root in its own directories (last-applied state,
  * snapshots, pending confirmations, logs, the guard's stats and learnt state) without ever
  * following a link that someone else planted there.

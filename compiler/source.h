@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* source.h — reading input files whole. */
 #ifndef PINHOLE_SOURCE_H
 #define PINHOLE_SOURCE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* capture.c — pcap and pcapng files through libpcap, into the flow table. */
 #include "capture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* capture.h — what the matcher sees on the wire: one record per TLS ClientHello and per DNS
  * response, from a pcap/pcapng file or (through flow.h) from any packet source. */
 #ifndef PINHOLE_CAPTURE_H

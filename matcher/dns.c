@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* dns.c — one DNS message: header, question, answers; the other sections are walked for
  * bounds and for the EDNS0 OPT record. Names are first decoded into wire form (length-
  * prefixed labels, lower case) so comparing owners is a memcmp. The answer section is read

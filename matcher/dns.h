@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* dns.h — DNS responses: the question, the CNAME chain from it, and the addresses it ends in.
  *
  * RFC 1035 §4 (message format, §4.1.4 compression), RFC 2181 §8 (TTLs), RFC 6891 (EDNS0), RFC

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* dnsq.c — outstanding DNS queries: a set-associative table of DNSQ_WAYS-entry buckets. */
 #include "dnsq.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* dnsq.h — the DNS queries the guard saw go to a resolver and not yet answered, so that it
  * believes only answers to them. Without I/O: the caller hands it decoded packets and
  * parsed messages (dns.h), a test does the same from bytes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* domset.c — exact names and wildcards: a Bloom filter of label suffixes in front of an
  * open-addressing table of the names themselves.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* domset.h — compiled domain sets: exact names, wildcards and regexes, looked up by name.
  *
  * Semantics (DESIGN.md): "*.d" matches every name with one or more labels before d, at any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* flow.c — connection tracking for the first bytes of each TCP direction.
  *
  * Each direction keeps a window of the stream's first bytes, indexed by offset from the first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* flow.h — per-connection state: the first bytes of each TCP direction reassembled in
  * sequence order (out-of-order segments and retransmissions included) and handed to the TLS
  * or DNS-over-TCP parser; UDP DNS responses parsed as they come. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard.c — the guard's policy view, DNS learning and pending kernel updates. TLS checks
  * live in guard_tls.c, reload and persistence in guard_state.c. */
 #include "guard_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard.h — what the guard decides, without any I/O: which DNS answers teach which kernel
  * sets what, for how long; which TLS connections may go on. The runner (guard_run.h) feeds
  * it packets and carries its decisions to the kernel; tests feed it bytes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_dnstcp.c — DNS over TCP: each direction's bytes in stream order (the client's
  * queries, the server's answers), cut into messages at their two-byte lengths (RFC 7766 §8). A segment past a gap is dropped, as for
  * ClientHellos, so at most one message is buffered per connection. The runner holds every

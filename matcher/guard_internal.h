@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_internal.h — what guard.c, guard_tls.c and guard_state.c share: the policy view and
  * the three tables (learnt addresses, CNAME aliases, TLS connections being read). */
 #ifndef PINHOLE_GUARD_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_log.c — buffered, levelled lines for the guard daemon. */
 #include "guard_log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_log.h — the daemon's one way to say something: one line per event, with a syslog
  * level. Under systemd (JOURNAL_STREAM set) lines start with "<N>", which journald turns
  * into the entry's priority; elsewhere with "pinhole guard: LEVEL: ".

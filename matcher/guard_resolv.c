@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_resolv.c — the resolver list: parsing, resolv.conf, this host's own addresses. */
 #include "guard_resolv.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_resolv.h — which resolvers the guard believes: the addresses given with --resolver,
  * else the nameservers of /etc/resolv.conf (what the gateway itself uses). A resolver on
  * this host (a loopback address such as systemd-resolved's 127.0.0.53 or dnsmasq's

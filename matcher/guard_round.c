@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_round.c — one round of packets, and the kernel updates they cause. */
 #include "guard_run_internal.h"
 

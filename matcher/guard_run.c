@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_run.c — start, the poll loop, signals, the once-a-second chores, reload, stop. */
 #include "guard_run_internal.h"
 #include "guard_sandbox.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_run.h — the guard daemon: packets from NFQUEUE (strict) or NFLOG (passive), the
  * guard's decisions carried to the kernel, signals, counters. Runs in the foreground until
  * SIGTERM or SIGINT; SIGHUP reloads the rules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_run_internal.h — the runner's state, shared by guard_run.c (start, loop, signals,
  * reload) and guard_round.c (packets and kernel updates). */
 #ifndef PINHOLE_GUARD_RUN_INTERNAL_H

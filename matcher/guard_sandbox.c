@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_sandbox.c — capabilities, no-new-privileges and the seccomp allowlist of the guard. */
 #include "guard_sandbox.h"
 

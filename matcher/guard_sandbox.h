@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_sandbox.h — what the guard gives up once its sockets are open: every capability but
  * CAP_NET_ADMIN (which nfnetlink checks on every queue verdict and nf_tables set update, so
  * it cannot go), the bounding and ambient sets, the right to gain privileges through exec

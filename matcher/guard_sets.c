@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_sets.c — timed set elements, generation id and batch framing over libmnl. Why this
  * is not backends/nft_netlink*: see guard_sets.h. Attribute layouts follow
  * include/uapi/linux/netfilter/nf_tables.h; integers in attributes are big endian. */

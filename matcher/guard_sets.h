@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_sets.h — the guard's own small nf_tables netlink path: element batches with
  * timeouts for the NAME_dns_v4/_v6 sets, the generation id, and the batch framing that the
  * steering rules (guard_steer.h) use too.

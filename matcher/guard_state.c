@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_state.c — what survives a reload (SIGHUP) and a restart: learnt addresses whose
  * name the new policy still allows into the same set, and CNAME aliases. */
 #include "guard_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_stats.c — the stats file, written with jansson; and forgetting the guard's files. */
 #include "guard_stats.h"
 #include "safefile.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_stats.h — the guard's counters as a JSON file that `pinhole guard --stats` (or any
  * monitoring agent) reads: written every second and at exit, atomically (a temporary file
  * renamed over the old one), so a reader never sees half of it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_steer.c — the guard chains, built with libnftnl into guard_sets' batches. The rule
  * shapes are listed in guard_steer.h. */
 #include "guard_steer.h"

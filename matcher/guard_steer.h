@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_steer.h — the rules that steer packets to the guard, in pinhole's own table.
  *
  * The guard installs them when it starts (one batch that replaces its chains atomically),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_table.c — open addressing, linear probing, backward-shift deletion. */
 #include "guard_table.h"
 

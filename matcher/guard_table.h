@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_table.h — the guard's hash tables: fixed-size entries that start with a fixed-size
  * key, open addressing with linear probing and backward-shift deletion (no tombstones, so
  * a table that sees millions of inserts and deletes does not slow down). Keys are hashed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_tls.c — one decision per TLS connection towards a learnt address.
  *
  * Only the client's bytes in stream order reach the parser. A segment past a gap is

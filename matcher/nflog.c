@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nflog.c — NFLOG over libmnl. Message layout: include/uapi/linux/netfilter/nfnetlink_log.h;
  * attribute values are big endian. */
 #include "nflog.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nflog.h — NFLOG over nfnetlink (libmnl only): copies of packets that the kernel lets pass
  * anyway. The guard's passive mode learns from DNS answers this way, for sites that will
  * not put a daemon in the path of their traffic (the client may then race the update). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfq.c — NFQUEUE over libmnl. Message layout: include/uapi/linux/netfilter/nfnetlink_queue.h;
  * every attribute value is big endian. */
 #include "nfq.h"

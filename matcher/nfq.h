@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfq.h — NFQUEUE over nfnetlink (libmnl only): the kernel holds a packet until user space
  * says what to do with it. The guard uses it in strict mode, where a DNS answer must not
  * reach the client before its addresses are in the kernel's sets, and for TLS ClientHellos.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* packet.c — link, network and transport headers, each checked against what was captured. */
 #include "packet.h"
 

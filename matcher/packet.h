@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* packet.h — from a captured frame to its TCP or UDP payload: link layer, IPv4/IPv6, ports. */
 #ifndef PINHOLE_PACKET_H
 #define PINHOLE_PACKET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tls.c — ClientHello parsing: a bounds-checked reader over one handshake message, and a
  * record-layer state machine that reassembles handshake messages from a byte stream. */
 #include "tls.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tls.h — the server name of TLS 1.0–1.3 ClientHellos, read from the client's byte stream.
  *
  * A ClientHello may arrive in any number of TCP segments and TLS records (a post-quantum key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* verdict.c — `allow out` rules over compiled domain sets. */
 #include "verdict.h"
 

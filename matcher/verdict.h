@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* verdict.h — a policy's answer for names seen on the wire: which `allow out` rule lets a
  * name (and a flow's protocol and port) through, and the set element that matched.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the Debian package with `dpkg-buildpackage -us -uc -b` (unsigned, binary only) in a
 # scratch copy of the source tree, so that no build product lands in the checkout. The packaging
 # lives in packaging/debian/; dpkg wants it in debian/ at the top of the source tree, so the

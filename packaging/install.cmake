@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # packaging/install.cmake — install rules for what packaging/ adds to the binary, man pages
 # and shipped rules: the example configuration, the systemd units and the bash completion.
 # Included by CMakeLists.txt. Paths follow GNUInstallDirs; with the prefix /usr that is the

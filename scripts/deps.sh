@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what pinhole needs from Debian 12 packages (run as root).
 #   scripts/deps.sh          build dependencies
 #   scripts/deps.sh --test   build and test dependencies (the real tools the tests use as judges)

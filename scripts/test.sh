@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the build and test dependencies, builds, and runs every test with ctest.
 #   scripts/test.sh              the normal build, in build/
 #   scripts/test.sh --sanitize   the same suite under AddressSanitizer + UBSan, in build-asan/

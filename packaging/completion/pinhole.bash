@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bash completion for pinhole(8)                                   -*- shell-script -*-
 #
 # Installed as /usr/share/bash-completion/completions/pinhole. Self-contained: it does not
@@ -10,7 +11,7 @@
 # Kinds: rules (*.rules files), file (any file), backend (the -b names), none (free text).
 # A new command is one more line here.
 _pinhole_spec='
-compile   -b=backend --backend=backend -D=none --define=none -o=file --output=file --strict -h --help : rules
+compile   -b=backend --backend=backend -D=none --define=none -o=file --output=file --strict -W=error -h --help : rules
 check     -W=error -D=none --define=none -h --help : rules
 fmt       -w --write -h --help : rules
 aggregate -h --help : file

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Records the test captures with real clients and servers, inside a network namespace of
 # its own (unshare -n): only its loopback exists, so nothing can leave the machine. Names such
 # as ws.marketo.com appear only in SNI and DNS payloads sent to local servers; dnsmasq answers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: `pinhole aggregate` without the file: lines of addresses, prefixes and ranges
  * (compiler/cidr.c cidr_parse) aggregated with and without source tags. The empty input,
  * which libFuzzer runs first, once did NULL + 0 under clang's UBSan. */

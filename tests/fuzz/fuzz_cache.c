@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: the last-applied state cache through its reader (backends/nft_netlink_cache.c,
  * nk_cache_load). The harness writes the header a matching cache starts with (magic, boot,
  * namespace, generation, the MACs under a key it placed), the input is the number of sets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: one DNS message, as a UDP payload would carry it. */
 #include <stddef.h>
 #include <stdint.h>

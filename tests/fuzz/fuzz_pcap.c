@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: one pcap or pcapng file through the matcher's reader (matcher/capture.c:
  * libpcap's parsing, link-layer and IP decoding, TCP reassembly, the TLS and DNS parsers).
  * The bytes go through a memfd, since the reader takes a path. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: a rules file through the whole front end (lexer, parser, resolver), then the
  * compiled domain sets of what compiled, with a few lookups. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: the guard's state file (guard.state) through its loader (matcher/guard_state.c),
  * then what a start does with it: the entries sent to the kernel again, and expiry. */
 #include <stddef.h>

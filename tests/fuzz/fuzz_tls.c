@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: the ClientHello parser, whole and as a stream cut into pieces. The first
  * byte picks the piece size, so the fuzzer explores record and segment boundaries too. */
 #include <stddef.h>

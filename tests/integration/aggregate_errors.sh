@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `pinhole aggregate` on bad input: every bad line is reported as FILE:LINE:COL with the
 # source line and a hint where one helps, the exit status is 1, and nothing reaches stdout
 # (a half-aggregated list piped into a firewall would be worse than none).

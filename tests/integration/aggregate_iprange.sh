@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `pinhole aggregate` judged by iprange: random IPv4 prefixes, addresses and ranges (fixed
 # seeds) must come out as exactly the CIDR list `iprange --optimize` prints, covering the
 # same addresses; pinhole's output must be a fixed point. iprange 1.0.4 cannot read IPv6,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole compile -b all -o DIR: one run writes every backend's output, DIR/BACKEND (a file;
 # DIR/iptables/ a directory), each the same as that backend alone writes. When any backend
 # fails (here: --strict on a policy that needs approximations), nothing at all is written.

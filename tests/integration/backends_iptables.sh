@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The real ipset and iptables judge the iptables backend. For every shipped rules file and
 # golden input, inside a fresh network namespace (unshare -n, so the host's ruleset and sets
 # are never touched): `ipset restore` takes DIR/ipsets, `iptables-restore --test` and

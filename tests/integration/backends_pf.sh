@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pfctl does not run on Linux, so the pf backend's output is held to the part of the
 # pf.conf(5) grammar it is meant to use, line by line, for every shipped rules file and golden
 # input (the golden files pin the exact text; this pins the grammar):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The real Squid judges the squid backend.
 # 1. `squid -k parse` takes a config that includes the fragment of every shipped rules file
 #    and golden input, with no WARNING or ERROR line.

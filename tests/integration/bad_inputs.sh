@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The bad-input corpus: each tests/bad/NAME.rules must make `pinhole check` exit 1 with
 # exactly the diagnostics in NAME.err, and `pinhole compile -o FILE` exit 1 without
 # creating FILE or leaving a temporary file behind.

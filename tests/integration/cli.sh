@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The command line as a user meets it: help texts, exit statuses, -D overrides, -W error,
 # fmt -w, and output files that are never left half-written or clobbered by a failed run.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The bash completion (packaging/completion/pinhole.bash): sourced into this shell, its
 # function is called the way bash calls it (COMP_WORDS split at '=' as bash does) and
 # COMPREPLY is compared with what it must offer. Then it is checked against the binary:

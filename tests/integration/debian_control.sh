@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # packaging/debian/control names every package scripts/deps.sh installs to build and test
 # pinhole (the test tools as <!nocheck>), so that dpkg-buildpackage without nocheck has what
 # the suite needs; and debian/changelog names the version `pinhole --version` prints.

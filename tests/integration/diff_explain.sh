@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole explain on rules/marketo.rules: the answers for addresses, address:port/proto,
 # IPv6, names (exact, wildcard, case and trailing dot, the bare base a wildcard does not
 # match), near misses and a set no rule uses, with their exit statuses, must match

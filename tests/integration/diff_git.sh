@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole diff with git:REV:PATH sources, in a temporary repository this test makes:
 # files at a revision, the index (git::PATH), a revision that lacks the file, a path outside
 # any repository, and names that a shell would have mangled (no shell is involved).

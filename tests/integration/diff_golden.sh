@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole diff on realistic changes to rules/marketo.rules: every tests/diff/NAME.rules is
 # diffed against it in each format and must match tests/diff/NAME.{txt,md,json} byte for
 # byte; the exit status must say change (1) or no change (0); jq judges the JSON. Then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* dns_forge.c — one hand-made DNS datagram for guard_forge.sh: a query or an answer with
  * any source address and port (a raw socket), so that the tests can play a forger and a
  * quiet resolver. Run inside a test namespace; documentation addresses only.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # One probe matrix, every backend that runs on Linux. Three fresh network namespaces — a
 # client (192.0.2.10 in scope, 192.0.2.11 outside it; 2001:db8:1::10/::11), a gateway and a
 # server (203.0.113.10 allowed, 203.0.113.20 not; 2001:db8:2::10/::20) — and ONE table of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A short, bounded libFuzzer run of the TLS, DNS and rules parsers, the pcap/pcapng reader,
 # the last-applied state cache reader, the guard's state file loader and aggregate's input
 # (tests/fuzz), seeded from tests/fuzz/corpus (payloads and cut-down files from

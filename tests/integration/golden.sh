@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Golden files: every shipped rules file and every tests/golden/*.rules is compiled to each
 # backend and formatted; the outputs must match tests/golden/NAME.{nft,json,pf,squid,fmt} and
 # the files in tests/golden/NAME.iptables/ byte for byte, and formatting the formatted file

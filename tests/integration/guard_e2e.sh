@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole guard end to end, strict mode (NFQUEUE): client, gateway and server namespaces
 # made here (guard_lib.bash), dnsmasq answering documentation addresses, real TLS with curl.
 # Allowed names work as soon as their answer arrives, other names and other server names

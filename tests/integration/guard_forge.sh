@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole guard under forged DNS answers (issue 11), in the namespaces of guard_lib.bash.
 # Every forgery names ws.marketo.com with 203.0.113.66 / 2001:db8:3::66 and must teach the
 # kernel set nothing: an answer from a client (source port 53) through the gateway or to

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole guard's commits and apply's last-applied state (namespaces from guard_lib.bash):
 # the guard records the generations that were its own commits, so an apply after it learnt
 # addresses takes the static sets' elements from the last-applied state instead of dumping

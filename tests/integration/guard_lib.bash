@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # guard_lib.bash — what the guard's end-to-end tests and benchmarks share: three network
 # namespaces made here and deleted on exit (client - gateway - server, documentation
 # addresses only, no default route anywhere), dnsmasq in the server namespace answering the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole guard, the other ways to run it (namespaces from guard_lib.bash): both refresh
 # paths for a known element's timeout (re-add as an update; destroy + add) and the one for
 # kernels before 6.3 (delete + add), fail-open against fail-closed while the guard is down,

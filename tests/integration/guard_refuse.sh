@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole guard refuses with a reset the client sees at once, closes the server's end, and
 # keeps its steering rules: in the guard's namespaces (guard_lib.bash), a ClientHello for a
 # name outside the allowlist towards an address learnt for an allowed name fails at the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole guard gives up what it does not need once its sockets are open (namespaces from
 # guard_lib.bash): started by hand as full root, and as nobody with CAP_NET_ADMIN ambient
 # (the way systemd's unit narrows it), /proc/PID/status must show CAP_NET_ADMIN as the only

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # What the compiler does with awkward input that the bad-input corpus cannot hold: a -D
 # value's caret, write errors, the input size limit, a megabyte name, long rule comments,
 # a byte-order mark, and option private_suffix end to end.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The CMake install rules, run into a temporary DESTDIR (never onto this machine): exactly the
 # expected files, in the Debian layout when the build is configured with the prefix /usr (as
 # the package build is) and relocated by `cmake --install --prefix` otherwise. The example

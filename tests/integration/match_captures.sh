@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole match --pcap against tshark on the committed captures (tests/captures/make.sh):
 # every ClientHello's server name and endpoints, every DNS response's question, CNAMEs and
 # addresses must be what tshark extracts from the same packets; then the verdicts the issue

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole apply through netlink, judged by the real nft: the objects apply makes are the ones
 # `nft -f` makes from the nft backend's script (compared with nft -j, element by element);
 # re-applying changes nothing; a small change sends only its elements (seen by nft monitor);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Commit confirmed: `apply --confirm SECONDS` puts the new rules in and restores the old
 # ones unless `pinhole confirm` comes in time. Fresh network namespace per case; the
 # rollback waiter is a child process that lives in that namespace.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # option default_deny IFNAME makes the allowlist the policy for that interface: traffic
 # through it that no rule allows is dropped (by pinhole's own drop rules, counted), what a
 # rule allows passes, replies pass, and other interfaces are untouched. Judged with real

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The edits people make to a rules file, applied through netlink: lines deleted and
 # inserted (every line below moves), a comment at the top, the file under another path or
 # name, a rule's own comment. Each must send exactly the prefixes it changed — an element

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # When the kernel rejects a batch midway, nothing of it happens (the ruleset stays
 # byte-identical) and pinhole names the element and the rules-file line that caused it;
 # --dry-run reports the same rejection with exit 2; when the kernel's answer is lost, apply

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # netlink_lib.bash — sourced by tests/integration/netlink_*.sh (not a test itself: ctest runs
 # *.sh only). Every case runs in its own fresh network namespace: the script re-executes
 # itself under `unshare -n` with --case NAME, so nothing here reads or touches the host's

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Files root writes never follow a planted link. A local user (nobody) plants symbolic links
 # to root's files in a state or run directory that anyone may write to; root's apply,
 # apply --confirm, remove, diff --live and guard refuse with a clear error before the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pinhole touches only what it owns: other tables (and, in sets-only mode, the user's own
 # sets, chains and rules) are identical after apply, re-apply, a changed apply and remove;
 # a change someone commits between pinhole's read and its commit is detected by the

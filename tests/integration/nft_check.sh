@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The real nft judges the nft backend: every shipped rules file and golden input compiles
 # to a script that `nft -c -f` accepts. Runs inside a fresh network namespace (unshare -n)
 # so the host's ruleset is never read or touched; -c never commits anyway.

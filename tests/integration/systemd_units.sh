@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The systemd units (packaging/systemd/*.service), judged by systemd-analyze verify: it must
 # exit 0 and print nothing (it reports unknown keys and bad values on stderr but still exits
 # 0, so silence is the criterion). Skips (77) without systemd-analyze.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Warning golden files: each tests/warnings/NAME.rules must pass `pinhole check` (exit 0)
 # with exactly the warnings in NAME.err; every warning name in it must be silenced by
 # -W no-NAME and made an error (exit 1) by -W error=NAME, and -W error fails the file.
@@ -33,6 +34,17 @@ for rules in tests/warnings/*.rules; do
 		[ $? -eq 1 ] && ok || bad "-W error did not fail $rules"
 	fi
 done
+
+# compile takes the same -W: a warning made an error writes nothing, silenced it is not shown.
+echo old >"$tmp/out.nft"
+NO_COLOR=1 "$PINHOLE" compile -W error=unused-define -o "$tmp/out.nft" tests/warnings/file_option.rules 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q 'error: .*\[unused-define\]' "$tmp/err" && ok || bad "compile -W error=unused-define: exit $rc"
+[ "$(cat "$tmp/out.nft")" = old ] && ok || bad "compile -W error wrote its output"
+NO_COLOR=1 "$PINHOLE" compile -W no-unused-set -W no-unused-define tests/warnings/file_option.rules >/dev/null 2>"$tmp/err"
+[ $? -eq 0 ] && ! grep -q 'unused-set' "$tmp/err" && ok || bad "compile -W no-unused-set: $(cat "$tmp/err")"
+"$PINHOLE" compile -W bogus tests/warnings/file_option.rules >/dev/null 2>&1
+[ $? -eq 1 ] && ok || bad "compile -W bogus must fail"
 
 # -W error with a silenced warning: the explicit no-NAME wins.
 "$PINHOLE" check -W error -W no-unused-set tests/warnings/file_option.rules >/dev/null 2>&1

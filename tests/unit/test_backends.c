@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_backends.c — the iptables, pf and squid backends on small policies: what they write,
  * what they warn about, and that the regexes given to Squid match the names PCRE2 matches. */
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_cidr.c — parsing, RFC 5952 formatting and aggregation of addresses and prefixes. */
 #include <criterion/criterion.h>
 #include <stdio.h>

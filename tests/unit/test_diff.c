@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_diff.c — the semantic diff engine, its formatters and explain. */
 #include <criterion/criterion.h>
 #include <stdio.h>

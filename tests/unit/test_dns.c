@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The DNS response parser: chains, compression, EDNS0, TTLs, and every malformed case. */
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Outstanding DNS queries (matcher/dnsq.c), from the bytes of IPv4 and IPv6 datagrams: an
  * answer is believed only for the query it answers (5-tuple, ID, question), once, in time;
  * the table stays bounded under a flood; and the resolver list the guard steers by. */

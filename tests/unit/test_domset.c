@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Compiled domain sets and the verdict table: DESIGN.md semantics, precedence, sources,
  * and a differential check against a brute-force reference on generated patterns. */
 #include <criterion/criterion.h>

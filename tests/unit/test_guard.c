@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guard's decisions without a kernel: what DNS answers teach which sets for how long,
  * when an answer costs a kernel update, TLS verdicts (two segments, out of order, CNAME
  * aliases), reload and restart, and the hash table under churn. */

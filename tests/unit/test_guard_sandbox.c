@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guard's sandbox (matcher/guard_sandbox.c): in a child process, since it cannot be
  * undone. What the guard does at run time still works; a call outside the allowlist kills
  * the process with SIGSYS; capabilities, no-new-privileges and the filter show in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guard's state file loader (matcher/guard_state.c) against a hand-edited or planted
  * guard.state: lifetimes cut to --ttl-max (no 32-bit millisecond wrap of the kernel
  * timeout), addresses that are not one host's refused, lines not in guard_save's exact form

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The netlink backend without a kernel: the ruleset a policy wants, the delta between two
  * rulesets, the batch it becomes (framing, genid, element messages under the 64 KiB
  * attribute limit), and kernel errors mapped back to elements and lines. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Packet input: the committed captures rewritten with libpcap into other link types (raw IP,
  * BSD loopback in both byte orders, OpenBSD loop) and with their TCP segments reordered and
  * retransmitted must give the same records as the originals. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* TCP out of order, overlapping and retransmitted, for ClientHellos and DNS over TCP: the
  * matcher's reassembly (matcher/flow.c, what `pinhole match` reads captures with) and the
  * guard's in-order reading (matcher/guard_tls.c, guard_dnstcp.c). The rule both follow:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The compiler end to end on small texts: what the IR holds, and what is reported. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* safefile: directories that fail the checks are refused with a sentence that names them;
  * links and hard links are never opened; a replaced file gets its mode whatever the umask,
  * and a link in its place is replaced, not followed. (The attack as another user, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The ClientHello parser: well-formed hellos, every malformed case, and the stream parser's
  * reassembly over records and arbitrary byte splits. Hellos are built here field by field. */
 #include <criterion/criterion.h>

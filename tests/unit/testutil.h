@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* testutil.h — helpers shared by the Criterion tests. */
 #ifndef PINHOLE_TESTUTIL_H
 #define PINHOLE_TESTUTIL_H
