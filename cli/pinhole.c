@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "show", cmd_show, "show what pinhole owns in the kernel now" },
 	{ "remove", cmd_remove, "delete exactly what pinhole owns in the kernel" },
 	{ "guard", cmd_guard, "keep name allowlists enforced: learn DNS answers, check TLS server names" },
+	{ "verify", cmd_verify, "check in DNS the records a policy declares (CNAME, SPF, DKIM, MX)" },
 };
 
 static void usage(FILE *out)
