@@ -417,7 +417,7 @@ static void resolve_all(struct resolver *r, const struct compile_request *req)
 	resolve_includes(r);
 	apply_overrides(r, req);
 	resolve_sets(r);
-	if (!r->oom && !diags_errors(r->d))
+	if (!r->oom && !diags_full(r->d))
 		resolve_records(r);
 	if (!r->oom && !diags_errors(r->d))
 		check_kernel_set_names(r);

@@ -344,7 +344,8 @@ void resolve_records(struct resolver *r)
 		if (r->ast->stmts[i].kind == STMT_RECORD &&
 		    resolve_record(r, &r->ast->stmts[i], &r->p->records[r->p->n_records]))
 			r->p->n_records++;
-	for (size_t i = 0; i < r->p->n_records && !r->oom; i++)
+	/* a set with errors was not built: its aliases would only add noise */
+	for (size_t i = 0; i < r->p->n_records && !r->oom && !diags_errors(r->d); i++)
 		if (r->p->records[i].kind == RECORD_CNAME)
 			add_alias(r, &r->p->records[i]);
 }
