@@ -162,5 +162,38 @@ printf 'define tracking = trk.vendor.example.net\ndefine account = acct1\ndefine
 "$PINHOLE" check "$T/vendor.rules" >"$T/out" 2>&1 || fail "include: check failed"
 grep -q "not set" "$T/out" && fail "include: parameters still reported unset"
 
+# -- the declared aliases are allowed wherever their targets are (no DNS needed)
+D=(-D tracking=trk.vendor.example.net -D account=acct1 -D "dkim_value=$DKIM")
+"$PINHOLE" match --rules "$RULES" "${D[@]}" pages.customer.example.com lp.customer.example.com \
+	other.customer.example.com >"$T/out" 2>"$T/err"
+grep -qP "^pages.customer.example.com\tallow\t$RULES:$L_PAGES$" "$T/out" &&
+	grep -qP "^lp.customer.example.com\tallow\t$RULES:$L_LP$" "$T/out" &&
+	grep -qP "^other.customer.example.com\tdeny" "$T/out" || fail "match: $(cat "$T/out" "$T/err")"
+"$PINHOLE" compile -b squid "${D[@]}" "$RULES" >"$T/out" 2>"$T/err"
+grep -q "dstdomain -n pages.customer.example.com$" "$T/out" &&
+	grep -q "ssl::server_name lp.customer.example.com$" "$T/out" || fail "squid: aliases missing"
+"$PINHOLE" explain "${D[@]}" "$RULES" pages.customer.example.com:443 >"$T/out" 2>&1
+grep -q "via pages.customer.example.com (your CNAME alias of trk.vendor.example.net) in set vendor_tracking  $RULES:$L_PAGES" \
+	"$T/out" || fail "explain: $(cat "$T/out")"
+sed "s/^record mx .*/&\nrecord cname new.customer.example.com to \$tracking/" "$RULES" >"$T/added.rules"
+"$PINHOLE" diff "${D[@]}" "$RULES" "$T/added.rules" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q "^set vendor_tracking changed \[widens\]" "$T/out" &&
+	grep -q "^  + new.customer.example.com " "$T/out" && grep -q "^WIDENING" "$T/out" ||
+	fail "diff of an added alias: exit $rc, $(cat "$T/out")"
+"$PINHOLE" diff "${D[@]}" "$T/added.rules" "$RULES" >"$T/out" 2>"$T/err"
+grep -q "^  - new.customer.example.com " "$T/out" && ! grep -q WIDENING "$T/out" ||
+	fail "diff of a removed alias: $(cat "$T/out")"
+
+# -- apply and guard refuse while a parameter is not set (before touching the kernel)
+for cmd in "apply --dry-run" "guard --rules"; do
+	# shellcheck disable=SC2086
+	"$PINHOLE" $cmd "$RULES" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ "$rc" != 0 ] && grep -q "$RULES:5: error: parameter 'tracking'" "$T/err" &&
+		grep -q "refusing to run on the vendor document's example values" "$T/err" ||
+		fail "$cmd with parameters unset: exit $rc, $(cat "$T/err")"
+done
+
 [ "$fails" = 0 ] && echo "verify_dns: ok"
 [ "$fails" = 0 ]
