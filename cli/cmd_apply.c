@@ -431,6 +431,34 @@ static bool has_snapshot(const struct policy *p)
 
 /* ---- unchanged since the last apply ---- */
 
+/* An included file is part of the source: its text (or its absence) joins the hash of each
+ * 'include "PATH"' that starts a line, so editing /etc/pinhole/local.rules is a change. */
+static uint64_t hash_includes(const char *path, const char *text, size_t len, uint64_t h)
+{
+	const char *end = text + len;
+	for (const char *line = text; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line)), *eol = nl ? nl : end;
+		const char *p = line;
+		while (p < eol && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *q = eol - p > 9 && !strncmp(p, "include", 7) ? memchr(p, '"', (size_t)(eol - p)) : NULL;
+		const char *close = q ? memchr(q + 1, '"', (size_t)(eol - q - 1)) : NULL;
+		if (close) {
+			char *written = strndup(q + 1, (size_t)(close - q - 1)), *full = NULL, *inc = NULL;
+			size_t n = 0;
+			if (written && (full = policy_include_path(path, written)) && source_read(full, &inc, &n) == 0)
+				h = nk_hash(inc, n, h);
+			else
+				h = nk_hash("\0absent", 7, h);
+			free(written);
+			free(full);
+			free(inc);
+		}
+		line = eol + 1;
+	}
+	return h;
+}
+
 /* What identifies an applied source: pinhole's version, the file's name and text, and the
  * -D defines. 0 (unknown) for standard input, which cannot be read twice. */
 static uint64_t source_hash(const char *path, const struct defines *defs)
@@ -439,11 +467,7 @@ static uint64_t source_hash(const char *path, const struct defines *defs)
 	size_t len;
 	if (!strcmp(path, "-") || source_read(path, &text, &len) < 0)
 		return 0;
-	/* an included file may have changed since: such a policy is always compiled */
-	if (memmem(text, len, "include", 7)) {
-		free(text);
-		return 0;
-	}
+
 	uint64_t h = nk_hash(PINHOLE_VERSION, strlen(PINHOLE_VERSION), 0);
 	h = nk_hash(path, strlen(path) + 1, h);
 	for (size_t i = 0; i < defs->n; i++) {
@@ -451,6 +475,7 @@ static uint64_t source_hash(const char *path, const struct defines *defs)
 		h = nk_hash(defs->v[i].value, strlen(defs->v[i].value) + 1, h);
 	}
 	h = nk_hash(text, len, h);
+	h = hash_includes(path, text, len, h);
 	free(text);
 	return h;
 }

@@ -146,6 +146,11 @@ void kset_name(char *buf, const struct ir_set *s, enum kset_kind kind);
 /* Whether the set produces that kernel set at all. */
 bool kset_present(const struct ir_set *s, enum kset_kind kind);
 
+/* Where 'include "path"' in the file including points: path itself when absolute, else
+ * relative to that file's directory, as a C compiler does. Returns a malloc'd string (NULL
+ * on ENOMEM). */
+char *policy_include_path(const char *including, const char *path);
+
 /* The number of parameters that were not supplied (the example is in use): apply, guard
  * and verify refuse such a policy. */
 size_t policy_unset_params(const struct policy *p);

@@ -53,18 +53,23 @@ void resolve_param_collect(struct resolver *r, const struct ast_stmt *s, struct 
 
 /* ---- include ---- */
 
-/* A relative path is taken from the including file's directory, as a C compiler does. */
-static char *include_path(struct resolver *r, const char *path)
+char *policy_include_path(const char *including, const char *path)
 {
-	const char *slash = strrchr(r->file, '/');
-	if (path[0] == '/' || !slash)
-		return arena_strdup(&r->p->arena, path);
-	size_t dir = (size_t)(slash - r->file) + 1;
-	char *s = arena_alloc(&r->p->arena, dir + strlen(path) + 1);
+	const char *slash = strrchr(including, '/');
+	size_t dir = path[0] == '/' || !slash ? 0 : (size_t)(slash - including) + 1;
+	char *s = malloc(dir + strlen(path) + 1);
 	if (s) {
-		memcpy(s, r->file, dir);
+		memcpy(s, including, dir);
 		strcpy(s + dir, path);
 	}
+	return s;
+}
+
+static char *include_path(struct resolver *r, const char *path)
+{
+	char *full = policy_include_path(r->file, path);
+	char *s = full ? arena_strdup(&r->p->arena, full) : NULL;
+	free(full);
 	return s;
 }
 

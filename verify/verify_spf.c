@@ -49,8 +49,8 @@ static const char *spf_lookup(struct spf_walk *w, const char *domain, const char
 		add_problem(w, "TXT lookup of %s failed: %s", domain, a->why);
 		return NULL;
 	}
-	if (a->status != VDNS_DATA)
-		w->c->spf_voids++;
+	if (a->status != VDNS_DATA && via)
+		w->c->spf_voids++;	/* RFC 7208 §4.6.4 counts the lookups of terms, not the first query */
 	for (size_t i = 0; i < a->n; i++)
 		if (is_spf(a->rrs[i])) {
 			rec = a->rrs[i];

@@ -161,6 +161,20 @@ printf 'define tracking = trk.vendor.example.net\ndefine account = acct1\ndefine
 	>"$T/vendor.local.rules"
 "$PINHOLE" check "$T/vendor.rules" >"$T/out" 2>&1 || fail "include: check failed"
 grep -q "not set" "$T/out" && fail "include: parameters still reported unset"
+# apply (in this namespace's own kernel tables) takes them from there; editing the included
+# file is a change, not "what pinhole applied last"
+if command -v nft >/dev/null; then
+	mkdir -m 700 "$T/state" "$T/run"
+	export PINHOLE_STATE_DIR=$T/state PINHOLE_RUN_DIR=$T/run
+	"$PINHOLE" apply -q "$T/vendor.rules" >"$T/out" 2>&1 || fail "apply with an included file: $(cat "$T/out")"
+	"$PINHOLE" apply "$T/vendor.rules" >"$T/out" 2>&1
+	grep -q "is what pinhole applied last" "$T/out" || fail "re-apply: $(cat "$T/out")"
+	sed -i 's/^define tracking = .*/define tracking = trk2.vendor.example.net/' "$T/vendor.local.rules"
+	"$PINHOLE" apply "$T/vendor.rules" >"$T/out" 2>&1
+	grep -q "is what pinhole applied last" "$T/out" && fail "an edited included file was not noticed"
+	"$PINHOLE" remove >/dev/null 2>&1
+	unset PINHOLE_STATE_DIR PINHOLE_RUN_DIR
+fi
 
 # -- the declared aliases are allowed wherever their targets are (no DNS needed)
 D=(-D tracking=trk.vendor.example.net -D account=acct1 -D "dkim_value=$DKIM")
