@@ -16,7 +16,15 @@ static void element_text(const struct explain_element *el, char *buf, size_t max
 		snprintf(buf, max, "%s", text);
 		break;
 	}
-	case EXPLAIN_EXACT: snprintf(buf, max, "%s", el->text); break;
+	case EXPLAIN_EXACT:
+		if (el->alias && el->alias->target_set)
+			snprintf(buf, max, "%s (your CNAME alias into set %s)", el->text, el->alias->target_set->name);
+		else if (el->alias)
+			snprintf(buf, max, "%s (your CNAME alias of %s%s)", el->text,
+				 el->alias->target_kind == NAME_WILDCARD ? "*." : "", el->alias->target);
+		else
+			snprintf(buf, max, "%s", el->text);
+		break;
 	case EXPLAIN_WILDCARD: snprintf(buf, max, "*.%s", el->text); break;
 	case EXPLAIN_REGEX: snprintf(buf, max, "~\"%s\"", el->text); break;
 	}

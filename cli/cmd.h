@@ -33,5 +33,7 @@ int cmd_confirm(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 /* pinhole guard (cli/cmd_guard.c, matcher/guard*.c): the DNS/TLS allowlist daemon. */
 int cmd_guard(int argc, char **argv);
+/* pinhole verify (cli/cmd_verify.c, verify/): the DNS records a policy declares, checked. */
+int cmd_verify(int argc, char **argv);
 
 #endif

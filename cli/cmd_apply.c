@@ -427,8 +427,24 @@ enum apply_outcome apply_policy(const char *cmd, struct nl_session *s, const str
 
 /* Remembers what was applied, for a later --confirm's snapshot: as "applied", or as
  * "applied.new" until `pinhole confirm` makes it "applied". */
+/* The parameters' values as -D defines, so that a snapshot (compiled without following
+ * its includes) gives the policy that was applied. */
+static void params_as_defines(const struct policy *p, const struct defines *given, struct defines *out)
+{
+	*out = *given;
+	for (size_t i = 0; i < p->n_params && out->n < MAX_DEFINES; i++) {
+		bool known = false;
+		for (size_t j = 0; j < given->n; j++)
+			known |= !strcmp(given->v[j].name, p->params[i].name);
+		if (!known && p->params[i].supplied)
+			out->v[out->n++] = (struct define_override){ p->params[i].name, p->params[i].value };
+	}
+}
+
 static void remember_source(const struct policy *p, struct apply_args *a, const char *suffix)
 {
+	struct defines defs;
+	params_as_defines(p, &a->defs, &defs);
 	char *path = apply_snapshot_path(apply_state_dir(), p->table, suffix);
 	char why[SAFEFILE_WHY] = "out of memory";
 	if (path && !strcmp(a->rules, "-")) {
@@ -436,13 +452,41 @@ static void remember_source(const struct policy *p, struct apply_args *a, const 
 		unlink(path);
 		fprintf(stderr, "pinhole apply: note: rules from standard input are not kept; a later --confirm "
 				"needs this policy applied from a file\n");
-	} else if (!path || apply_snapshot_write(path, a->rules, &a->defs, false, why) < 0) {
+	} else if (!path || apply_snapshot_write(path, a->rules, &defs, false, why) < 0) {
 		fprintf(stderr, "pinhole apply: warning: cannot keep a copy of the applied rules: %s\n", why);
 	}
 	free(path);
 }
 
 /* ---- unchanged since the last apply ---- */
+
+/* An included file is part of the source: its text (or its absence) joins the hash of each
+ * 'include "PATH"' that starts a line, so editing /etc/pinhole/local.rules is a change. */
+static uint64_t hash_includes(const char *path, const char *text, size_t len, uint64_t h)
+{
+	const char *end = text + len;
+	for (const char *line = text; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line)), *eol = nl ? nl : end;
+		const char *p = line;
+		while (p < eol && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *q = eol - p > 9 && !strncmp(p, "include", 7) ? memchr(p, '"', (size_t)(eol - p)) : NULL;
+		const char *close = q ? memchr(q + 1, '"', (size_t)(eol - q - 1)) : NULL;
+		if (close) {
+			char *written = strndup(q + 1, (size_t)(close - q - 1)), *full = NULL, *inc = NULL;
+			size_t n = 0;
+			if (written && (full = policy_include_path(path, written)) && source_read(full, &inc, &n) == 0)
+				h = nk_hash(inc, n, h);
+			else
+				h = nk_hash("\0absent", 7, h);
+			free(written);
+			free(full);
+			free(inc);
+		}
+		line = eol + 1;
+	}
+	return h;
+}
 
 /* What identifies an applied source: pinhole's version, the file's name and text, and the
  * -D defines. 0 (unknown) for standard input, which cannot be read twice. */
@@ -452,6 +496,7 @@ static uint64_t source_hash(const char *path, const struct defines *defs)
 	size_t len;
 	if (!strcmp(path, "-") || source_read(path, &text, &len) < 0)
 		return 0;
+
 	uint64_t h = nk_hash(PINHOLE_VERSION, strlen(PINHOLE_VERSION), 0);
 	h = nk_hash(path, strlen(path) + 1, h);
 	for (size_t i = 0; i < defs->n; i++) {
@@ -459,6 +504,7 @@ static uint64_t source_hash(const char *path, const struct defines *defs)
 		h = nk_hash(defs->v[i].value, strlen(defs->v[i].value) + 1, h);
 	}
 	h = nk_hash(text, len, h);
+	h = hash_includes(path, text, len, h);
 	free(text);
 	return h;
 }
@@ -547,7 +593,8 @@ int cmd_apply(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (!(p = cli_compile(a.rules, &a.defs, d)) || (!s && !(s = apply_session_open("apply"))))
+	if (!(p = cli_compile(a.rules, &a.defs, d)) || cli_require_params(p, "apply") < 0 ||
+	    (!s && !(s = apply_session_open("apply"))))
 		goto out;
 	/* a plain apply during a confirmation window would be undone by its rollback */
 	if (!a.confirm && !a.dry_run && pending_settle("apply", p->table) < 0)

@@ -83,6 +83,10 @@ static struct policy *load_rules(void *arg)
 	glog_flush(c->run.log);
 	if (d)
 		cli_render(d);
+	if (p && cli_require_params(p, "guard") < 0) {
+		policy_free(p);
+		p = NULL;
+	}
 	diags_free(d);
 	return p;
 }

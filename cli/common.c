@@ -53,11 +53,28 @@ struct policy *cli_compile(const char *path, const struct defines *defs, struct 
 	 * instead of copying it. */
 	bool adopted = diags_adopt_source(d, file, text, len) != NULL;
 	struct compile_request req = { .file = file, .text = text, .len = len,
-				       .defines = defs ? defs->v : NULL, .n_defines = defs ? defs->n : 0 };
+				       .defines = defs ? defs->v : NULL, .n_defines = defs ? defs->n : 0,
+				       .read_include = source_read };
 	struct policy *p = policy_compile(&req, d);
 	if (!adopted)
 		free(text);
 	return p;
+}
+
+int cli_require_params(const struct policy *p, const char *command)
+{
+	if (policy_unset_params(p) == 0)
+		return 0;
+	for (size_t i = 0; i < p->n_params; i++) {
+		const struct ir_param *prm = &p->params[i];
+		if (!prm->supplied)
+			fprintf(stderr, "%s:%u: error: parameter '%s' (%s) is not set\n", prm->loc.file, prm->loc.line,
+				prm->name, prm->description);
+	}
+	fprintf(stderr, "pinhole %s: refusing to run on the vendor document's example values; set each parameter "
+			"with -D NAME=VALUE or with 'define NAME = VALUE' in a file the policy includes "
+			"(e.g. /etc/pinhole/local.rules)\n", command);
+	return -1;
 }
 
 void cli_render(const struct diags *d)

@@ -28,6 +28,10 @@ int cli_parse_max_size(const char *cmd, const char *arg, size_t *out);
  * file that cannot be read, which is reported there as an error too. */
 struct policy *cli_compile(const char *path, const struct defines *defs, struct diags *d);
 
+/* apply, guard and verify act on the customer's real values: prints every parameter that
+ * is not set (file:line, name, description) and returns -1; 0 when all are set. */
+int cli_require_params(const struct policy *p, const char *command);
+
 /* Prints d to stderr; colour only on a terminal and when NO_COLOR is unset. */
 void cli_render(const struct diags *d);
 

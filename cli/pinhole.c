@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "show", cmd_show, "show what pinhole owns in the kernel now", NULL },
 	{ "remove", cmd_remove, "delete exactly what pinhole owns in the kernel", NULL },
 	{ "guard", cmd_guard, "keep name allowlists enforced: learn DNS answers, check TLS server names", NULL },
+	{ "verify", cmd_verify, "check in DNS the records a policy declares (CNAME, SPF, DKIM, MX)", NULL },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

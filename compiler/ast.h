@@ -38,7 +38,7 @@ struct ast_port {
 enum ast_dir { DIR_IN, DIR_OUT };
 enum ast_proto { PROTO_ANY = 0, PROTO_TCP = 6, PROTO_UDP = 17 };
 
-enum stmt_kind { STMT_DEFINE, STMT_SET, STMT_ALLOW, STMT_OPTION };
+enum stmt_kind { STMT_DEFINE, STMT_SET, STMT_ALLOW, STMT_OPTION, STMT_PARAM, STMT_INCLUDE, STMT_RECORD };
 
 struct ast_define {
 	uint32_t name_tok;
@@ -70,6 +70,36 @@ struct ast_option {
 	uint32_t mode_tok;		/* a second word on the line (default_deny IF reject), or NO_TOKEN */
 };
 
+/* param NAME "description" example VALUE: a value the customer must supply. */
+struct ast_param {
+	uint32_t name_tok;
+	uint32_t desc_tok;		/* TOK_STRING */
+	uint32_t example_tok;		/* TOK_WORD or TOK_STRING */
+};
+
+/* include "PATH" [optional]: a local file of defines that set parameters. */
+struct ast_include {
+	uint32_t path_tok;		/* TOK_STRING */
+	bool optional;
+};
+
+enum record_kind { RECORD_CNAME, RECORD_SPF, RECORD_DKIM, RECORD_MX };
+
+/* A DNS name in a record statement: a word, or $define with an optional suffix written
+ * right after it ($account.mktoweb.com). */
+struct ast_dnsname {
+	uint32_t tok;			/* TOK_WORD, TOK_VARREF or (a CNAME target) TOK_SETREF */
+	uint32_t suffix_tok;		/* TOK_WORD starting with '.', or NO_TOKEN */
+};
+
+/* record cname NAME to TARGET | spf NAME include NAME | dkim NAME value VALUE | mx NAME */
+struct ast_record {
+	enum record_kind kind;
+	struct ast_dnsname name;
+	struct ast_dnsname target;	/* cname target, spf include; tok NO_TOKEN for mx */
+	uint32_t value_tok;		/* dkim: TOK_STRING or TOK_VARREF; else NO_TOKEN */
+};
+
 struct ast_stmt {
 	enum stmt_kind kind;
 	uint32_t tok;			/* the keyword */
@@ -81,6 +111,9 @@ struct ast_stmt {
 		struct ast_set set;
 		struct ast_rule rule;
 		struct ast_option option;
+		struct ast_param param;
+		struct ast_include include;
+		struct ast_record record;
 	};
 };
 

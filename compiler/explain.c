@@ -142,6 +142,15 @@ static int build_domset(const struct ir_set *s, struct domset **out, const char 
 	return domset_build(ds);
 }
 
+/* The record cname that put the exact name into s, or NULL. */
+static const struct ir_record *alias_record(const struct ir_set *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_names; i++)
+		if (s->names[i].alias && !strcmp(s->names[i].name, name))
+			return s->names[i].alias;
+	return NULL;
+}
+
 /* 1 when the set holds the name (e filled), 0 when not, -1 on failure (*why). */
 static int match_name(struct arena *ar, const struct ir_set *s, const struct explain_target *t,
 		      struct explain_element *e, const char **why)
@@ -159,7 +168,8 @@ static int match_name(struct arena *ar, const struct ir_set *s, const struct exp
 		ret = loc && text ? 1 : -1;
 		if (loc && text) {
 			*loc = m->loc;
-			*e = (struct explain_element){ .kind = kinds[m->kind], .text = text, .sources = loc, .n_sources = 1 };
+			*e = (struct explain_element){ .kind = kinds[m->kind], .text = text, .sources = loc, .n_sources = 1,
+						       .alias = m->kind == DOMSET_EXACT ? alias_record(s, text) : NULL };
 		}
 	}
 	domset_free(ds);

@@ -34,6 +34,7 @@ struct explain_element {
 	const char *text;		/* names: the name (a wildcard's base); regex: the pattern */
 	const struct loc *sources;	/* where the element(s) were written */
 	size_t n_sources;
+	const struct ir_record *alias;	/* EXPLAIN_EXACT: the record cname that made it a member */
 };
 
 /* A set that holds the target, and the rules over it. */

@@ -136,6 +136,27 @@ static void put_rule(const struct ast_file *f, const struct ast_rule *r, FILE *o
 	}
 }
 
+static void put_dnsname(const struct ast_file *f, const struct ast_dnsname *n, FILE *out)
+{
+	put_tok(f, n->tok, out);
+	if (n->suffix_tok != NO_TOKEN)
+		put_tok(f, n->suffix_tok, out);
+}
+
+static void put_record(const struct ast_file *f, const struct ast_record *r, FILE *out)
+{
+	static const char *const kinds[] = { "cname", "spf", "dkim", "mx" };
+	fprintf(out, "record %s ", kinds[r->kind]);
+	put_dnsname(f, &r->name, out);
+	if (r->kind == RECORD_CNAME || r->kind == RECORD_SPF) {
+		fputs(r->kind == RECORD_CNAME ? " to " : " include ", out);
+		put_dnsname(f, &r->target, out);
+	} else if (r->kind == RECORD_DKIM) {
+		fputs(" value ", out);
+		put_tok(f, r->value_tok, out);
+	}
+}
+
 static void put_statement(const struct ast_file *f, const struct ast_stmt *s, FILE *out)
 {
 	put_comments(f, s->lead, "", out);
@@ -160,6 +181,21 @@ static void put_statement(const struct ast_file *f, const struct ast_stmt *s, FI
 			put_tok(f, s->option.mode_tok, out);
 		}
 		break;
+	case STMT_PARAM:
+		fputs("param ", out);
+		put_tok(f, s->param.name_tok, out);
+		fputc(' ', out);
+		put_tok(f, s->param.desc_tok, out);
+		fputs(" example ", out);
+		put_tok(f, s->param.example_tok, out);
+		break;
+	case STMT_INCLUDE:
+		fputs("include ", out);
+		put_tok(f, s->include.path_tok, out);
+		if (s->include.optional)
+			fputs(" optional", out);
+		break;
+	case STMT_RECORD: put_record(f, &s->record, out); break;
 	}
 	put_trail(f, s->trail, out);
 	fputc('\n', out);

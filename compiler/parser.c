@@ -19,7 +19,8 @@ struct parser {
 static const struct {
 	const char *word;
 	uint32_t len;
-} statement_keywords[] = { { "define", 6 }, { "set", 3 }, { "allow", 5 }, { "option", 6 } };
+} statement_keywords[] = { { "define", 6 }, { "set", 3 }, { "allow", 5 }, { "option", 6 },
+			     { "param", 5 }, { "include", 7 }, { "record", 6 } };
 
 static const struct token *peek(const struct parser *p) { return &p->t[p->pos]; }
 
@@ -27,7 +28,7 @@ static const struct token *peek(const struct parser *p) { return &p->t[p->pos]; 
  * million calls. */
 static bool is_statement_start(const struct token *t)
 {
-	if (t->kind != TOK_WORD || t->len < 3 || t->len > 6)
+	if (t->kind != TOK_WORD || t->len < 3 || t->len > 7)
 		return false;
 	for (size_t i = 0; i < sizeof(statement_keywords) / sizeof(*statement_keywords); i++)
 		if (t->len == statement_keywords[i].len && !memcmp(t->text, statement_keywords[i].word, t->len))
@@ -169,7 +170,8 @@ static bool parse_define(struct parser *p, struct ast_stmt *s)
 	    !expect_kind(p, TOK_EQUALS, "'='", &eq))
 		return false;
 	skip_comments(p);
-	if (peek(p)->kind != TOK_WORD || is_statement_start(peek(p))) {
+	/* a string for values with spaces, such as a DKIM record set from a local file */
+	if ((peek(p)->kind != TOK_WORD && peek(p)->kind != TOK_STRING) || is_statement_start(peek(p))) {
 		expected(p, "a value (a name or an address)");
 		return false;
 	}
@@ -442,6 +444,116 @@ static bool parse_option(struct parser *p, struct ast_stmt *s)
 	return true;
 }
 
+/* param NAME "description" example VALUE */
+static bool parse_param(struct parser *p, struct ast_stmt *s)
+{
+	if (!expect_identifier(p, "a parameter name", &s->param.name_tok) ||
+	    !expect_kind(p, TOK_STRING, "a quoted description of the parameter", &s->param.desc_tok))
+		return false;
+	if (!accept_word(p, "example")) {
+		expected(p, "'example' and the vendor document's example value");
+		return false;
+	}
+	skip_comments(p);
+	if ((peek(p)->kind != TOK_WORD && peek(p)->kind != TOK_STRING) || is_statement_start(peek(p))) {
+		expected(p, "an example value");
+		return false;
+	}
+	s->param.example_tok = p->pos++;
+	return true;
+}
+
+/* include "PATH" [optional] */
+static bool parse_include(struct parser *p, struct ast_stmt *s)
+{
+	if (!expect_kind(p, TOK_STRING, "a quoted file name", &s->include.path_tok))
+		return false;
+	s->include.optional = accept_word(p, "optional");
+	return true;
+}
+
+/* A word, or $define directly followed (no space) by an optional ".suffix" word; with
+ * setref, a @set too (a CNAME target). */
+static bool parse_dnsname(struct parser *p, struct ast_dnsname *n, bool setref)
+{
+	skip_comments(p);
+	const struct token *t = peek(p);
+	n->suffix_tok = NO_TOKEN;
+	if ((t->kind != TOK_WORD && t->kind != TOK_VARREF && !(setref && t->kind == TOK_SETREF)) ||
+	    (t->kind == TOK_WORD && is_statement_start(t))) {
+		expected(p, setref ? "a DNS name, $define or @set" : "a DNS name or $define");
+		return false;
+	}
+	n->tok = p->pos++;
+	const struct token *next = peek(p);
+	if (t->kind == TOK_VARREF && next->kind == TOK_WORD && next->line == t->line &&
+	    next->col == t->col + 1 + t->len && next->len > 1 && next->text[0] == '.')
+		n->suffix_tok = p->pos++;
+	return true;
+}
+
+static bool parse_record_kind(struct parser *p, struct ast_record *r)
+{
+	static const char *const kinds[] = { "cname", "spf", "dkim", "mx" };
+	skip_comments(p);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
+		if (accept_word(p, kinds[i])) {
+			r->kind = (enum record_kind)i;
+			return true;
+		}
+	expected(p, "a record type: cname, spf, dkim or mx");
+	return false;
+}
+
+/* The part after the name: what the vendor requires of the record. */
+static bool parse_record_requirement(struct parser *p, struct ast_record *r)
+{
+	switch (r->kind) {
+	case RECORD_CNAME:
+		if (accept_word(p, "to"))
+			return parse_dnsname(p, &r->target, true);
+		expected(p, "'to' and the CNAME target (a name, $define or @set)");
+		return false;
+	case RECORD_SPF:
+		if (accept_word(p, "include"))
+			return parse_dnsname(p, &r->target, false);
+		expected(p, "'include' and the domain the SPF record must include");
+		return false;
+	case RECORD_DKIM:
+		if (!accept_word(p, "value")) {
+			expected(p, "'value' and the TXT value the vendor gave");
+			return false;
+		}
+		skip_comments(p);
+		if (peek(p)->kind != TOK_STRING && peek(p)->kind != TOK_VARREF) {
+			expected(p, "a quoted TXT value or $define");
+			return false;
+		}
+		r->value_tok = p->pos++;
+		return true;
+	case RECORD_MX:
+		return true;
+	}
+	return false;
+}
+
+/* record cname|spf|dkim|mx NAME ...: a DNS record the customer must publish. */
+static bool parse_record(struct parser *p, struct ast_stmt *s)
+{
+	struct ast_record *r = &s->record;
+	r->target = (struct ast_dnsname){ NO_TOKEN, NO_TOKEN };
+	r->value_tok = NO_TOKEN;
+	if (!parse_record_kind(p, r) || !parse_dnsname(p, &r->name, false) || !parse_record_requirement(p, r))
+		return false;
+	const struct token *t = &p->t[significant(p)];
+	if (t->kind != TOK_EOF && !t->line_start) {
+		p->pos = significant(p);
+		expected(p, "the end of the record");
+		return false;
+	}
+	return true;
+}
+
 static bool parse_statement_body(struct parser *p, struct ast_stmt *s)
 {
 	const struct token *kw = &p->t[s->tok];
@@ -456,6 +568,18 @@ static bool parse_statement_body(struct parser *p, struct ast_stmt *s)
 	if (token_is(kw, "allow")) {
 		s->kind = STMT_ALLOW;
 		return parse_allow(p, s);
+	}
+	if (token_is(kw, "param")) {
+		s->kind = STMT_PARAM;
+		return parse_param(p, s);
+	}
+	if (token_is(kw, "include")) {
+		s->kind = STMT_INCLUDE;
+		return parse_include(p, s);
+	}
+	if (token_is(kw, "record")) {
+		s->kind = STMT_RECORD;
+		return parse_record(p, s);
 	}
 	s->kind = STMT_OPTION;
 	return parse_option(p, s);

@@ -20,11 +20,16 @@ struct ir_prefix {
 	uint32_t origin_count;
 };
 
+struct ir_record;
+
 struct ir_name {
 	const char *name;	/* A-label, lower case, no trailing dot; a wildcard's base domain */
 	enum name_kind kind;
 	struct loc loc;
 	bool included;		/* came into this set through an @include */
+	/* Set when the name is the customer's CNAME alias declared by a 'record cname'
+	 * statement (loc is then the record's): allowed wherever its target is. */
+	const struct ir_record *alias;
 };
 
 struct ir_regex {
@@ -63,6 +68,30 @@ struct ir_rule {
 	struct loc loc;
 };
 
+/* param NAME "description" example VALUE: a value the customer must supply. */
+struct ir_param {
+	const char *name;
+	const char *description;
+	const char *example;	/* the vendor document's example */
+	const char *value;	/* in use: the supplied value, else the example */
+	bool supplied;		/* by -D or by a define in an included file */
+	struct loc loc;
+};
+
+/* A DNS record the customer must publish, with the vendor's requirement (pinhole.rules(5),
+ * RECORDS); pinhole verify checks it. */
+struct ir_record {
+	enum record_kind kind;
+	const char *name;		/* normalized owner name */
+	/* cname: the target (a wildcard's base when target_kind is NAME_WILDCARD), or NULL
+	 * when the target is target_set; spf: the domain the record must include */
+	const char *target;
+	enum name_kind target_kind;
+	const struct ir_set *target_set;	/* cname ... to @SET */
+	const char *value;		/* dkim: the expected TXT value */
+	struct loc loc;
+};
+
 enum policy_mode {
 	POLICY_MODE_TABLE,	/* pinhole owns the whole table: sets, base chains, rules */
 	POLICY_MODE_SETS_ONLY,	/* pinhole maintains only its sets, in a table the user made */
@@ -88,6 +117,10 @@ struct policy {
 	size_t n_sets;
 	struct ir_rule *rules;		/* in the order written */
 	size_t n_rules;
+	struct ir_param *params;	/* in the order written */
+	size_t n_params;
+	struct ir_record *records;	/* in the order written */
+	size_t n_records;
 	struct arena arena;		/* owns everything above, file names included */
 };
 
@@ -103,6 +136,10 @@ struct compile_request {
 	size_t len;
 	const struct define_override *defines;
 	size_t n_defines;
+	/* Reads an 'include'd file into a malloc'd NUL-terminated buffer the compiler then
+	 * owns; returns 0, or -1 with errno set. NULL: include statements are not followed
+	 * (a stored snapshot is compiled with its values as defines). */
+	int (*read_include)(const char *path, char **text, size_t *len);
 };
 
 /* Parses and resolves one rules file. Every error and warning goes to d (the source is
@@ -126,6 +163,15 @@ bool kset_present(const struct ir_set *s, enum kset_kind kind);
 bool rule_kset_used(const struct ir_rule *r, enum kset_kind kind);
 /* The scope's kernel set that goes with the rule's kernel set `kind` (KSET_V4 or KSET_V6). */
 enum kset_kind rule_scope_kset(enum kset_kind kind);
+
+/* Where 'include "path"' in the file including points: path itself when absolute, else
+ * relative to that file's directory, as a C compiler does. Returns a malloc'd string (NULL
+ * on ENOMEM). */
+char *policy_include_path(const char *including, const char *path);
+
+/* The number of parameters that were not supplied (the example is in use): apply, guard
+ * and verify refuse such a policy. */
+size_t policy_unset_params(const struct policy *p);
 
 /* Finds a set by name; NULL if absent. */
 const struct ir_set *policy_find_set(const struct policy *p, const char *name);

@@ -87,6 +87,8 @@ static char *tok_dup(struct resolver *r, uint32_t tok)
 	return s;
 }
 
+static char *decode_string(struct resolver *r, uint32_t tok);
+
 static void collect_define(struct resolver *r, const struct ast_stmt *s, struct vec *defs)
 {
 	const struct token *name = &r->ast->toks.v[s->define.name_tok];
@@ -105,6 +107,8 @@ static void collect_define(struct resolver *r, const struct ast_stmt *s, struct 
 				   .loc = resolver_loc(r, s->define.name_tok),
 				   .value = tok_dup(r, s->define.value_tok),
 				   .value_tok = s->define.value_tok };
+	if (r->ast->toks.v[s->define.value_tok].kind == TOK_STRING)
+		w->value = decode_string(r, s->define.value_tok);	/* e.g. a DKIM value */
 	r->defines = defs->v;
 	r->n_defines = defs->n;
 }
@@ -146,6 +150,7 @@ static void apply_overrides(struct resolver *r, const struct compile_request *re
 		}
 		w->value = arena_strdup(&r->p->arena, o->value);
 		w->from_command_line = true;
+		w->supplied = true;
 		if (!w->value)
 			r->oom = true;
 	}
@@ -344,6 +349,8 @@ static void collect(struct resolver *r, struct vec *sets, struct vec *defs)
 			collect_set(r, s, sets);
 		else if (s->kind == STMT_OPTION)
 			set_option(r, s);
+		else if (s->kind == STMT_PARAM)
+			resolve_param_collect(r, s, defs);
 	}
 	check_mode(r);
 }
@@ -647,14 +654,18 @@ static void resolve_all(struct resolver *r, const struct compile_request *req)
 	struct vec sets = { 0 }, defs = { 0 };
 	bool parse_errors = diags_errors(r->d) > 0;	/* only the lexer and parser have spoken */
 	collect(r, &sets, &defs);
+	resolve_includes(r);
 	apply_overrides(r, req);
 	resolve_sets(r);
+	if (!r->oom && !diags_full(r->d))
+		resolve_records(r);
 	if (!r->oom && !diags_errors(r->d))
 		check_kernel_set_names(r);
 	resolve_rules(r);
 	warn_redundant_rules(r);
 	warn_unused_sets(r, parse_errors);
 	warn_unused_defines(r);
+	resolve_params_warn(r);
 	for (size_t i = 0; i < r->n_sets; i++) {
 		vec_free(&r->sets[i].flat);
 		cidr_list_free(&r->sets[i].ranges);
@@ -670,7 +681,7 @@ struct policy *policy_compile(const struct compile_request *req, struct diags *d
 	struct ast_file *ast = NULL;
 	if (!file || !p || ast_parse(file, req->text, req->len, d, &ast) < 0)
 		goto oom;
-	struct resolver r = { .ast = ast, .d = d, .p = p };
+	struct resolver r = { .ast = ast, .d = d, .p = p, .req = req };
 	r.file = arena_strdup(&p->arena, req->file);
 	p->table = arena_strdup(&p->arena, DEFAULT_TABLE);
 	if (!r.file || !p->table) {

@@ -42,8 +42,11 @@ struct define_work {
 	struct loc loc;
 	const char *value;	/* as written (or from -D) */
 	uint32_t value_tok;
-	bool from_command_line;
+	bool from_command_line;	/* or an included file: judged where it is used */
 	bool used;
+	bool is_param;		/* a 'param': value starts as the example */
+	bool supplied;		/* a param's value came from -D or an included file */
+	const char *description;	/* a param's */
 };
 
 #define RESOLVE_MAX_PRIVATE_SUFFIXES 16
@@ -57,6 +60,7 @@ struct resolver {
 	size_t n_sets;
 	struct define_work *defines;
 	size_t n_defines;
+	const struct compile_request *req;
 	struct psl_ctx_st *psl;	/* loaded on the first wildcard */
 	bool psl_tried;
 	bool value_from_cli;	/* judging a -D value: its problems point at the $NAME as a whole */
@@ -96,5 +100,16 @@ void resolve_set_elements(struct resolver *r, struct set_work *w);
 /* Builds the IR set from w->flat and w->ranges: aggregation, name normalization,
  * redundancy. Consumes w->ranges (reordered by the aggregation). */
 int resolve_set_build(struct resolver *r, struct set_work *w, struct ir_set *out);
+
+/* resolve_record.c: parameters, includes and DNS records. */
+/* Collects a 'param' statement as a define whose value is the example. */
+void resolve_param_collect(struct resolver *r, const struct ast_stmt *s, struct vec *defs);
+/* Follows the include statements: their defines set parameters and defines. */
+void resolve_includes(struct resolver *r);
+/* Builds p->params and p->records, and adds each CNAME alias to the sets that hold its
+ * target. Needs the sets built. */
+void resolve_records(struct resolver *r);
+/* Warns about each parameter that runs on its example. */
+void resolve_params_warn(struct resolver *r);
 
 #endif

@@ -132,7 +132,7 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 	n = 0;
 	for (size_t i = 0; i < flat->n; i++)
 		if (v[i].kind == FLAT_NAME)
-			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, resolver_loc(r, v[i].tok), v[i].included };
+			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, resolver_loc(r, v[i].tok), v[i].included, NULL };
 	qsort(names, n, sizeof(*names), name_cmp);
 	/* Mark, then compact: covering_wildcard must search the complete sorted list. */
 	bool *drop = calloc(n, sizeof(*drop));

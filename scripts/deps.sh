@@ -11,6 +11,8 @@ BUILD="build-essential cmake pkg-config libnftnl-dev libmnl-dev libpcre2-dev
        libunistring-dev"   # Unicode scripts for the mixed-script warning (uc_script)
 # libseccomp: the guard's system call allowlist once its sockets are open (matcher/guard_sandbox.c).
 BUILD="$BUILD libseccomp-dev"
+# ldns asks pinhole verify's DNS questions (CNAME, TXT, MX) and reports the AD bit.
+BUILD="$BUILD libldns-dev"
 TEST="libcriterion-dev nftables iprange aggregate util-linux iproute2"
 TEST="$TEST systemd"   # systemd-analyze verify judges the units (tests/integration/systemd_units.sh)
 # iptables, ipset and Squid judge the text backends (tests/integration/backends_*.sh); squid-openssl
@@ -24,6 +26,8 @@ TEST="$TEST git jq"
 TEST="$TEST tshark tcpdump dnsmasq-base dnsutils gnutls-bin ethtool clang libclang-rt-14-dev libhyperscan-dev time"
 # The guard's namespace tests (tests/integration/guard_*.sh) use dnsmasq and dig from the line
 # above, openssl and curl, and setpriv (util-linux) to run it with CAP_NET_ADMIN only.
+# pinhole verify's test (tests/integration/verify_dns.sh) serves its zones with dnsmasq-base and
+# makes DKIM keys with openssl, both above.
 
 # systemd gives systemd-analyze (unit checks); the rest build and check the .deb.
 PACKAGE="debhelper dpkg-dev fakeroot lintian systemd"

@@ -23,6 +23,7 @@ match     -r=rules --rules=rules -D=none --define=none -p=file --pcap=file -f=te
 guard     -r=rules --rules=rules -D=none --define=none --passive --fail-open --queue=none --log-group=none --resolver=none --queue-maxlen=none --steer=auto,nft,xt --no-steer --deny=reset,drop --ttl-min=none --ttl-max=none --refresh=auto,update,replace,delete --log-level=err,warning,notice,info,debug --stats-file=file --state-file=file --stats --format=text,json --uninstall -h --help : none
 show      -f=text,json --format=text,json -t=none --table=none --sets-only -D=none --define=none -h --help : rules
 remove    -n --dry-run -t=none --table=none --sets-only -D=none --define=none -h --help : rules
+verify    -s=none --server=none -f=text,json --format=text,json -D=none --define=none -h --help : rules
 '
 _pinhole_backends='nft json iptables pf squid all'
 

@@ -105,7 +105,7 @@ grep -q "max-size wants a number of characters" "$tmp/err" && ok || bad "--max-s
 
 # pinhole fmt output is the same policy.
 "$PINHOLE" fmt "$base" >"$tmp/fmt.rules" 2>/dev/null
-"$PINHOLE" diff "$base" "$tmp/fmt.rules" >"$tmp/out" 2>&1
+"$PINHOLE" diff "$base" "$tmp/fmt.rules" >"$tmp/out" 2>"$tmp/err"
 expect_status "diff against fmt output" 0 "$?"
 if [ "$(cat "$tmp/out")" = "no changes" ]; then ok; else bad "diff against fmt output says: $(cat "$tmp/out")"; fi
 
@@ -116,7 +116,7 @@ awk '/^set .*\{$/ { inset = 1; print; n = 0; next }
      /^allow/ { rules[++r] = $0; next }
      { print }
      END { for (i = r; i > 0; i--) print rules[i] }' "$base" >"$tmp/reversed.rules"
-"$PINHOLE" diff "$base" "$tmp/reversed.rules" >"$tmp/out" 2>&1
+"$PINHOLE" diff "$base" "$tmp/reversed.rules" >"$tmp/out" 2>"$tmp/err"
 expect_status "diff against reversed order" 0 "$?"
 
 # Errors exit 2 and say why on stderr, with nothing on stdout.

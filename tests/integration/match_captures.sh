@@ -50,7 +50,7 @@ for cap in tests/captures/*.pcap tests/captures/*.pcapng; do
 		bad "$name: pinhole and tshark disagree (< tshark, > pinhole)"
 		diff "$tmp/want" "$tmp/got" | head -20
 	fi
-	"$PINHOLE" match --rules "$rules" --format jsonl --pcap "$cap" >"$tmp/$name.jsonl" 2>&1
+	"$PINHOLE" match --rules "$rules" --format jsonl --pcap "$cap" >"$tmp/$name.jsonl" 2>"$tmp/$name.err"
 	golden="tests/captures/$name.jsonl"
 	[ "$regen" = 1 ] && cp "$tmp/$name.jsonl" "$golden"
 	if cmp -s "$golden" "$tmp/$name.jsonl"; then ok; else
