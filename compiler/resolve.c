@@ -89,20 +89,26 @@ static char *tok_dup(struct resolver *r, uint32_t tok)
 
 static char *decode_string(struct resolver *r, uint32_t tok);
 
-static void collect_define(struct resolver *r, const struct ast_stmt *s, struct vec *defs)
+struct define_work *resolver_new_define(struct resolver *r, uint32_t name_tok, const char *what, struct vec *defs)
 {
-	const struct token *name = &r->ast->toks.v[s->define.name_tok];
+	const struct token *name = &r->ast->toks.v[name_tok];
 	struct define_work *prev = resolver_find_define(r, name->text, name->len);
 	if (prev) {
-		diag_error(r->d, resolver_loc(r, s->define.name_tok), "define '%s' is defined twice", prev->name);
+		diag_error(r->d, resolver_loc(r, name_tok), "%s'%s' is defined twice", what, prev->name);
 		diag_hint(r->d, "the first definition is at line %u", prev->loc.line);
-		return;
+		return NULL;
 	}
 	struct define_work *w = vec_push(defs, sizeof(*w));
-	if (!w) {
+	if (!w)
 		r->oom = true;
+	return w;
+}
+
+static void collect_define(struct resolver *r, const struct ast_stmt *s, struct vec *defs)
+{
+	struct define_work *w = resolver_new_define(r, s->define.name_tok, "define ", defs);
+	if (!w)
 		return;
-	}
 	*w = (struct define_work){ .name = tok_dup(r, s->define.name_tok),
 				   .loc = resolver_loc(r, s->define.name_tok),
 				   .value = tok_dup(r, s->define.value_tok),

@@ -72,6 +72,9 @@ struct resolver {
 struct loc resolver_loc(const struct resolver *r, uint32_t tok);
 struct set_work *resolver_find_set(struct resolver *r, const char *name, size_t len);
 struct define_work *resolver_find_define(struct resolver *r, const char *name, size_t len);
+/* A new define (or param) named by name_tok, pushed on defs; NULL after reporting a second
+ * definition of the name ("<what>'NAME' is defined twice") or on ENOMEM (r->oom). */
+struct define_work *resolver_new_define(struct resolver *r, uint32_t name_tok, const char *what, struct vec *defs);
 /* Adds "did you mean 'x'?" when a known name is close to the unknown one; returns whether
  * it did. */
 bool resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, bool sets);

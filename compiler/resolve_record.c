@@ -30,18 +30,9 @@ static char *arena_tok(struct resolver *r, uint32_t tok, bool decode)
 
 void resolve_param_collect(struct resolver *r, const struct ast_stmt *s, struct vec *defs)
 {
-	const struct token *name = &r->ast->toks.v[s->param.name_tok];
-	struct define_work *prev = resolver_find_define(r, name->text, name->len);
-	if (prev) {
-		diag_error(r->d, resolver_loc(r, s->param.name_tok), "'%s' is defined twice", prev->name);
-		diag_hint(r->d, "the first definition is at line %u", prev->loc.line);
+	struct define_work *w = resolver_new_define(r, s->param.name_tok, "", defs);
+	if (!w)
 		return;
-	}
-	struct define_work *w = vec_push(defs, sizeof(*w));
-	if (!w) {
-		r->oom = true;
-		return;
-	}
 	*w = (struct define_work){ .name = arena_tok(r, s->param.name_tok, false),
 				   .loc = resolver_loc(r, s->param.name_tok),
 				   .value = arena_tok(r, s->param.example_tok, true),
