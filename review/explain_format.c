@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "diff_text.h"
+#include "diff_text_internal.h"
 
 static void element_text(const struct explain_element *el, char *buf, size_t max)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* diff_text.h — pieces the diff formatters share (diff_format.c, diff_markdown.c,
+/* diff_text_internal.h — pieces the diff formatters share (diff_format.c, diff_markdown.c,
  * diff_json.c); not for other modules. */
 #ifndef PINHOLE_DIFF_TEXT_H
 #define PINHOLE_DIFF_TEXT_H

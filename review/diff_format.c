@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diff_text.h"
+#include "diff_text_internal.h"
 
 #define GREEN "\033[32m"
 #define RED "\033[31m"

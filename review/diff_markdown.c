@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "diff_format.h"
-#include "diff_text.h"
+#include "diff_text_internal.h"
 
 static void md_header(const struct policy_diff *d, FILE *out)
 {

@@ -5,7 +5,7 @@
 #include <jansson.h>
 
 #include "diff_format.h"
-#include "diff_text.h"
+#include "diff_text_internal.h"
 
 /* "file:line", or null when the source is unknown (e.g. the kernel). */
 static json_t *source_json(const struct loc *loc)
