@@ -351,6 +351,37 @@ Test(diff, table_and_priority_changes)
 	diff_done(&f);
 }
 
+/* drop -> reject on the same interface refuses the same traffic another way: a change the
+ * reviewer must see (clients get an error at once instead of a timeout), never widening;
+ * the interface removed next to it still widens. */
+Test(diff, default_deny_drop_to_reject_is_a_change_that_does_not_widen)
+{
+	struct fixture f = diff_of("option default_deny lan0\noption default_deny lan1 reject\n" RULES("allow out to @w tcp port 443\n"),
+				   "option default_deny lan0 reject\noption default_deny lan1\n" RULES("allow out to @w tcp port 443\n"));
+	cr_assert_not(policy_diff_empty(f.diff));
+	cr_assert_not(policy_diff_widens(f.diff));
+	cr_assert_eq(f.diff->n_deny_changed, 2);
+	cr_assert_str_eq(f.diff->deny_changed[0], "lan0");
+	cr_assert(f.diff->deny_rejects[0]);
+	cr_assert_str_eq(f.diff->deny_changed[1], "lan1");
+	cr_assert_not(f.diff->deny_rejects[1]);
+	char *text = render(f.diff, DIFF_TEXT, false);
+	cr_assert(strstr(text, "  ~ lan0: drop -> reject (TCP reset, ICMP administratively prohibited)\n"), "%s", text);
+	cr_assert(strstr(text, "  ~ lan1: reject -> drop (silent)\n"), "%s", text);
+	cr_assert(strstr(text, "not widening: default_deny 2 interfaces refuse another way\n"), "%s", text);
+	free(text);
+	char *json = render(f.diff, DIFF_JSON, false);
+	cr_assert(strstr(json, "\"interface\": \"lan0\",\n          \"old\": \"drop\",\n          \"new\": \"reject\""), "%s", json);
+	free(json);
+	diff_done(&f);
+
+	f = diff_of("option default_deny lan0\n" RULES("allow out to @w tcp port 443\n"),
+		    "option default_deny lan1 reject\n" RULES("allow out to @w tcp port 443\n"));
+	cr_assert(policy_diff_widens(f.diff));
+	cr_assert_eq(f.diff->n_deny_changed, 0);
+	diff_done(&f);
+}
+
 /* ---- a policy that came from the kernel: no sources --------------------------------- */
 
 static void forget_sources(struct policy *p)
