@@ -105,7 +105,8 @@ enum apply_event_kind {
 	APPLY_EV_PLAN,			/* attempt: the plan (with the sets it refuses, if any) */
 	APPLY_EV_STATE_NOT_SAVED,	/* text: the state directory, err */
 	APPLY_EV_REJECTED,		/* attempt: the kernel refused the batch
-					 * (attempt->commit.errors); nothing of it happened */
+					 * (attempt->commit.errors); nothing of it happened.
+					 * Also remove's (attempt->want NULL) */
 	APPLY_EV_COMMIT_FAILED,		/* err, flag: whether the kernel committed */
 	APPLY_EV_ACK_LOST,		/* err: the answer was lost; asked, the kernel had committed */
 	APPLY_EV_CHECKED,		/* attempt: dry run, the kernel accepts the batch */
@@ -144,9 +145,9 @@ enum apply_event_kind {
 					 * under way */
 	APPLY_EV_NONE_WAITING,		/* text: the run directory */
 	/* remove */
-	APPLY_EV_NOTHING_OWNED,		/* table */
+	APPLY_EV_NOTHING_OWNED,		/* table, attempt: what was read (attempt->plan.live) */
 	APPLY_EV_REMOVED,		/* attempt: what went (attempt->plan.live) */
-	APPLY_EV_REMOVE_FAILED,		/* err */
+	APPLY_EV_REMOVE_FAILED,		/* err, attempt */
 	APPLY_EV_REMOVE_STALE,
 };
 

@@ -39,7 +39,7 @@ static int remove_attempt(struct job *j, struct nl_session *s, const char *table
 		return -1;
 	}
 	if (!owns(live)) {
-		say(j, (struct apply_event){ .kind = APPLY_EV_NOTHING_OWNED, .table = table });
+		say(j, (struct apply_event){ .kind = APPLY_EV_NOTHING_OWNED, .table = table, .attempt = a });
 		j->r->status = j->rollback ? j->r->status : APPLY_NO_CHANGE;
 		return 0;
 	}
@@ -51,7 +51,7 @@ static int remove_attempt(struct job *j, struct nl_session *s, const char *table
 	else if (!stale && a->commit.n_errors)
 		say(j, (struct apply_event){ .kind = APPLY_EV_REJECTED, .attempt = a });
 	else if (!stale)
-		say(j, (struct apply_event){ .kind = APPLY_EV_REMOVE_FAILED, .err = err });
+		say(j, (struct apply_event){ .kind = APPLY_EV_REMOVE_FAILED, .err = err, .attempt = a });
 	if (done && !dry_run)
 		nk_cache_drop(j->o->state_dir, table);
 	if (done && !j->rollback)

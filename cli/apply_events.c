@@ -10,7 +10,8 @@
 /* The context of one event. */
 struct said {
 	const char *cmd;
-	bool quiet;
+	bool quiet;			/* no plans, no "applied" lines */
+	bool out;			/* stdout may be written (not under --format json) */
 	struct diags *d;		/* for the kernel's errors at rules lines */
 };
 
@@ -110,7 +111,8 @@ static bool say_pending(const struct said *w, const struct apply_event *ev)
 			strerror(ev->err));
 		break;
 	case APPLY_EV_CONFIRM_BY:
-		printf("run 'pinhole confirm' within %ld seconds, or the previous state comes back\n", ev->n);
+		if (w->out)
+			printf("run 'pinhole confirm' within %ld seconds, or the previous state comes back\n", ev->n);
 		break;
 	case APPLY_EV_PENDING:
 		fprintf(stderr,
@@ -173,7 +175,10 @@ static bool say_rollback(const struct said *w, const struct apply_event *ev)
 static bool say_confirm(const struct said *w, const struct apply_event *ev)
 {
 	switch (ev->kind) {
-	case APPLY_EV_CONFIRMED: printf("confirmed: table inet %s keeps the rules applied last\n", ev->table); break;
+	case APPLY_EV_CONFIRMED:
+		if (w->out)
+			printf("confirmed: table inet %s keeps the rules applied last\n", ev->table);
+		break;
 	case APPLY_EV_PROMOTE_FAILED:
 		if (ev->err)
 			fprintf(stderr, "pinhole %s: warning: cannot keep the applied rules in %s: %s\n", w->cmd, ev->text,
@@ -218,8 +223,14 @@ static bool say_confirm(const struct said *w, const struct apply_event *ev)
 static bool say_remove(const struct said *w, const struct apply_event *ev)
 {
 	switch (ev->kind) {
-	case APPLY_EV_NOTHING_OWNED: printf("nothing of pinhole's in table inet %s\n", ev->table); break;
-	case APPLY_EV_REMOVED: report_removal(&ev->attempt->plan.live, ev->attempt->dry_run); break;
+	case APPLY_EV_NOTHING_OWNED:
+		if (w->out)
+			printf("nothing of pinhole's in table inet %s\n", ev->table);
+		break;
+	case APPLY_EV_REMOVED:
+		if (w->out)
+			report_removal(&ev->attempt->plan.live, ev->attempt->dry_run);
+		break;
 	case APPLY_EV_REMOVE_FAILED: fprintf(stderr, "pinhole %s: %s\n", w->cmd, strerror(ev->err)); break;
 	case APPLY_EV_REMOVE_STALE:
 		fprintf(stderr, "pinhole %s: the ruleset changed while reading it; reading it again\n", w->cmd);
@@ -232,8 +243,8 @@ static bool say_remove(const struct said *w, const struct apply_event *ev)
 void report_event(void *ctx, const struct apply_event *ev)
 {
 	const struct report *rp = ctx;
-	struct said w = { .cmd = ev->rollback ? "confirm" : rp->cmd, .quiet = rp->quiet && !ev->rollback,
-			  .d = ev->diags ? ev->diags : rp->d };
+	struct said w = { .cmd = ev->rollback ? "confirm" : rp->cmd, .quiet = (rp->quiet && !ev->rollback) || rp->json,
+			  .out = !rp->json, .d = ev->diags ? ev->diags : rp->d };
 	(void)(say_apply(&w, ev) || say_commit(&w, ev) || say_pending(&w, ev) || say_rollback(&w, ev) ||
 	       say_confirm(&w, ev) || say_remove(&w, ev));
 }

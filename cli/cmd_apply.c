@@ -3,14 +3,17 @@
  * (apply_policy: the policy into the kernel as one atomic netlink batch that carries only
  * the difference; --dry-run has the kernel validate it; --confirm keeps a snapshot and
  * restores it unless `pinhole confirm` comes in time). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "apply_json.h"
 #include "cmd.h"
 #include "cmd_apply.h"
 
 struct apply_args {
-	bool dry_run, use_cache, quiet;
+	bool dry_run, use_cache, quiet, json;
 	long confirm;			/* seconds; 0: no commit-confirmed */
 	struct defines defs;
 	const char *rules;
@@ -18,7 +21,8 @@ struct apply_args {
 
 static void apply_usage(FILE *out)
 {
-	fprintf(out, "Usage: pinhole apply [--dry-run] [--confirm SECONDS] [-D NAME=VALUE]... [--no-cache] RULES\n"
+	fprintf(out, "Usage: pinhole apply [--dry-run] [--confirm SECONDS] [-D NAME=VALUE]... [--no-cache]\n"
+		     "                     [--format text|json] RULES\n"
 		     "\n"
 		     "Makes the kernel's nftables ruleset hold what RULES wants, in one atomic transaction\n"
 		     "that carries only the difference. Table mode (default): pinhole owns table inet TABLE\n"
@@ -33,6 +37,8 @@ static void apply_usage(FILE *out)
 		     "      --no-cache         read the elements from the kernel even when the last-applied\n"
 		     "                         state says nobody changed them\n"
 		     "  -q, --quiet            print only errors (and --confirm's reminder)\n"
+		     "  -f, --format FORMAT    text (default) or json: one document with the plan, the\n"
+		     "                         counts and the kernel's answer, for programs\n"
 		     "  -h, --help             show this help\n"
 		     "\n"
 		     "State: $PINHOLE_STATE_DIR (default /var/lib/pinhole); pending confirmations:\n"
@@ -44,13 +50,13 @@ static int parse_args(int argc, char **argv, struct apply_args *a)
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },	{ "confirm", required_argument, NULL, 'C' },
 		{ "define", required_argument, NULL, 'D' }, { "no-cache", no_argument, NULL, 'N' },
-		{ "quiet", no_argument, NULL, 'q' },	{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "quiet", no_argument, NULL, 'q' },	{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },	{ 0 },
 	};
 	int c;
 	char *end;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "nD:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "nD:qf:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': a->dry_run = true; break;
 		case 'C':
@@ -63,6 +69,10 @@ static int parse_args(int argc, char **argv, struct apply_args *a)
 		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
 		case 'N': a->use_cache = false; break;
 		case 'q': a->quiet = true; break;
+		case 'f':
+			if (cli_format_json("apply", optarg, &a->json) < 0)
+				return -1;
+			break;
 		case 'h': apply_usage(stdout); return 1;
 		default: apply_usage(stderr); return -1;
 		}
@@ -101,6 +111,19 @@ static enum apply_status run(struct apply_options *o, const struct policy *p, st
 	return r->status;
 }
 
+/* --format json: the document of what r says (the shortcut's mode read from the kernel,
+ * since the shortcut compiles nothing). */
+static int print_json(const struct apply_options *o, const struct apply_result *r, bool dry_run,
+		      const struct diags *d)
+{
+	struct apply_record rec;
+	apply_record_init(&rec);
+	apply_record_from(&rec, r, o->session);
+	int ret = apply_record_print(&rec, dry_run, d, stdout);
+	apply_record_free(&rec);
+	return ret;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	struct apply_args a = { .use_cache = true };
@@ -109,12 +132,13 @@ int cmd_apply(int argc, char **argv)
 	struct report rep = { .cmd = "apply", .d = d };
 	struct apply_result r = { 0 };
 	int parsed = d ? parse_args(argc, argv, &a) : -1;
-	int ret = parsed > 0 ? 0 : 1;
+	int ret = parsed > 0 ? 0 : 1, error_status = 1;
 	struct apply_options o = options(&a, &rep);
-	rep.quiet = a.quiet;
+	rep.quiet = a.quiet || a.json;
+	rep.json = a.json;	/* stdout is the document's */
 	if (parsed != 0)
 		goto out;
-	ret = a.dry_run ? 2 : 1;
+	ret = error_status = a.dry_run ? 2 : 1;
 	/* before anything is read from it (the cache decides what apply believes) */
 	if (cli_state_check("apply", &o, !a.dry_run) < 0)
 		goto out;
@@ -138,6 +162,10 @@ out:
 	if (r.rejected)
 		fprintf(stderr, "pinhole apply: %s: the kernel takes a batch whole or not at all\n",
 			a.dry_run ? "the kernel rejects this batch" : "nothing was applied");
+	if (parsed == 0 && a.json && print_json(&o, &r, a.dry_run, d) < 0) {
+		fprintf(stderr, "pinhole apply: cannot write the JSON document: %s\n", strerror(errno));
+		ret = error_status;
+	}
 	apply_result_free(&r);
 	nl_session_close(o.session);
 	policy_free(p);

@@ -26,11 +26,12 @@ int cli_state_check(const char *cmd, const struct apply_options *o, bool create)
 struct nl_session *cli_session_open(const char *cmd);
 
 /* How events are said: under which command, how much (apply -q prints only errors and
- * --confirm's reminder), and where the kernel's errors at rules-file lines go (the
- * diagnostics of the rules the command compiled; NULL: printed plainly). */
+ * --confirm's reminder; --format json nothing on stdout, which is the document's), and
+ * where the kernel's errors at rules-file lines go (the diagnostics of the rules the
+ * command compiled; NULL: printed plainly). */
 struct report {
 	const char *cmd;
-	bool quiet;
+	bool quiet, json;
 	struct diags *d;
 };
 
