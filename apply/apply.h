@@ -50,7 +50,8 @@ struct apply_options {
 	const char *state_dir;		/* the last-applied state (pinhole(8): /var/lib/pinhole) */
 	const char *run_dir;		/* pending confirmations, pinhole guard's generations
 					 * (/run/pinhole) */
-	struct nl_session *session;	/* the caller's, or NULL: each call opens its own */
+	struct nl_session *session;	/* the caller's, or NULL: each call opens its own (a
+					 * rollback always does: the waiter has none) */
 
 	/* apply */
 	const struct policy *policy;	/* the compiled rules (apply_policy) */
@@ -58,7 +59,8 @@ struct apply_options {
 					 * is never read again) */
 	const struct define_override *defines;	/* the -D given */
 	size_t n_defines;
-	bool dry_run;			/* the kernel checks the batch and commits nothing */
+	bool dry_run;			/* the kernel checks the batch and commits nothing
+					 * (apply and remove) */
 	bool use_cache;			/* trust the last-applied state when it holds */
 	long confirm;			/* seconds: apply --confirm; 0 a plain apply */
 
@@ -203,8 +205,9 @@ int apply_state_check(const struct apply_options *o, bool create, char *why);
 
 /* The shortcut before compiling: o->rules (with o->defines) is what pinhole applied last
  * and the generation is still the one that apply left (or only pinhole guard committed
- * since), and no confirmation is pending. Needs o->use_cache, no o->confirm and a session.
- * Returns true with an APPLY_EV_UNCHANGED event; false (nothing in r) otherwise. */
+ * since), and no confirmation is pending. Only with o->use_cache and without o->confirm;
+ * asks the kernel through o->session (or a session of its own). Returns true with an
+ * APPLY_EV_UNCHANGED event (r->generation set); false (nothing in r) otherwise. */
 bool apply_unchanged(const struct apply_options *o, struct apply_result *r);
 
 /* Applies o->policy: settles the table's pending state (not for a dry run), plans,

@@ -50,6 +50,11 @@ char *file_path(const char *dir, const char *table, const char *suffix);
 
 /* ---- snapshot.c: the source of an applied policy, kept to restore it ---- */
 
+/* Replaces path (0600, atomically through a temporary, not fsync'd; its directory checked
+ * and made 0700 when missing) with head, then len bytes of text (may be NULL). Returns 0,
+ * or -1 with why (SAFEFILE_WHY bytes) filled. */
+int file_replace(const char *path, const char *head, const char *text, size_t len, char *why);
+
 /* Writes the snapshot of rules (read again) with its name and defines, or "absent" (pinhole
  * owned nothing). Atomic, not fsync'd, 0600, in a checked directory (made 0700). -1: why
  * (SAFEFILE_WHY bytes) says what went wrong. */

@@ -16,21 +16,13 @@ static int copy_file(const char *from, const char *to, char *why)
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct safefile w;
-	int fd = safefile_open(from, O_RDONLY, 0, false, why);
-	if (fd < 0 || source_read_fd(fd, &text, &len) < 0) {
-		if (fd >= 0)
-			snprintf(why, SAFEFILE_WHY, "cannot read %s: %s", from, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	if (safefile_begin(&w, to, 0600, true) == 0)
-		fwrite(text, 1, len, w.f);
-	int ret = safefile_commit(&w, true, false);
-	if (ret < 0)
-		snprintf(why, SAFEFILE_WHY, "%s", w.why);
+	int fd = safefile_open(from, O_RDONLY, 0, false, why), ret = -1;
+	if (fd >= 0 && source_read_fd(fd, &text, &len) < 0)
+		snprintf(why, SAFEFILE_WHY, "cannot read %s: %s", from, strerror(errno));
+	else if (fd >= 0)
+		ret = file_replace(to, "", text, len, why);
+	if (fd >= 0)
+		close(fd);
 	free(text);
 	return ret;
 }

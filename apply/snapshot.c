@@ -20,29 +20,54 @@
 
 /* Written next to its place and renamed, without fsync: the snapshot only matters while
  * the kernel holds what it describes, and a reboot empties the kernel. */
-int snapshot_write(const char *path, const char *rules, const struct define_override *defs, size_t n_defs,
-		   bool absent, char *why)
+int file_replace(const char *path, const char *head, const char *text, size_t len, char *why)
 {
-	char *text = NULL;
-	size_t len = 0;
 	struct safefile w;
-	if (!absent && source_read(rules, &text, &len) < 0) {
-		snprintf(why, SAFEFILE_WHY, "cannot read %s again: %s", rules, strerror(errno));
-		return -1;
-	}
 	if (safefile_begin(&w, path, 0600, true) == 0) {
-		fputs(SNAPSHOT_HEADER, w.f);
-		fprintf(w.f, "file %s\n", rules);
-		for (size_t i = 0; i < n_defs; i++)
-			fprintf(w.f, "define %s=%s\n", defs[i].name, defs[i].value);
-		fputs(absent ? "absent\n" : "", w.f);
-		fputs(SNAPSHOT_BODY, w.f);
+		fputs(head, w.f);
 		if (text)
 			fwrite(text, 1, len, w.f);
 	}
 	int ret = safefile_commit(&w, true, false);
 	if (ret < 0)
 		snprintf(why, SAFEFILE_WHY, "%s", w.why);
+	return ret;
+}
+
+/* The lines before the rules' text: the file's name, the defines, whether it is absent. */
+static char *snapshot_head(const char *rules, const struct define_override *defs, size_t n_defs, bool absent)
+{
+	char *head = NULL;
+	size_t size;
+	FILE *m = open_memstream(&head, &size);
+	if (!m)
+		return NULL;
+	fputs(SNAPSHOT_HEADER, m);
+	fprintf(m, "file %s\n", rules);
+	for (size_t i = 0; i < n_defs; i++)
+		fprintf(m, "define %s=%s\n", defs[i].name, defs[i].value);
+	fputs(absent ? "absent\n" : "", m);
+	fputs(SNAPSHOT_BODY, m);
+	if (fclose(m) != 0) {
+		free(head);
+		return NULL;
+	}
+	return head;
+}
+
+int snapshot_write(const char *path, const char *rules, const struct define_override *defs, size_t n_defs,
+		   bool absent, char *why)
+{
+	char *text = NULL, *head = NULL;
+	size_t len = 0;
+	int ret = -1;
+	if (!absent && source_read(rules, &text, &len) < 0)
+		snprintf(why, SAFEFILE_WHY, "cannot read %s again: %s", rules, strerror(errno));
+	else if (!(head = snapshot_head(rules, defs, n_defs, absent)))
+		snprintf(why, SAFEFILE_WHY, "out of memory");
+	else
+		ret = file_replace(path, head, text, len, why);
+	free(head);
 	free(text);
 	return ret;
 }

@@ -259,17 +259,24 @@ static void intrude(void *ctx, unsigned attempt)
 	apply_result_free(&r);
 }
 
+/* one applied, then two with in committing between two's plans and commits. */
+static enum apply_status overtaken(const struct policy *one, const struct policy *two, struct intruder *in,
+				   struct apply_result *r)
+{
+	struct apply_test_hooks t = { .before_commit = intrude, .ctx = in };
+	struct apply_options o = options_for(two);
+	applied(one);
+	o.test = &t;
+	return apply_policy(&o, r);
+}
+
 Test(apply, stale_batch_is_planned_again_other_table)
 {
 	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO);
 	struct policy *x = rules("x.rules", "option table intruder\nset s { 192.0.2.1 }\nallow in from @s\n");
-	applied(one);
 	struct intruder in = { .every = 1, .with = { x, x } };
-	struct apply_test_hooks t = { .before_commit = intrude, .ctx = &in };
-	struct apply_options o = options_for(two);
 	struct apply_result r = { 0 };
-	o.test = &t;
-	cr_assert_eq(apply_policy(&o, &r), APPLY_CHANGED);
+	cr_assert_eq(overtaken(one, two, &in, &r), APPLY_CHANGED);
 	cr_assert_eq(count(&r, APPLY_EV_STALE), 1);
 	cr_assert_eq(count(&r, APPLY_EV_PLAN), 2);
 	cr_assert_eq(r.last->number, 1);
@@ -282,13 +289,9 @@ Test(apply, stale_batch_reads_the_kernel_again_own_set)
 	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO);
 	struct policy *more = rules("more.rules", "option table t\nset peers { 192.0.2.0/24 203.0.113.0/24 }\n"
 						  "allow in from @peers tcp port 22\n");
-	applied(one);
 	struct intruder in = { .every = 1, .with = { more, more } };
-	struct apply_test_hooks t = { .before_commit = intrude, .ctx = &in };
-	struct apply_options o = options_for(two);
 	struct apply_result r = { 0 };
-	o.test = &t;
-	cr_assert_eq(apply_policy(&o, &r), APPLY_CHANGED);
+	cr_assert_eq(overtaken(one, two, &in, &r), APPLY_CHANGED);
 	cr_assert_eq(count(&r, APPLY_EV_STALE), 1);
 	const struct apply_attempt *first = r.events[0].attempt;
 	cr_assert(first->plan.from_cache, "the first plan trusted the last-applied state");
@@ -303,13 +306,9 @@ Test(apply, gives_up_when_the_ruleset_keeps_changing)
 	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO);
 	struct policy *x = rules("x.rules", "option table intruder\nset s { 192.0.2.1 }\nallow in from @s\n");
 	struct policy *y = rules("y.rules", "option table intruder\nset s { 192.0.2.2 }\nallow in from @s\n");
-	applied(one);
 	struct intruder in = { .every = 3, .with = { x, y } };
-	struct apply_test_hooks t = { .before_commit = intrude, .ctx = &in };
-	struct apply_options o = options_for(two);
 	struct apply_result r = { 0 };
-	o.test = &t;
-	cr_assert_eq(apply_policy(&o, &r), APPLY_ERROR);
+	cr_assert_eq(overtaken(one, two, &in, &r), APPLY_ERROR);
 	cr_assert_eq(count(&r, APPLY_EV_STALE), 3);
 	cr_assert_eq(count(&r, APPLY_EV_GAVE_UP), 1);
 	cr_assert_eq(count(&r, APPLY_EV_APPLIED), 0);
@@ -547,15 +546,24 @@ static void waiter_dies(const struct policy *p, struct apply_result *r)
 	cr_assert_eq(count(r, APPLY_EV_CONFIRM_BY), 1);
 }
 
-Test(apply, dead_waiter_is_rolled_back_by_the_next_apply)
+/* ONE applied, then apply --confirm of TWO whose waiter died; the options for table t. */
+static struct apply_options dead_waiter(void)
 {
-	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO), *three = rules("three.rules", THREE);
+	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO);
 	struct apply_result r = { 0 };
 	applied(one);
 	confirm_apply(two, NULL, &r);
 	waiter_dies(two, &r);
 	apply_result_free(&r);
-	struct apply_options o = options_for(three);
+	return options_for(NULL);
+}
+
+Test(apply, dead_waiter_is_rolled_back_by_the_next_apply)
+{
+	struct apply_options o = dead_waiter();
+	struct apply_result r = { 0 };
+	o.policy = rules("three.rules", THREE);
+	o.rules = path_of(o.policy);
 	cr_assert_eq(apply_policy(&o, &r), APPLY_CHANGED);
 	const struct apply_event *gone = find(&r, APPLY_EV_WAITER_GONE);
 	cr_assert(gone && gone->n == 999999 && !gone->flag);
@@ -571,13 +579,8 @@ Test(apply, dead_waiter_is_rolled_back_by_the_next_apply)
 
 Test(apply, dead_waiter_is_rolled_back_by_remove)
 {
-	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO);
+	struct apply_options o = dead_waiter();
 	struct apply_result r = { 0 };
-	applied(one);
-	confirm_apply(two, NULL, &r);
-	waiter_dies(two, &r);
-	apply_result_free(&r);
-	struct apply_options o = options_for(NULL);
 	cr_assert_eq(apply_remove(&o, &r), 0);
 	cr_assert_lt(find(&r, APPLY_EV_RESTORED), find(&r, APPLY_EV_REMOVED));
 	cr_assert_eq(r.status, APPLY_CHANGED);
@@ -587,13 +590,8 @@ Test(apply, dead_waiter_is_rolled_back_by_remove)
 
 Test(apply, dead_waiter_confirmed_in_time)
 {
-	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO);
+	struct apply_options o = dead_waiter();
 	struct apply_result r = { 0 };
-	applied(one);
-	confirm_apply(two, NULL, &r);
-	waiter_dies(two, &r);
-	apply_result_free(&r);
-	struct apply_options o = options_for(NULL);
 	cr_assert_eq(apply_confirm(&o, &r), 0);
 	cr_assert_eq(count(&r, APPLY_EV_CONFIRMED), 1);
 	cr_assert_eq(find(&r, APPLY_EV_TIMER_HAD_DIED)->n, 999999);
@@ -603,7 +601,7 @@ Test(apply, dead_waiter_confirmed_in_time)
 	struct clock c = { .at = -1 };
 	struct apply_test_hooks t = clock_hooks(&c);
 	struct apply_result w = { 0 };
-	confirm_apply(one, &t, &r);
+	confirm_apply(policies[0], &t, &r);	/* ONE, as dead_waiter compiled it */
 	o.test = &t;
 	apply_wait(&o, &r.waiter, &w);
 	cr_assert_str_eq(peers(), "198.51.100.0/24");
@@ -613,16 +611,11 @@ Test(apply, dead_waiter_confirmed_in_time)
 
 Test(apply, dead_waiter_past_its_deadline_is_rolled_back_by_confirm)
 {
-	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO);
+	struct apply_options o = dead_waiter();
 	struct clock c = { .at = -1 };
 	struct apply_test_hooks t = clock_hooks(&c);
 	struct apply_result r = { 0 };
-	applied(one);
-	confirm_apply(two, NULL, &r);
-	waiter_dies(two, &r);
-	apply_result_free(&r);
 	c.wall += 31;
-	struct apply_options o = options_for(NULL);
 	o.test = &t;
 	cr_assert_eq(apply_confirm(&o, &r), -1, "too late");
 	cr_assert_lt(find(&r, APPLY_EV_LATE_AND_DEAD), find(&r, APPLY_EV_RESTORED));
@@ -632,13 +625,8 @@ Test(apply, dead_waiter_past_its_deadline_is_rolled_back_by_confirm)
 
 Test(apply, cancel_with_a_dead_waiter_rolls_back_now)
 {
-	struct policy *one = rules("one.rules", ONE), *two = rules("two.rules", TWO);
+	struct apply_options o = dead_waiter();
 	struct apply_result r = { 0 };
-	applied(one);
-	confirm_apply(two, NULL, &r);
-	waiter_dies(two, &r);
-	apply_result_free(&r);
-	struct apply_options o = options_for(NULL);
 	o.cancel = true;
 	cr_assert_eq(apply_confirm(&o, &r), 0);
 	cr_assert_lt(find(&r, APPLY_EV_CANCELLED), find(&r, APPLY_EV_RESTORED));
