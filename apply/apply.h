@@ -55,8 +55,8 @@ struct apply_options {
 
 	/* apply */
 	const struct policy *policy;	/* the compiled rules (apply_policy) */
-	const char *rules;		/* the file they came from ("-": standard input, which
-					 * is never read again) */
+	const char *rules;		/* the file they came from ("-" or NULL: standard input,
+					 * which is never read again) */
 	const struct define_override *defines;	/* the -D given */
 	size_t n_defines;
 	bool dry_run;			/* the kernel checks the batch and commits nothing

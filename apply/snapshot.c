@@ -163,7 +163,7 @@ void snapshot_remember(struct job *j, const char *suffix)
 	size_t n = params_as_defines(o, defs);
 	char *path = file_path(o->state_dir, o->policy->table, suffix);
 	char why[SAFEFILE_WHY] = "out of memory";
-	if (path && !strcmp(o->rules, "-")) {
+	if (path && (!o->rules || !strcmp(o->rules, "-"))) {
 		/* standard input cannot be read again: no snapshot, and none that is out of date */
 		unlink(path);
 		say(j, (struct apply_event){ .kind = APPLY_EV_SOURCE_STDIN });

@@ -39,7 +39,7 @@ uint64_t source_hash(const struct apply_options *o)
 {
 	char *text;
 	size_t len;
-	if (!strcmp(o->rules, "-") || source_read(o->rules, &text, &len) < 0)
+	if (!o->rules || !strcmp(o->rules, "-") || source_read(o->rules, &text, &len) < 0)
 		return 0;
 
 	uint64_t h = nk_hash(PINHOLE_VERSION, strlen(PINHOLE_VERSION), 0);
