@@ -143,7 +143,8 @@ static size_t params_as_defines(const struct apply_options *o, struct define_ove
 {
 	const struct policy *p = o->policy;
 	size_t n = o->n_defines < MAX_DEFINES ? o->n_defines : MAX_DEFINES;
-	memcpy(out, o->defines, n * sizeof(*out));
+	if (n)
+		memcpy(out, o->defines, n * sizeof(*out));
 	for (size_t i = 0; i < p->n_params && n < MAX_DEFINES; i++) {
 		bool known = false;
 		for (size_t k = 0; k < o->n_defines; k++)
