@@ -194,9 +194,9 @@ struct apply_result {
 };
 
 /* Frees everything the result owns (events, attempts, their plans) and lets go of a claim
- * no waiter took (the next command then rolls it back); the result is zeroed. NULL-safe. Every call below but
- * apply_waiter_started (which goes on with apply_policy's) starts r afresh: free it
- * before using it again. A zeroed result is an empty one. */
+ * no waiter took (the next command then rolls it back); the result is zeroed. NULL-safe.
+ * A zeroed result is an empty one. Every call below but apply_waiter_started (which goes
+ * on with apply_policy's) starts r afresh: free it before using it again. */
 void apply_result_free(struct apply_result *r);
 
 /* Checks the state directory (safefile.h), creating it (0700) when create is set; a
