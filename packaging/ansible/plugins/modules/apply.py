@@ -10,34 +10,34 @@ DOCUMENTATION = r'''
 ---
 module: apply
 short_description: Put a pinhole rules file on a gateway and apply it to the kernel
-version_added: 0.1.0
+version_added: 1.0.0
 description:
-  - Writes the rules text to O(path) (when O(content) is given) and runs the installed
+  - Writes the rules text to C(path) (when C(content) is given) and runs the installed
     C(pinhole apply --format json) on it, so the kernel's nftables ruleset holds what the rules
     want, in one atomic transaction that carries only the difference.
   - Everything about the plan comes from pinhole itself; this module only writes the file and
     reports what pinhole says.
-  - In check mode the new text goes to a scratch file next to O(path) (removed afterwards) and
+  - In check mode the new text goes to a scratch file next to C(path) (removed afterwards) and
     C(pinhole apply --dry-run) plans it; the kernel validates the batch and throws it away.
     C(changed) is then whether the file or the kernel would change.
   - In diff mode the result carries the review diff that C(pinhole diff --live) prints, the kernel
     as the old side.
-  - With O(confirm), the apply is commit-confirmed; the new text is staged as O(path)C(.pending)
-    and becomes O(path) only when M(pinhole.gateway.confirm) confirms it, so a gateway that rolls
+  - With C(confirm), the apply is commit-confirmed; the new text is staged as C(path)C(.pending)
+    and becomes C(path) only when M(pinhole.gateway.confirm) confirms it, so a gateway that rolls
     back also boots with the old rules.
-  - O(state=absent) runs C(pinhole remove), which deletes exactly what pinhole owns (its table,
+  - C(state=absent) runs C(pinhole remove), which deletes exactly what pinhole owns (its table,
     or its sets in sets-only mode); the rules file is left where it is.
 author: pinhole developers
 requirements:
   - pinhole (the Debian package) on the managed host
 options:
   path:
-    description: The rules file on the gateway. Written when O(content) is given, else it must exist.
+    description: The rules file on the gateway. Written when C(content) is given, else it must exist.
     type: path
     default: /etc/pinhole/pinhole.rules
   content:
     description:
-      - The rules text to put at O(path), for example C(lookup('file', 'pinhole.rules')).
+      - The rules text to put at C(path), for example C(lookup('file', 'pinhole.rules')).
         A missing final newline is added.
     type: str
   defines:
@@ -45,30 +45,30 @@ options:
     type: dict
     default: {}
   state:
-    description: V(present) applies the rules; V(absent) removes what pinhole owns.
+    description: C(present) applies the rules; C(absent) removes what pinhole owns.
     type: str
     choices: [present, absent]
     default: present
   confirm:
     description:
       - Seconds after which pinhole restores the previous rules unless
-        M(pinhole.gateway.confirm) runs in time. V(0) applies without a confirmation.
+        M(pinhole.gateway.confirm) runs in time. C(0) applies without a confirmation.
     type: int
     default: 0
   table:
     description:
-      - For O(state=absent), the table (family inet) to remove pinhole's objects from, instead of
-        the one O(path) names. For O(state=present) the table comes from the rules file
+      - For C(state=absent), the table (family inet) to remove pinhole's objects from, instead of
+        the one C(path) names. For C(state=present) the table comes from the rules file
         (C(option table)) and is returned.
     type: str
   mode:
-    description: With O(table) and O(state=absent), V(sets-only) removes only pinhole's sets from it.
+    description: With C(table) and C(state=absent), C(sets-only) removes only pinhole's sets from it.
     type: str
     choices: [table, sets-only]
     default: table
   names:
     description:
-      - Also return RV(name_sets), the sets that have names for pinhole guard to learn
+      - Also return C(name_sets), the sets that have names for pinhole guard to learn
         (from C(pinhole compile -b json)), for deciding whether the guard must run.
     type: bool
     default: false
@@ -126,15 +126,15 @@ table:
   returned: always
   type: str
 path:
-  description: The rules file (O(path)).
+  description: The rules file (C(path)).
   returned: always
   type: str
 rules_changed:
-  description: Whether the rules file at O(path) was (or, in check mode, would be) written.
+  description: Whether the rules file at C(path) was (or, in check mode, would be) written.
   returned: state is present
   type: bool
 staged:
-  description: With O(confirm), the path the new rules wait at until confirmed; null otherwise.
+  description: With C(confirm), the path the new rules wait at until confirmed; null otherwise.
   returned: state is present
   type: str
 confirm:
@@ -142,7 +142,7 @@ confirm:
   returned: state is present
   type: dict
 name_sets:
-  description: With O(names), the names of the sets that have names for the guard.
+  description: With C(names), the names of the sets that have names for the guard.
   returned: when names is true
   type: list
   elements: str
@@ -157,6 +157,21 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.pinhole.gateway.plugins.module_utils.pinhole import (
     COMMON_ARGS, define_args, failure_message, run, run_json)
+
+
+
+# The options, as DOCUMENTATION describes them (tests/fleet/lint.sh compares the two).
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', default='/etc/pinhole/pinhole.rules'),
+    content=dict(type='str'),
+    defines=dict(type='dict', default={}),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    confirm=dict(type='int', default=0),
+    table=dict(type='str'),
+    mode=dict(type='str', choices=['table', 'sets-only'], default='table'),
+    names=dict(type='bool', default=False),
+)
+ARGUMENT_SPEC.update(COMMON_ARGS)
 
 
 def read_file(path):
@@ -271,18 +286,7 @@ def absent(module):
 
 
 def main():
-    spec = dict(
-        path=dict(type='path', default='/etc/pinhole/pinhole.rules'),
-        content=dict(type='str'),
-        defines=dict(type='dict', default={}),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        confirm=dict(type='int', default=0),
-        table=dict(type='str'),
-        mode=dict(type='str', choices=['table', 'sets-only'], default='table'),
-        names=dict(type='bool', default=False),
-    )
-    spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     if p['confirm'] < 0 or p['confirm'] > 86400:
         module.fail_json(msg='confirm wants seconds from 0 to 86400, got %d' % p['confirm'])

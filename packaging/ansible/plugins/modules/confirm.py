@@ -10,12 +10,12 @@ DOCUMENTATION = r'''
 ---
 module: confirm
 short_description: Confirm (or cancel) a pending commit-confirmed pinhole apply
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Runs C(pinhole confirm), which keeps the rules that C(pinhole apply --confirm) applied and
-    stops their rollback timer; with O(cancel), restores the previous rules now.
-  - When confirmed, the rules text that M(pinhole.gateway.apply) staged as O(path)C(.pending)
-    becomes O(path); when cancelled, the staged text is deleted.
+    stops their rollback timer; with C(cancel), restores the previous rules now.
+  - When confirmed, the rules text that M(pinhole.gateway.apply) staged as C(path)C(.pending)
+    becomes C(path); when cancelled, the staged text is deleted.
   - Fails when nothing was pending, which after an apply with a timer means it was too late
     and the gateway is back on its previous rules.
   - In check mode nothing is run; C(changed) says whether a confirmation is pending.
@@ -75,6 +75,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pinhole.gateway.plugins.module_utils.pinhole import COMMON_ARGS, run
 
 
+
+# The options, as DOCUMENTATION describes them (tests/fleet/lint.sh compares the two).
+ARGUMENT_SPEC = dict(
+    table=dict(type='str'),
+    cancel=dict(type='bool', default=False),
+    path=dict(type='path', default='/etc/pinhole/pinhole.rules'),
+)
+ARGUMENT_SPEC.update(COMMON_ARGS)
+
+
 def pending_tables(run_dir, table):
     """Tables with a pending confirmation: the inet-TABLE.pending files pinhole keeps."""
     try:
@@ -96,13 +106,7 @@ def settle_staged(path, cancel):
 
 
 def main():
-    spec = dict(
-        table=dict(type='str'),
-        cancel=dict(type='bool', default=False),
-        path=dict(type='path', default='/etc/pinhole/pinhole.rules'),
-    )
-    spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     pending = pending_tables(p['run_dir'] or '/run/pinhole', p['table'])
     if module.check_mode:
