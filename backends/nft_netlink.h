@@ -20,6 +20,7 @@
 
 #include "arena.h"
 #include "backend.h"
+#include "kernel_names.h"
 #include "policy.h"
 
 /* One interval of a kernel address set. The prefix is its whole identity: pinhole writes
@@ -87,11 +88,6 @@ struct nk_chain {
 enum nk_mode { NK_MODE_TABLE, NK_MODE_SETS_ONLY };
 
 struct nk_ruleset;
-
-/* The comment of a table pinhole owns (table mode), as nft_text writes it too. Apply and
- * remove refuse a table by that name without it, unless it is empty: the name alone does
- * not make a table pinhole's. */
-#define NK_TABLE_COMMENT "managed by pinhole"
 
 /* Whether table mode may use the live table: absent, marked as pinhole's, or empty. */
 bool nk_table_is_ours(const struct nk_ruleset *live);
@@ -203,10 +199,6 @@ int nl_ruleset_read(struct nl_session *s, const char *table, enum nk_mode mode, 
 		    struct nk_ruleset *out);
 /* Reads the elements of one live set of rs into it. Returns 0 or -1 (errno). */
 int nl_set_read_elems(struct nl_session *s, struct nk_ruleset *rs, struct nk_set *set);
-
-/* Whether a set with this name and comment is one pinhole made: its comment names the set
- * it came from (kset_name rules), as nft_text writes it. */
-bool nk_set_is_ours(const char *name, const char *comment);
 
 /* A kernel error for one message of a batch, mapped back to what caused it. */
 struct nl_error {

@@ -21,7 +21,7 @@
  *           n x {hi u64, lo u64, family u8, len u8, pad[6]}
  * The header has its own MAC so that apply's "same source, same generation" check reads
  * 100 bytes, not the body. */
-#include "nft_netlink_sock.h"
+#include "nft_netlink_sock_internal.h"
 #include "safefile.h"
 
 #include <dirent.h>

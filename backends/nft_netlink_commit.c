@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_commit.c — one batch from build to verdict, including the case where the
  * answer got lost: then the kernel is asked what happened instead of guessing. */
-#include "nft_netlink_sock.h"
+#include "nft_netlink_sock_internal.h"
 
 #include <errno.h>
 #include <string.h>

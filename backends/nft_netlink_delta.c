@@ -3,7 +3,6 @@
  * that does it. Elements are compared prefix by prefix, rules by the fingerprint they
  * carry, chains and sets by their properties: nothing that names a rules-file line, so an
  * edit that moves lines sends only what it changed (pinhole(8), KERNEL OBJECTS). */
-#include "guard_steer.h"
 #include "nft_netlink_internal.h"
 
 #include <errno.h>
@@ -108,7 +107,7 @@ static const struct nk_chain *find_chain(const struct nk_ruleset *rs, const char
 	return NULL;
 }
 
-/* pinhole guard's steering chains (steer_is_guard_chain) live in pinhole's table but are
+/* pinhole guard's steering chains (nk_is_guard_chain) live in pinhole's table but are
  * the guard's: apply leaves them, unless a learnt set their rules use has to be made again
  * (the guard installs them again within a second). */
 
@@ -129,7 +128,7 @@ static void chains_delta(const struct nk_ruleset *want, const struct nk_ruleset 
 	}
 	for (size_t i = 0; have->table_exists && i < have->n_chains; i++) {
 		const char *name = have->chains[i].name;
-		if (!find_chain(want, name) && (!steer_is_guard_chain(name) || learnt_rebuilt))
+		if (!find_chain(want, name) && (!nk_is_guard_chain(name) || learnt_rebuilt))
 			d->chains[d->n_chains++] = (struct nk_chain_delta){ NULL, &have->chains[i], NK_DELETE };
 	}
 }

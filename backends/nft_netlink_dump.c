@@ -2,7 +2,7 @@
 /* nft_netlink_dump.c — reading what pinhole owns back from the kernel: the table, its base
  * chains and rules, its sets and (when asked, because it is the costly part) their
  * elements, all at one ruleset generation. */
-#include "nft_netlink_sock.h"
+#include "nft_netlink_sock_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
  * comments. The kernel holds an interval as a start element and an end element (the first
  * address past it, flagged INTERVAL_END); an interval up to the top of the address space
  * has no end element. */
-#include "nft_netlink_sock.h"
+#include "nft_netlink_sock_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -99,11 +99,6 @@ const struct nl_origin *nl_batch_origin(const struct nl_batch *b, uint32_t seq);
  * Returns 0, or -1 when the batch failed (b->error). */
 int nl_batch_from_delta(struct nl_batch *b, const struct nk_delta *d, uint32_t genid, bool check_only);
 
-/* The comment of a kernel set ("set NAME, FILE" with the rules file's base name, or the
- * learnt sets' text), sanitized, into buf of 128 bytes; returns its length. nft_text
- * writes the same. */
-size_t nk_set_comment(char *buf, const struct ir_set *s, enum kset_kind kind);
-
 /* The wanted chains alone (no sets): what nft_text writes as base chains. Same contract
  * as nk_ruleset_from_policy. */
 int nk_ruleset_chains(const struct policy *p, struct nk_ruleset *out);

@@ -15,7 +15,6 @@
 #define NFT_TYPE_IPV4_ADDR 7
 #define NFT_TYPE_IPV6_ADDR 8
 /* nft refuses longer comments (the parser stops at 128 bytes) */
-#define COMMENT_MAX 128
 
 uint64_t nk_hash(const void *s, size_t n, uint64_t seed)
 {
@@ -78,44 +77,7 @@ bool nk_table_is_ours(const struct nk_ruleset *live)
 	return !live->table_exists || live->table_marked || live->table_empty;
 }
 
-bool nk_set_is_ours(const char *name, const char *comment)
-{
-	static const char *const suffix[] = { "_v4", "_v6", "_dns_v4", "_dns_v6" };
-	static const char *const prefix[] = { "set ", "set ", "learnt by pinhole guard for the names of set ",
-					      "learnt by pinhole guard for the names of set " };
-	size_t len = strlen(name);
-	if (!comment)
-		return false;
-	for (int k = 3; k >= 0; k--) {	/* the longest suffix first: x_dns_v4 also ends in _v4 */
-		size_t sl = strlen(suffix[k]), pl = strlen(prefix[k]);
-		if (len <= sl || strcmp(name + len - sl, suffix[k]) || strncmp(comment, prefix[k], pl))
-			continue;
-		const char *base = comment + pl;
-		size_t bl = len - sl;
-		return !strncmp(base, name, bl) && (k >= 2 ? base[bl] == '\0' : base[bl] == ',');
-	}
-	return false;
-}
-
 /* ---- the wanted ruleset ---- */
-
-/* The rules file's base name: where a set came from, said without a directory or a line
- * that an edit or a move of the file would change (pinhole(8), KERNEL OBJECTS). */
-static const char *file_base(const char *file)
-{
-	const char *slash = file ? strrchr(file, '/') : NULL;
-	return slash && slash[1] ? slash + 1 : file ? file : "-";
-}
-
-size_t nk_set_comment(char *buf, const struct ir_set *s, enum kset_kind kind)
-{
-	int n = kind >= KSET_DNS_V4 ? snprintf(buf, COMMENT_MAX, "learnt by pinhole guard for the names of set %s", s->name)
-				    : snprintf(buf, COMMENT_MAX, "set %s, %s", s->name, file_base(s->loc.file));
-	size_t len = n < 0 ? 0 : (size_t)n < COMMENT_MAX ? (size_t)n : COMMENT_MAX - 1;
-	buf[len] = '\0';
-	comment_sanitize(buf, len);
-	return len;
-}
 
 /* Elements carry no comment: a prefix is the element's whole identity, so an edit that
  * moves lines sends nothing for the prefixes it did not change. Their sources come from
@@ -139,7 +101,7 @@ static int want_set(struct nk_ruleset *rs, struct nk_set *ks, const struct ir_se
 	kset_name(name, s, kind);
 	*ks = (struct nk_set){ .kind = kind, .origin = s, .flags = dynamic ? NFT_SET_TIMEOUT : NFT_SET_INTERVAL,
 			       .key_type = v4 ? NFT_TYPE_IPV4_ADDR : NFT_TYPE_IPV6_ADDR, .key_len = v4 ? 4 : 16 };
-	char comment[COMMENT_MAX];
+	char comment[NK_COMMENT_MAX];
 	nk_set_comment(comment, s, kind);
 	ks->name = arena_strdup(&rs->arena, name);
 	ks->comment = arena_strdup(&rs->arena, comment);
@@ -196,10 +158,10 @@ static struct nk_rule *rule_push(struct rule_list *l, enum nk_rule_kind what, co
  * replace the rule. */
 static const char *allow_comment(struct rule_list *l, const struct ir_rule *ir, bool *oom)
 {
-	char comment[COMMENT_MAX];
+	char comment[NK_COMMENT_MAX];
 	if (!ir->comment)
 		return NULL;
-	size_t len = strnlen(ir->comment, COMMENT_MAX - 1);
+	size_t len = strnlen(ir->comment, NK_COMMENT_MAX - 1);
 	bool cut = ir->comment[len] != '\0';
 	while (cut && len > 0 && ((unsigned char)ir->comment[len] & 0xC0) == 0x80)
 		len--;	/* cut on a character boundary: back to the lead byte, which goes too */
@@ -332,7 +294,7 @@ int nk_ruleset_chains(const struct policy *p, struct nk_ruleset *out)
 
 static int attribute_set(struct nk_ruleset *live, struct nk_set *set, const struct nk_set *was)
 {
-	char buf[COMMENT_MAX];
+	char buf[NK_COMMENT_MAX];
 	size_t i = 0, j = 0;
 	while (i < was->n_elems && j < set->n_elems) {
 		int c = nk_prefix_cmp(&was->elems[i].prefix, &set->elems[j].prefix);

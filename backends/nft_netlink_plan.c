@@ -2,7 +2,7 @@
 /* nft_netlink_plan.c — from "what the policy wants" to "what to send": read the live
  * objects (cheap), take the elements from the last-applied state when the generation says
  * nobody touched the ruleset since, dump them otherwise, and compute the delta. */
-#include "nft_netlink_sock.h"
+#include "nft_netlink_sock_internal.h"
 
 #include <errno.h>
 #include <string.h>

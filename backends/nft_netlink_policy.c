@@ -3,8 +3,7 @@
  * the review diff engine can say what apply would change in the words of a rules file:
  * sets with their prefixes (element comments give the sources back), rules decoded from
  * the expressions pinhole writes (nft_netlink_rule.c is the other half of this). */
-#include "guard_steer.h"
-#include "nft_netlink_sock.h"
+#include "nft_netlink_sock_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -465,7 +464,7 @@ struct policy *nl_ruleset_policy(struct nl_session *s, struct nk_ruleset *live, 
 	/* The guard's steering chains sit one step before pinhole's on purpose; they are not
 	 * the policy's priority. */
 	for (size_t i = 0; i < live->n_chains; i++)
-		if (live->chains[i].base && !steer_is_guard_chain(live->chains[i].name))
+		if (live->chains[i].base && !nk_is_guard_chain(live->chains[i].name))
 			p->priority = live->chains[i].priority;
 	if (live->table_exists)
 		build_sets(&b);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft_netlink_sock.c — the netlink socket: generation id, sending one batch, and reading
  * back what the kernel said about it. */
-#include "nft_netlink_sock.h"
+#include "nft_netlink_sock_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

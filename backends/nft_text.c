@@ -9,7 +9,6 @@
 #include <string.h>
 
 /* nft refuses longer comments (NFT_USERDATA_MAXLEN is 256, the parser stops at 128). */
-#define NFT_COMMENT_MAX 128
 
 static void emit_header(const struct policy *p, FILE *out)
 {
@@ -56,7 +55,7 @@ static void emit_static_set(const struct ir_set *s, enum kset_kind kind, bool el
 	kset_name(name, s, kind);
 	fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", name,
 		kind == KSET_V4 ? "ipv4_addr" : "ipv6_addr");
-	char where[NFT_COMMENT_MAX];
+	char where[NK_COMMENT_MAX];
 	nk_set_comment(where, s, kind);
 	fprintf(out, "\t\tcomment \"%s\"\n", where);
 	if (elements && kind == KSET_V4)
@@ -72,7 +71,7 @@ static void emit_dynamic_set(const struct ir_set *s, enum kset_kind kind, FILE *
 	kset_name(name, s, kind);
 	fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags timeout\n", name,
 		kind == KSET_DNS_V4 ? "ipv4_addr" : "ipv6_addr");
-	char what[NFT_COMMENT_MAX];
+	char what[NK_COMMENT_MAX];
 	nk_set_comment(what, s, kind);
 	fprintf(out, "\t\tcomment \"%s\"\n\t}\n", what);
 }
@@ -136,7 +135,7 @@ static int emit_chains(const struct policy *p, bool *first, FILE *out, struct di
  * guard's learnt sets are only made sure to exist. */
 static void emit_sets_only(const struct policy *p, FILE *out)
 {
-	char name[KSET_NAME_MAX], comment[NFT_COMMENT_MAX];
+	char name[KSET_NAME_MAX], comment[NK_COMMENT_MAX];
 	for (size_t i = 0; i < p->n_sets; i++) {
 		const struct ir_set *s = &p->sets[i];
 		for (enum kset_kind k = KSET_V4; k <= KSET_DNS_V6; k++) {

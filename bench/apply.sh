@@ -101,8 +101,8 @@ row() { printf "%-9s %-12s %8s %8s %30s %s\n" "$@"; }
 # 100 commits as the guard makes them (bench/guard_commits.c, through the guard's own
 # netlink path): learnt addresses with a timeout into the _dns set, each its own batch, and
 # the guard's record of its generations where apply looks for it.
-cc -O2 -o "$work/guard_commits" "$(dirname "$0")/guard_commits.c" -I"$(dirname "$0")/../matcher" \
-	-I"$(dirname "$0")/../compiler" -I"$(dirname "$0")/../backends" "$(dirname "$PINHOLE")/libpinhole_lib.a" \
+. "$(dirname "$0")/libs.sh"
+cc -O2 -o "$work/guard_commits" "$(dirname "$0")/guard_commits.c" $(pinhole_link "$(dirname "$PINHOLE")") \
 	$(pkg-config --cflags --libs libpcre2-8 libpsl libidn2 jansson libpcap libnftnl libmnl) -lm
 mkdir -p -m 0700 "$PINHOLE_RUN_DIR"
 guard_commits() {

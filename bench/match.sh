@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -O2 -march=native -o "$tmp/match_lookup" bench/match_lookup.c -Imatcher -Icompiler \
-	"$build/libpinhole_lib.a" $(pkg-config --cflags --libs libhs libpcre2-8 libpsl libidn2 jansson libpcap libnftnl libmnl) -lm
+. bench/libs.sh
+cc -O2 -march=native -o "$tmp/match_lookup" bench/match_lookup.c $(pinhole_link "$build") \
+	$(pkg-config --cflags --libs libhs libpcre2-8 libpsl libidn2 jansson libpcap libnftnl libmnl) -lm
 echo "== lookups (1,000,000 queries, ~10% matching; one core)"
 "$tmp/match_lookup" lookup 100
 "$tmp/match_lookup" lookup 10000
@@ -22,7 +23,7 @@ if [ "${BENCH_FULL:-0}" = 1 ]; then "$tmp/match_lookup" lookup 100000; else "$tm
 echo "== ClientHellos"
 "$tmp/match_lookup" hello 100000
 echo "== DNS answers"
-cc -O2 -march=native -o "$tmp/dns_parse" bench/dns_parse.c -Imatcher -Icompiler "$build/libpinhole_lib.a"
+cc -O2 -march=native -o "$tmp/dns_parse" bench/dns_parse.c $(pinhole_link "$build")
 "$tmp/dns_parse"
 echo "== whole process: pinhole match --rules R - (100,000 patterns, 1,000,000 names)"
 "$tmp/match_lookup" gen 100000 "$tmp/bench.rules" "$tmp/names" 1000000

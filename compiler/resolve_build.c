@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* resolve_build.c — from a set's expanded elements to its IR: prefixes aggregated with
  * their sources, names sorted, duplicates and redundant names reported and dropped. */
-#include "resolve.h"
+#include "resolve_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

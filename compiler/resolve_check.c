@@ -4,7 +4,7 @@
  * exactly an address is malformed, addresses that open (nearly) everything or never
  * match, and regexes that match every name or a whole top-level domain. */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "resolve.h"
+#include "resolve_internal.h"
 
 #include <ctype.h>
 #include <pcre2.h>

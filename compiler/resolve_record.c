@@ -3,7 +3,7 @@
  * customer must supply, the local files that supply them, and the records to publish
  * (pinhole.rules(5), PARAMETERS, INCLUDE and RECORDS). A CNAME alias joins every set that
  * holds its target, so each backend allows the names users actually click. */
-#include "resolve.h"
+#include "resolve_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 /* resolve_set.c — a set's elements: expansion of @includes and $defines, validation of
  * every address, name and regex, then the normalized IR set. */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "resolve.h"
+#include "resolve_internal.h"
 
 #include <pcre2.h>
 #include <stdlib.h>

@@ -27,7 +27,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "backend.h"
 #include "dns.h"
 #include "packet.h"
 #include "policy.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* resolve.h — internal to the compiler: AST → IR. policy.h is the public face. */
+/* resolve_internal.h — internal to the compiler: AST → IR. policy.h is the public face. */
 #ifndef PINHOLE_RESOLVE_H
 #define PINHOLE_RESOLVE_H
 

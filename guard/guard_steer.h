@@ -99,11 +99,6 @@ struct steer_config {
 	size_t n_tls_sets;
 };
 
-/* The guard's chain names, for anyone who reads pinhole's table (and must not take them
- * for stale chains of an older policy). */
-extern const char *const steer_chain_names[3];
-bool steer_is_guard_chain(const char *name);
-
 /* Which queue form this kernel takes: validates a queue rule in a batch that is never
  * committed. Returns 0 with *out NFT or XT, -1 with errno when neither works. */
 int steer_probe_queue(struct gnl *g, enum steer_queue *out);

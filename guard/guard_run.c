@@ -126,12 +126,12 @@ static void write_stats(struct runner *r)
 	int known = 0;
 	/* Not readable under systemd's ProcSubset=pid: then the file says so. */
 	for (int i = 0; r->q && i < 2; i++)
-		if (nfq_proc_drops(i ? r->o->tls_queue : r->o->dns_queue, &d, &u) == 0)
+		if (pq_proc_drops(i ? r->o->tls_queue : r->o->dns_queue, &d, &u) == 0)
 			total_d += d, total_u += u, known++;
 	c->queue_dropped = total_d;
 	c->queue_user_dropped = total_u;
 	/* Both sockets: in strict mode a lost query copy means its answer is not believed. */
-	c->queue_overruns = (r->q ? nfq_overruns(r->q) : 0) + (r->lg ? nflog_overruns(r->lg) : 0);
+	c->queue_overruns = (r->q ? pq_overruns(r->q) : 0) + (r->lg ? plog_overruns(r->lg) : 0);
 	if (!r->o->stats_path)
 		return;
 	struct guard_stats_info i = {
@@ -282,9 +282,9 @@ static void read_queries(void *arg)
 static int open_packets(struct runner *r)
 {
 	const struct guard_run_opts *o = r->o;
-	struct nfq_opts qo = { .maxlen = o->queue_maxlen, .fail_open = o->fail_open };
-	if (!o->passive && (!(r->q = nfq_open(RUN_RCVBUF)) || nfq_bind(r->q, o->dns_queue, &qo) < 0 ||
-			    nfq_bind(r->q, o->tls_queue, &qo) < 0)) {
+	struct pq_opts qo = { .maxlen = o->queue_maxlen, .fail_open = o->fail_open };
+	if (!o->passive && (!(r->q = pq_open(RUN_RCVBUF)) || pq_bind(r->q, o->dns_queue, &qo) < 0 ||
+			    pq_bind(r->q, o->tls_queue, &qo) < 0)) {
 		/* The kernel answers EPERM both without CAP_NET_ADMIN and when another socket
 		 * holds the queue. */
 		glog(r->log, GLOG_ERR, "cannot bind queues %u and %u: %s%s", o->dns_queue, o->tls_queue,
@@ -293,7 +293,7 @@ static int open_packets(struct runner *r)
 		return -1;
 	}
 	/* Both modes: the log group carries DNS queries (and in passive mode the answers). */
-	if (!(r->lg = nflog_open(RUN_RCVBUF)) || nflog_bind(r->lg, o->log_group) < 0) {
+	if (!(r->lg = plog_open(RUN_RCVBUF)) || plog_bind(r->lg, o->log_group) < 0) {
 		glog(r->log, GLOG_ERR, "cannot listen to log group %u: %s%s", o->log_group, strerror(errno),
 		     errno == EPERM || errno == EBUSY ? " (another guard runs, or no CAP_NET_ADMIN?)" : "");
 		return -1;
@@ -387,8 +387,8 @@ static void finish(struct runner *r)
 	}
 	/* The steering rules stay: with the guard gone their queues drop (fail-closed) or
 	 * let through (fail-open). `pinhole guard --uninstall` removes them. */
-	nfq_close(r->q);
-	nflog_close(r->lg);
+	pq_close(r->q);
+	plog_close(r->lg);
 	gnl_close(r->nl);
 	guard_free(r->g);
 	policy_free(r->policy);
@@ -405,10 +405,10 @@ static int loop(struct runner *r)
 {
 	while (!r->stop) {
 		struct pollfd fds[4] = {
-			{ r->q ? nfq_fd(r->q) : nflog_fd(r->lg), POLLIN, 0 },
+			{ r->q ? pq_fd(r->q) : plog_fd(r->lg), POLLIN, 0 },
 			{ r->sfd, POLLIN, 0 },
 			{ r->tfd, POLLIN, 0 },
-			{ r->q ? nflog_fd(r->lg) : -1, POLLIN, 0 },
+			{ r->q ? plog_fd(r->lg) : -1, POLLIN, 0 },
 		};
 		if (poll(fds, 4, -1) < 0 && errno != EINTR) {
 			glog(r->log, GLOG_ERR, "poll: %s", strerror(errno));

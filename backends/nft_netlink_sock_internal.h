@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* nft_netlink_sock.h — the session's socket, shared by the files that talk to the kernel. */
+/* nft_netlink_sock_internal.h — the session's socket, shared by the files that talk to the kernel. */
 #ifndef PINHOLE_NFT_NETLINK_SOCK_H
 #define PINHOLE_NFT_NETLINK_SOCK_H
 

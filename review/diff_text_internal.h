@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* diff_text.h — pieces the diff formatters share (diff_format.c, diff_markdown.c,
+/* diff_text_internal.h — pieces the diff formatters share (diff_format.c, diff_markdown.c,
  * diff_json.c); not for other modules. */
 #ifndef PINHOLE_DIFF_TEXT_H
 #define PINHOLE_DIFF_TEXT_H
@@ -27,6 +27,10 @@ size_t diff_name_text(const struct diff_name *n, char *buf, size_t max);
 /* "changed", "added", "removed", "renamed". */
 const char *diff_set_change_word(enum set_change c);
 const char *diff_rule_change_word(enum rule_change c);
+
+/* How a default_deny interface now refuses, reject being the new side's flag:
+ * "drop -> reject (TCP reset, ICMP administratively prohibited)" or "reject -> drop (silent)". */
+const char *diff_deny_how_text(bool reject);
 
 /* "ports", "protocol and ports", "direction": what a changed rule changed. */
 size_t diff_rule_what_text(unsigned what, char *buf, size_t max);

@@ -7,8 +7,8 @@
 #include "guard_resolv.h"
 #include "guard_run.h"
 #include "guard_stats.h"
-#include "nflog.h"
-#include "nfq.h"
+#include "packet_log.h"
+#include "packet_queue.h"
 
 /* A DNS answer held in the queue until its addresses are committed. */
 struct held {
@@ -23,8 +23,8 @@ struct runner {
 	struct policy *policy;
 	struct guard *g;
 	struct gnl *nl;
-	struct nfq *q;
-	struct nflog *lg;		/* passive: DNS answers and queries; strict: queries */
+	struct pq *q;
+	struct plog *lg;		/* passive: DNS answers and queries; strict: queries */
 	struct guard_resolvers resolvers;
 	int sfd, tfd;
 	enum gset_refresh refresh;

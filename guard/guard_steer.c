@@ -2,6 +2,7 @@
 /* guard_steer.c — the guard chains, built with libnftnl into guard_sets' batches. The rule
  * shapes are listed in guard_steer.h. */
 #include "guard_steer.h"
+#include "kernel_names.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,21 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const steer_chain_names[3] = { "guard_input", "guard_forward", "guard_output" };
-static const uint32_t chain_hooks[3] = { NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT };
+static const uint32_t chain_hooks[NK_GUARD_CHAINS] = { NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT };
 
 const char *steer_queue_name(enum steer_queue q)
 {
 	static const char *const names[] = { "auto", "nft", "xt" };
 	return q <= STEER_QUEUE_XT ? names[q] : "?";
-}
-
-bool steer_is_guard_chain(const char *name)
-{
-	for (size_t i = 0; i < 3; i++)
-		if (!strcmp(name, steer_chain_names[i]))
-			return true;
-	return false;
 }
 
 /* ---- expressions ---- */
@@ -476,7 +468,7 @@ static void put_chain(struct gnl *g, const char *table, size_t i, int32_t priori
 					     add ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	if (ch && nlh) {
 		nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
-		nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, steer_chain_names[i]);
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, nk_guard_chain_names[i]);
 		if (add) {
 			nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, chain_hooks[i]);
 			nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, priority);
@@ -509,7 +501,7 @@ static bool dns_local(const struct steer_config *c, size_t i)
 
 static void put_dns_rules(struct gnl *g, const struct steer_config *c, size_t i)
 {
-	const char *chain = steer_chain_names[i];
+	const char *chain = nk_guard_chain_names[i];
 	for (size_t k = 0; k < c->n_resolvers; k++) {
 		for (enum rule_shape s = RULE_DNS_UDP; dns_answers_in(i) && s <= RULE_DNS_TCP; s++)
 			put_rule(g, c, chain, s, NULL, &c->resolvers[k]);
@@ -536,7 +528,7 @@ size_t steer_rule_count(const struct steer_config *c, size_t chain)
 /* The rules of chain i (input: DNS only); steer_rule_count counts them. */
 static void put_chain_rules(struct gnl *g, const struct steer_config *c, size_t i)
 {
-	const char *chain = steer_chain_names[i];
+	const char *chain = nk_guard_chain_names[i];
 	bool tls = i != 0 && !c->passive;
 	/* forward, with resets: the guard replaces a denied ClientHello with a FIN (guard_round.c) */
 	bool fin = i == 1 && c->deny_reset;
@@ -555,8 +547,8 @@ static void put_chain_rules(struct gnl *g, const struct steer_config *c, size_t 
  * when the kernel could not be asked. */
 static int put_deletes(struct gnl *g, const char *table)
 {
-	for (size_t i = 0; i < 3; i++) {
-		int has = gnl_chain_exists(g, table, steer_chain_names[i]);
+	for (size_t i = 0; i < NK_GUARD_CHAINS; i++) {
+		int has = gnl_chain_exists(g, table, nk_guard_chain_names[i]);
 		if (has < 0)
 			return -1;
 		if (has)
@@ -580,7 +572,7 @@ int steer_probe_queue(struct gnl *g, enum steer_queue *out)
 			gnl_batch_close(g, nlh);
 		}
 		put_chain(g, table, 0, 0, true);
-		put_rule(g, &c, steer_chain_names[0], RULE_DNS_UDP, NULL, NULL);
+		put_rule(g, &c, nk_guard_chain_names[0], RULE_DNS_UDP, NULL, NULL);
 		if (gnl_batch_check(g, &e) == 0) {
 			*out = c.queue;
 			return 0;
@@ -602,7 +594,7 @@ int steer_install(struct gnl *g, struct steer_config *c, struct gnl_error *e)
 		e->err = errno;
 		return -1;
 	}
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < NK_GUARD_CHAINS; i++) {
 		put_chain(g, c->table, i, c->priority, true);
 		put_chain_rules(g, c, i);
 	}
@@ -622,12 +614,12 @@ int steer_remove(struct gnl *g, const char *table, struct gnl_error *e)
 
 int steer_present(struct gnl *g, const char *table, const size_t want[3])
 {
-	for (size_t i = 0; i < 3; i++) {
-		int has = gnl_chain_exists(g, table, steer_chain_names[i]);
+	for (size_t i = 0; i < NK_GUARD_CHAINS; i++) {
+		int has = gnl_chain_exists(g, table, nk_guard_chain_names[i]);
 		if (has <= 0)
 			return has;
 		/* A rule deleted by hand leaves the chain with fewer rules than were installed. */
-		long n = gnl_chain_rules(g, table, steer_chain_names[i]);
+		long n = gnl_chain_rules(g, table, nk_guard_chain_names[i]);
 		if (n < 0)
 			return -1;
 		if (want && (size_t)n != want[i])

@@ -84,7 +84,7 @@ static void hold(struct runner *r, uint16_t queue, uint32_t id)
 		size_t cap = r->cap_held ? 2 * r->cap_held : 1024;
 		struct held *v = realloc(r->held, cap * sizeof(*v));
 		if (!v) {	/* cannot remember it: release it now rather than never */
-			nfq_verdict(r->q, queue, id, NFQ_ACCEPT, false, 0);
+			pq_verdict(r->q, queue, id, PQ_ACCEPT, false, 0);
 			return;
 		}
 		r->held = v;
@@ -122,15 +122,15 @@ static bool dns_packet(struct runner *r, const struct packet *p)
 /* A denied ClientHello routed through the gateway goes on to the server as a FIN
  * (guard_steer.h, deny_reset), so the server's end closes too; the local hooks and
  * --deny drop keep the packet as it is. */
-static void deny_verdict(struct runner *r, const struct nfq_packet *qp, uint32_t mark)
+static void deny_verdict(struct runner *r, const struct pq_packet *qp, uint32_t mark)
 {
 	uint8_t fin[256];
 	size_t n = r->o->deny_reset && qp->hook == NF_INET_FORWARD ? packet_tcp_fin(qp->data, qp->len, fin, sizeof(fin)) : 0;
-	if (n == 0 || nfq_verdict_packet(r->q, qp->queue, qp->id, NFQ_REPEAT, mark, fin, n) < 0)
-		nfq_verdict(r->q, qp->queue, qp->id, NFQ_REPEAT, true, mark);
+	if (n == 0 || pq_verdict_packet(r->q, qp->queue, qp->id, PQ_REPEAT, mark, fin, n) < 0)
+		pq_verdict(r->q, qp->queue, qp->id, PQ_REPEAT, true, mark);
 }
 
-static void tls_packet(struct runner *r, const struct nfq_packet *qp, const struct packet *p)
+static void tls_packet(struct runner *r, const struct pq_packet *qp, const struct packet *p)
 {
 	struct guard_tls_decision d;
 	uint32_t mark = qp->mark & ~STEER_MARK_MASK;
@@ -138,15 +138,15 @@ static void tls_packet(struct runner *r, const struct nfq_packet *qp, const stru
 	guard_tls(r->g, r->now_us / 1000, p, &d);
 	log_tls(r, p, &d);
 	switch (d.verdict) {
-	case GUARD_TLS_PASS: nfq_verdict(r->q, qp->queue, qp->id, NFQ_ACCEPT, false, 0); break;
-	case GUARD_TLS_HOLD: nfq_verdict(r->q, qp->queue, qp->id, NFQ_DROP, false, 0); break;
+	case GUARD_TLS_PASS: pq_verdict(r->q, qp->queue, qp->id, PQ_ACCEPT, false, 0); break;
+	case GUARD_TLS_HOLD: pq_verdict(r->q, qp->queue, qp->id, PQ_DROP, false, 0); break;
 	/* The mark reaches the conntrack entry when the hook runs again (guard_steer.h). */
-	case GUARD_TLS_ALLOW: nfq_verdict(r->q, qp->queue, qp->id, NFQ_REPEAT, true, mark | STEER_MARK_ALLOW); break;
+	case GUARD_TLS_ALLOW: pq_verdict(r->q, qp->queue, qp->id, PQ_REPEAT, true, mark | STEER_MARK_ALLOW); break;
 	case GUARD_TLS_DENY: deny_verdict(r, qp, mark | STEER_MARK_DENY); break;
 	}
 }
 
-static void on_queued(const struct nfq_packet *qp, void *arg)
+static void on_queued(const struct pq_packet *qp, void *arg)
 {
 	struct runner *r = arg;
 	struct packet p;
@@ -155,22 +155,22 @@ static void on_queued(const struct nfq_packet *qp, void *arg)
 		/* Nothing to read: a DNS answer goes on (nothing is learnt from it, so what it
 		 * names stays closed); a TLS segment is dropped, as its connection is unchecked. */
 		guard_counters(r->g)->packets_undecodable++;
-		nfq_verdict(r->q, qp->queue, qp->id, dns ? NFQ_ACCEPT : NFQ_DROP, false, 0);
+		pq_verdict(r->q, qp->queue, qp->id, dns ? PQ_ACCEPT : PQ_DROP, false, 0);
 		return;
 	}
 	if (dns && p.sport == 53) {
 		if (dns_packet(r, &p))
 			hold(r, qp->queue, qp->id);
 		else
-			nfq_verdict(r->q, qp->queue, qp->id, NFQ_DROP, false, 0);
+			pq_verdict(r->q, qp->queue, qp->id, PQ_DROP, false, 0);
 	} else if (!dns && p.proto == 6) {
 		tls_packet(r, qp, &p);
 	} else {
-		nfq_verdict(r->q, qp->queue, qp->id, NFQ_ACCEPT, false, 0);
+		pq_verdict(r->q, qp->queue, qp->id, PQ_ACCEPT, false, 0);
 	}
 }
 
-static void on_logged(const struct nflog_packet *lp, void *arg)
+static void on_logged(const struct plog_packet *lp, void *arg)
 {
 	struct runner *r = arg;
 	struct packet p;
@@ -189,7 +189,7 @@ void run_read_queries(struct runner *r)
 		return;
 	guard_queries_only(r->g, r->q != NULL);
 	/* Bounded: a flood of queries must not starve the answers. */
-	if (nflog_receive(r->lg, 4096, on_logged, r) < 0)
+	if (plog_receive(r->lg, 4096, on_logged, r) < 0)
 		glog(r->log, GLOG_ERR, "cannot read logged DNS queries: %s", strerror(errno));
 	guard_queries_only(r->g, false);
 }
@@ -205,9 +205,9 @@ static void release_held(struct runner *r)
 		lat_hist_add(&r->hold, now - r->held[i].since_us);
 	}
 	if (r->n_held == 1)
-		nfq_verdict(r->q, r->held[0].queue, last, NFQ_ACCEPT, false, 0);
+		pq_verdict(r->q, r->held[0].queue, last, PQ_ACCEPT, false, 0);
 	else if (r->n_held > 1)
-		nfq_verdict_upto(r->q, r->held[0].queue, last, NFQ_ACCEPT);
+		pq_verdict_upto(r->q, r->held[0].queue, last, PQ_ACCEPT);
 	r->n_held = 0;
 }
 
@@ -216,11 +216,11 @@ int run_round(struct runner *r)
 	r->now_us = run_now_us();
 	if (r->q)
 		run_read_queries(r);
-	int n = r->q ? nfq_receive(r->q, 1024, on_queued, r) : nflog_receive(r->lg, 1024, on_logged, r);
+	int n = r->q ? pq_receive(r->q, 1024, on_queued, r) : plog_receive(r->lg, 1024, on_logged, r);
 	run_commit(r);
 	if (r->q) {
 		release_held(r);
-		if (nfq_flush(r->q) < 0)
+		if (pq_flush(r->q) < 0)
 			glog(r->log, GLOG_ERR, "cannot send verdicts: %s", strerror(errno));
 	}
 	glog_flush(r->log);

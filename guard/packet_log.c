@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* nflog.c — NFLOG over libmnl. Message layout: include/uapi/linux/netfilter/nfnetlink_log.h;
+/* packet_log.c — NFLOG over libmnl. Message layout: include/uapi/linux/netfilter/nfnetlink_log.h;
  * attribute values are big endian. */
-#include "nflog.h"
+#include "packet_log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #define NFLOG_MAX_GROUPS 8
 #define NFLOG_COPY_RANGE 0xffffu
 
-struct nflog {
+struct plog {
 	struct mnl_socket *nl;
 	uint32_t seq;
 	uint16_t groups[NFLOG_MAX_GROUPS];
@@ -27,9 +27,9 @@ struct nflog {
 	uint8_t *rbuf;
 };
 
-struct nflog *nflog_open(size_t rcvbuf)
+struct plog *plog_open(size_t rcvbuf)
 {
-	struct nflog *l = calloc(1, sizeof(*l));
+	struct plog *l = calloc(1, sizeof(*l));
 	int size = rcvbuf > 0x7fffffff ? 0x7fffffff : (int)rcvbuf;
 	if (!l || !(l->rbuf = malloc(NFLOG_RECV_BUF)))
 		goto fail;
@@ -41,7 +41,7 @@ struct nflog *nflog_open(size_t rcvbuf)
 	l->seq = (uint32_t)time(NULL);
 	return l;
 fail:
-	nflog_close(l);
+	plog_close(l);
 	return NULL;
 }
 
@@ -60,7 +60,7 @@ static struct nlmsghdr *put_config(void *buf, uint16_t group, uint16_t flags, ui
 
 /* Sends a config message and waits for its ack; log copies that arrive first are
  * dropped: they are copies, the packets themselves went on. */
-static int config_send(struct nflog *l, struct nlmsghdr *nlh)
+static int config_send(struct plog *l, struct nlmsghdr *nlh)
 {
 	uint32_t seq = nlh->nlmsg_seq;
 	if (mnl_socket_sendto(l->nl, nlh, nlh->nlmsg_len) < 0)
@@ -83,7 +83,7 @@ static int config_send(struct nflog *l, struct nlmsghdr *nlh)
 	}
 }
 
-int nflog_bind(struct nflog *l, uint16_t group)
+int plog_bind(struct plog *l, uint16_t group)
 {
 	uint8_t buf[512];
 	if (l->n_groups == NFLOG_MAX_GROUPS) {
@@ -107,7 +107,7 @@ int nflog_bind(struct nflog *l, uint16_t group)
 	return config_send(l, nlh);
 }
 
-void nflog_close(struct nflog *l)
+void plog_close(struct plog *l)
 {
 	if (!l)
 		return;
@@ -124,22 +124,22 @@ void nflog_close(struct nflog *l)
 	free(l);
 }
 
-int nflog_fd(const struct nflog *l)
+int plog_fd(const struct plog *l)
 {
 	return mnl_socket_get_fd(l->nl);
 }
 
-uint64_t nflog_overruns(const struct nflog *l)
+uint64_t plog_overruns(const struct plog *l)
 {
 	return l->overruns;
 }
 
-static bool parse_packet(const struct nlmsghdr *m, struct nflog_packet *p)
+static bool parse_packet(const struct nlmsghdr *m, struct plog_packet *p)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(m);
 	const struct nlattr *a;
 	bool hdr = false;
-	*p = (struct nflog_packet){ .group = ntohs(g->res_id) };
+	*p = (struct plog_packet){ .group = ntohs(g->res_id) };
 	mnl_attr_for_each(a, m, sizeof(*g)) {
 		if (mnl_attr_get_type(a) == NFULA_PACKET_HDR &&
 		    mnl_attr_get_payload_len(a) >= sizeof(struct nfulnl_msg_packet_hdr)) {
@@ -155,7 +155,7 @@ static bool parse_packet(const struct nlmsghdr *m, struct nflog_packet *p)
 	return hdr && p->data;
 }
 
-int nflog_receive(struct nflog *l, size_t max, nflog_packet_fn fn, void *arg)
+int plog_receive(struct plog *l, size_t max, plog_packet_fn fn, void *arg)
 {
 	int total = 0;
 	while ((size_t)total < max) {
@@ -171,7 +171,7 @@ int nflog_receive(struct nflog *l, size_t max, nflog_packet_fn fn, void *arg)
 		int left = (int)n;
 		for (struct nlmsghdr *m = (struct nlmsghdr *)l->rbuf; mnl_nlmsg_ok(m, left);
 		     m = mnl_nlmsg_next(m, &left)) {
-			struct nflog_packet p;
+			struct plog_packet p;
 			if (m->nlmsg_type == ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET) && parse_packet(m, &p)) {
 				fn(&p, arg);
 				total++;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* nfq.c — NFQUEUE over libmnl. Message layout: include/uapi/linux/netfilter/nfnetlink_queue.h;
+/* packet_queue.c — NFQUEUE over libmnl. Message layout: include/uapi/linux/netfilter/nfnetlink_queue.h;
  * every attribute value is big endian. */
-#include "nfq.h"
+#include "packet_queue.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,28 +16,28 @@
 #include <time.h>
 
 /* A queued packet is at most 64 KiB (the copy range) plus its attributes. */
-#define NFQ_RECV_BUF (65536u + 8192u)
-#define NFQ_VERDICT_BUF 65536u
-#define NFQ_MAX_QUEUES 8
+#define PQ_RECV_BUF (65536u + 8192u)
+#define PQ_VERDICT_BUF 65536u
+#define PQ_MAX_QUEUES 8
 /* The largest copy range the kernel takes (it is clamped to 0xffff anyway). */
-#define NFQ_COPY_RANGE 0xffffu
+#define PQ_COPY_RANGE 0xffffu
 
-struct nfq {
+struct pq {
 	struct mnl_socket *nl;
 	uint32_t portid, seq;
-	uint16_t queues[NFQ_MAX_QUEUES];
+	uint16_t queues[PQ_MAX_QUEUES];
 	size_t n_queues;
 	uint64_t overruns;
 	uint8_t *rbuf;
-	uint8_t *vbuf;		/* verdicts waiting for nfq_flush */
+	uint8_t *vbuf;		/* verdicts waiting for pq_flush */
 	size_t vlen;
 };
 
-struct nfq *nfq_open(size_t rcvbuf)
+struct pq *pq_open(size_t rcvbuf)
 {
-	struct nfq *q = calloc(1, sizeof(*q));
+	struct pq *q = calloc(1, sizeof(*q));
 	int size = rcvbuf > 0x7fffffff ? 0x7fffffff : (int)rcvbuf, one = 1;
-	if (!q || !(q->rbuf = malloc(NFQ_RECV_BUF)) || !(q->vbuf = malloc(NFQ_VERDICT_BUF)))
+	if (!q || !(q->rbuf = malloc(PQ_RECV_BUF)) || !(q->vbuf = malloc(PQ_VERDICT_BUF)))
 		goto fail;
 	if (!(q->nl = mnl_socket_open(NETLINK_NETFILTER)) || mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
@@ -52,7 +52,7 @@ struct nfq *nfq_open(size_t rcvbuf)
 	q->seq = (uint32_t)time(NULL);
 	return q;
 fail:
-	nfq_close(q);
+	pq_close(q);
 	return NULL;
 }
 
@@ -72,13 +72,13 @@ static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags, uin
 /* Sends one config message and waits for its ack. Packets that arrive meanwhile (a queue
  * that already had steering rules) are not lost: they are handed to nobody, so they get
  * NF_REPEAT, which runs the hook again and queues them anew, now to a bound socket. */
-static int config_send(struct nfq *q, struct nlmsghdr *nlh)
+static int config_send(struct pq *q, struct nlmsghdr *nlh)
 {
 	uint32_t seq = nlh->nlmsg_seq;
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(q->nl, q->rbuf, NFQ_RECV_BUF);
+		ssize_t n = mnl_socket_recvfrom(q->nl, q->rbuf, PQ_RECV_BUF);
 		if (n < 0)
 			return errno == ENOBUFS ? (q->overruns++, 0) : -1;
 		int left = (int)n;
@@ -94,18 +94,18 @@ static int config_send(struct nfq *q, struct nlmsghdr *nlh)
 				struct nlattr *a = mnl_nlmsg_get_payload_offset(m, sizeof(*g));
 				if (mnl_attr_get_type(a) == NFQA_PACKET_HDR) {
 					const struct nfqnl_msg_packet_hdr *h = mnl_attr_get_payload(a);
-					nfq_verdict(q, ntohs(g->res_id), ntohl(h->packet_id), NFQ_REPEAT, false, 0);
+					pq_verdict(q, ntohs(g->res_id), ntohl(h->packet_id), PQ_REPEAT, false, 0);
 				}
 			}
 		}
-		nfq_flush(q);
+		pq_flush(q);
 	}
 }
 
-int nfq_bind(struct nfq *q, uint16_t num, const struct nfq_opts *o)
+int pq_bind(struct pq *q, uint16_t num, const struct pq_opts *o)
 {
 	uint8_t buf[512];
-	if (q->n_queues == NFQ_MAX_QUEUES) {
+	if (q->n_queues == PQ_MAX_QUEUES) {
 		errno = ENOSPC;
 		return -1;
 	}
@@ -116,7 +116,7 @@ int nfq_bind(struct nfq *q, uint16_t num, const struct nfq_opts *o)
 		return -1;
 	q->queues[q->n_queues++] = num;
 	nlh = put_header(buf, NFQNL_MSG_CONFIG, NLM_F_ACK, num, ++q->seq);
-	struct nfqnl_msg_config_params params = { htonl(NFQ_COPY_RANGE), NFQNL_COPY_PACKET };
+	struct nfqnl_msg_config_params params = { htonl(PQ_COPY_RANGE), NFQNL_COPY_PACKET };
 	mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(params), &params);
 	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(o->maxlen));
 	/* GSO: take a GSO packet whole instead of having the kernel segment it first; the
@@ -127,7 +127,7 @@ int nfq_bind(struct nfq *q, uint16_t num, const struct nfq_opts *o)
 	return config_send(q, nlh);
 }
 
-static void unbind(struct nfq *q, uint16_t num)
+static void unbind(struct pq *q, uint16_t num)
 {
 	uint8_t buf[256];
 	struct nlmsghdr *nlh = put_header(buf, NFQNL_MSG_CONFIG, 0, num, ++q->seq);
@@ -136,12 +136,12 @@ static void unbind(struct nfq *q, uint16_t num)
 	mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
 }
 
-void nfq_close(struct nfq *q)
+void pq_close(struct pq *q)
 {
 	if (!q)
 		return;
 	if (q->nl) {
-		nfq_flush(q);
+		pq_flush(q);
 		/* Closing the socket unbinds too, and the kernel then drops (or, with bypass,
 		 * accepts) what is still queued; unbinding first says it explicitly. */
 		for (size_t i = 0; i < q->n_queues; i++)
@@ -153,23 +153,23 @@ void nfq_close(struct nfq *q)
 	free(q);
 }
 
-int nfq_fd(const struct nfq *q)
+int pq_fd(const struct pq *q)
 {
 	return mnl_socket_get_fd(q->nl);
 }
 
-uint64_t nfq_overruns(const struct nfq *q)
+uint64_t pq_overruns(const struct pq *q)
 {
 	return q->overruns;
 }
 
 /* One NFQNL_MSG_PACKET into *p; false when it lacks the header or the payload. */
-static bool parse_packet(const struct nlmsghdr *m, struct nfq_packet *p)
+static bool parse_packet(const struct nlmsghdr *m, struct pq_packet *p)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(m);
 	const struct nlattr *a;
 	bool hdr = false;
-	*p = (struct nfq_packet){ .queue = ntohs(g->res_id) };
+	*p = (struct pq_packet){ .queue = ntohs(g->res_id) };
 	mnl_attr_for_each(a, m, sizeof(*g)) {
 		switch (mnl_attr_get_type(a)) {
 		case NFQA_PACKET_HDR:
@@ -195,28 +195,28 @@ static bool parse_packet(const struct nlmsghdr *m, struct nfq_packet *p)
 }
 
 /* Handles one datagram: packets go to fn; a packet without payload is accepted unseen
- * (the kernel sends none only with a zero copy range, which nfq_bind never sets). */
-static int handle_datagram(struct nfq *q, size_t n, nfq_packet_fn fn, void *arg)
+ * (the kernel sends none only with a zero copy range, which pq_bind never sets). */
+static int handle_datagram(struct pq *q, size_t n, pq_packet_fn fn, void *arg)
 {
 	int count = 0, left = (int)n;
 	for (struct nlmsghdr *m = (struct nlmsghdr *)q->rbuf; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
-		struct nfq_packet p;
+		struct pq_packet p;
 		if (m->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET) || !parse_packet(m, &p))
 			continue;
 		count++;
 		if (p.data)
 			fn(&p, arg);
 		else
-			nfq_verdict(q, p.queue, p.id, NFQ_ACCEPT, false, 0);
+			pq_verdict(q, p.queue, p.id, PQ_ACCEPT, false, 0);
 	}
 	return count;
 }
 
-int nfq_receive(struct nfq *q, size_t max, nfq_packet_fn fn, void *arg)
+int pq_receive(struct pq *q, size_t max, pq_packet_fn fn, void *arg)
 {
 	int total = 0;
 	while ((size_t)total < max) {
-		ssize_t n = recv(mnl_socket_get_fd(q->nl), q->rbuf, NFQ_RECV_BUF, MSG_DONTWAIT);
+		ssize_t n = recv(mnl_socket_get_fd(q->nl), q->rbuf, PQ_RECV_BUF, MSG_DONTWAIT);
 		if (n < 0 && errno == ENOBUFS) {
 			q->overruns++;
 			continue;
@@ -230,10 +230,10 @@ int nfq_receive(struct nfq *q, size_t max, nfq_packet_fn fn, void *arg)
 	return total;
 }
 
-int nfq_verdict(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, bool set_mark, uint32_t mark)
+int pq_verdict(struct pq *q, uint16_t queue, uint32_t id, enum pq_verdict v, bool set_mark, uint32_t mark)
 {
 	/* header 16 + nfgenmsg 4 + verdict 12 + mark 8 */
-	if (q->vlen + 64 > NFQ_VERDICT_BUF && nfq_flush(q) < 0)
+	if (q->vlen + 64 > PQ_VERDICT_BUF && pq_flush(q) < 0)
 		return -1;
 	struct nlmsghdr *nlh = put_header(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, 0, queue, ++q->seq);
 	struct nfqnl_msg_verdict_hdr vh = { htonl((uint32_t)v), htonl(id) };
@@ -244,12 +244,12 @@ int nfq_verdict(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, 
 	return 0;
 }
 
-int nfq_verdict_packet(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v, uint32_t mark,
+int pq_verdict_packet(struct pq *q, uint16_t queue, uint32_t id, enum pq_verdict v, uint32_t mark,
 		       const uint8_t *packet, size_t len)
 {
 	if (len > 256)
 		return -1;
-	if (q->vlen + 64 + NLMSG_ALIGN(len) + 4 > NFQ_VERDICT_BUF && nfq_flush(q) < 0)
+	if (q->vlen + 64 + NLMSG_ALIGN(len) + 4 > PQ_VERDICT_BUF && pq_flush(q) < 0)
 		return -1;
 	struct nlmsghdr *nlh = put_header(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, 0, queue, ++q->seq);
 	struct nfqnl_msg_verdict_hdr vh = { htonl((uint32_t)v), htonl(id) };
@@ -260,9 +260,9 @@ int nfq_verdict_packet(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verd
 	return 0;
 }
 
-int nfq_verdict_upto(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdict v)
+int pq_verdict_upto(struct pq *q, uint16_t queue, uint32_t id, enum pq_verdict v)
 {
-	if (q->vlen + 64 > NFQ_VERDICT_BUF && nfq_flush(q) < 0)
+	if (q->vlen + 64 > PQ_VERDICT_BUF && pq_flush(q) < 0)
 		return -1;
 	struct nlmsghdr *nlh = put_header(q->vbuf + q->vlen, NFQNL_MSG_VERDICT_BATCH, 0, queue, ++q->seq);
 	struct nfqnl_msg_verdict_hdr vh = { htonl((uint32_t)v), htonl(id) };
@@ -271,7 +271,7 @@ int nfq_verdict_upto(struct nfq *q, uint16_t queue, uint32_t id, enum nfq_verdic
 	return 0;
 }
 
-int nfq_flush(struct nfq *q)
+int pq_flush(struct pq *q)
 {
 	if (q->vlen == 0)
 		return 0;
@@ -280,7 +280,7 @@ int nfq_flush(struct nfq *q)
 	return n < 0 ? -1 : 0;
 }
 
-int nfq_proc_drops(uint16_t num, uint64_t *dropped, uint64_t *user_dropped)
+int pq_proc_drops(uint16_t num, uint64_t *dropped, uint64_t *user_dropped)
 {
 	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
 	unsigned queue;
