@@ -113,6 +113,12 @@ theirs_before=$(theirs 1)
 
 # ---- the package ----
 
+step "check mode before anything is installed"
+play precheck pinhole.gateway.site --check -e "pinhole_rules_src=$FLEET_TMP/v1.rules"
+check "check mode on bare gateways: would install and apply on all $N, installs nothing" eval \
+	'[ "$(hosts_where precheck "Apply the rules" ".changed and .msg == \"pinhole is not installed (yet)\"")" = "$all_hosts" ] &&
+	 ! fleet_ssh 1 test -e /usr/sbin/pinhole'
+
 step "installing the package with the role"
 play install pinhole.gateway.site --tags pinhole_install -e "pinhole_rules_src=$FLEET_TMP/v1.rules"
 check "the role installs the package on all $N" test "$(hosts_where install 'Install the package' '.changed')" = "$all_hosts"

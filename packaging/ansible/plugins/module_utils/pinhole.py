@@ -18,12 +18,12 @@ COMMON_ARGS = dict(
 )
 
 
-def pinhole_bin(module):
-    """The pinhole to run: executable, else pinhole on PATH or in /usr/sbin; fails the module
-    when there is none (the package is not installed)."""
+def pinhole_bin(module, required=True):
+    """The pinhole to run: executable, else pinhole on PATH or in /usr/sbin; when there is none
+    (the package is not installed), fails the module, or returns None if not required."""
     if module.params.get('executable'):
         return module.params['executable']
-    return module.get_bin_path('pinhole', required=True, opt_dirs=['/usr/sbin'])
+    return module.get_bin_path('pinhole', required=required, opt_dirs=['/usr/sbin'])
 
 
 def pinhole_env(module):

@@ -156,7 +156,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.pinhole.gateway.plugins.module_utils.pinhole import (
-    COMMON_ARGS, define_args, failure_message, run, run_json)
+    COMMON_ARGS, define_args, failure_message, pinhole_bin, run, run_json)
 
 
 
@@ -290,6 +290,10 @@ def main():
     p = module.params
     if p['confirm'] < 0 or p['confirm'] > 86400:
         module.fail_json(msg='confirm wants seconds from 0 to 86400, got %d' % p['confirm'])
+    if module.check_mode and pinhole_bin(module, required=False) is None:
+        # a check run before the role's install: what it would do is install, then apply
+        module.exit_json(changed=p['state'] == 'present', msg='pinhole is not installed (yet)', pinhole=None,
+                         counts=None, table=None, path=p['path'])
     if p['state'] == 'absent':
         absent(module)
     old = read_file(p['path'])
