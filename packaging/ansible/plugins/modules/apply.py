@@ -257,6 +257,9 @@ def apply_present(module, old, text_changed):
     if text_changed:
         target = p['path'] + '.pending' if p['confirm'] else p['path']
         write_next_to(module, target, p['content'])
+    if target == p['path'] and os.path.exists(p['path'] + '.pending'):
+        # left by a rollout that rolled back: confirming this apply must not make it the file
+        os.unlink(p['path'] + '.pending')
     extra = dict(rules_changed=text_changed, staged=target if target != p['path'] else None)
     if module._diff:
         extra['diff'] = review_diff(module, target)
