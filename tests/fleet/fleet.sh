@@ -192,6 +192,11 @@ check "the confirmed gateways' rules file is the new one; the others' the old on
 check "the rolled-back gateways say why in pinhole's log" eval \
 	'fleet_ssh 3 "grep -q \"previous rules are back\" /run/pinhole/inet-pinhole.log"'
 
+check "gw3 still has the new text staged (never confirmed)" fleet_ssh 3 test -e /etc/pinhole/pinhole.rules.pending
+play again3 pinhole.gateway.site --limit gw3 -e "pinhole_rules_src=$FLEET_TMP/v1.rules"
+check "applying the old rules again there drops the stale staged text, so no later confirm installs it" \
+	eval '[ "$(stat_sum again3 failures)" = 0 ] && ! fleet_ssh 3 test -e /etc/pinhole/pinhole.rules.pending && has_v1 3'
+
 # ---- facts ----
 
 step "facts"
