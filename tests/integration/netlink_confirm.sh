@@ -50,7 +50,7 @@ reload() {
 wait_rollback() {
 	local i
 	for i in $(seq 100); do
-		[ -e "$PINHOLE_RUN_DIR/inet-pinhole.pending" ] || [ -e "$PINHOLE_RUN_DIR/inet-pinhole.pending.rolling-back" ] || return 0
+		[ -e "$PINHOLE_RUN_DIR/inet-pinhole.pending" ] || [ -e "$PINHOLE_RUN_DIR/inet-pinhole.rolling-back" ] || return 0
 		sleep 0.1
 	done
 	return 1
