@@ -107,6 +107,8 @@ struct guard_dns_decision {
 	const char *set;		/* LEARN: the first set it matched */
 	size_t n_sets;			/* sets it matched */
 	size_t n_new, n_refresh;	/* elements to send */
+	size_t n_waiting;		/* elements the answer waits for before it may go on: its
+					 * own to send, and those an earlier answer is sending */
 };
 
 /* Reads the DNS message msg[0..len) (no TCP length prefix) that packet p carries (its
@@ -187,6 +189,10 @@ void guard_tls(struct guard *g, uint64_t now_ms, const struct packet *p, struct 
 
 /* Drops idle undecided connections and expired memories. Call now and then (every second). */
 void guard_expire(struct guard *g, uint64_t now_ms);
+/* The same in steps: looks at no more than budget entries of each of the learnt, alias
+ * and connection tables, going on where the previous step stopped, so that a table of a
+ * million addresses is not walked while answers wait. */
+void guard_expire_step(struct guard *g, uint64_t now_ms, size_t budget);
 /* Learnt addresses, aliases and connections being read now. */
 size_t guard_n_learnt(const struct guard *g);
 size_t guard_n_aliases(const struct guard *g);

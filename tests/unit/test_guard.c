@@ -228,6 +228,7 @@ Test(guard, every_response_counts_but_costs_nothing_when_the_kernel_keeps_it_lon
 	guard_pending(g, &n);
 	cr_assert_eq(n, 0);
 	cr_assert_eq(d.what, GUARD_DNS_LEARN);
+	cr_assert_eq(d.n_waiting, 0, "nothing to wait for: the answer may go on at once");
 	/* A fresh upstream answer 200 s in would outlive the element: refresh it. */
 	m = answer_a("ws.marketo.com", 300, 10);
 	dns(g, 200000, &m, &d);
@@ -236,11 +237,15 @@ Test(guard, every_response_counts_but_costs_nothing_when_the_kernel_keeps_it_lon
 	cr_assert(u[0].known, "the guard committed it and it has not expired");
 	cr_assert_eq(d.n_refresh, 2);
 	cr_assert_eq(d.n_new, 0);
-	/* Two answers in one round: one element per set, with the longer timeout. */
+	cr_assert_eq(d.n_waiting, 2);
+	/* Two answers in one round: one element per set, with the longer timeout. The second
+	 * waits for the update the first is sending, though it adds nothing to it. */
 	m = answer_a("ws.marketo.com", 900, 10);
 	dns(g, 200000, &m, &d);
 	u = guard_pending(g, &n);
 	cr_assert_eq(n, 2);
+	cr_assert_eq(d.n_new + d.n_refresh, 0);
+	cr_assert_eq(d.n_waiting, 2, "the addresses are not in the kernel before that commit");
 	cr_assert_eq(u[0].timeout_ms, 900000);
 	cr_assert_eq(guard_counters(g)->addrs_fresh, 4);
 	guard_pending_done(g, true, 200000);
@@ -846,4 +851,27 @@ Test(guard, table_agrees_with_a_reference_under_churn)
 	}
 	cr_assert_eq(t.n, left);
 	gtab_free(&t);
+}
+
+Test(guard, expiry_in_steps_walks_part_of_the_table_at_a_time)
+{
+	struct policy *p = compile(RULES);
+	struct guard *g = make(p, 1, 3600);
+	struct guard_dns_decision d;
+	for (int i = 0; i < 200; i++) {
+		struct msg m = answer_a("ws.marketo.com", 10, (uint8_t)i);
+		dns(g, 0, &m, &d);
+		guard_pending_done(g, true, 0);
+	}
+	cr_assert_eq(guard_n_learnt(g), 400, "two sets each");
+	/* A step looks at 50 entries: it cannot have removed more. */
+	guard_expire_step(g, 11000, 50);
+	cr_assert_geq(guard_n_learnt(g), 350);
+	cr_assert_lt(guard_n_learnt(g), 400);
+	/* Steps go on where the last stopped, and come round to every entry. */
+	for (int i = 0; i < 40 && guard_n_learnt(g); i++)
+		guard_expire_step(g, 11000, 50);
+	cr_assert_eq(guard_n_learnt(g), 0);
+	guard_free(g);
+	policy_free(p);
 }
