@@ -466,14 +466,17 @@ static bool conn_expired(void *entry, uint64_t now_ms, const struct guard *g)
 static void sweep(struct guard *g, struct gtab *t, size_t *pos, size_t budget, uint64_t now_ms,
 		  bool (*gone)(void *entry, uint64_t now_ms, const struct guard *g))
 {
-	void *e;
-	for (size_t seen = 0; (budget == 0 || seen < budget) && (e = gtab_next(t, pos)); seen++)
+	for (size_t seen = 0; budget == 0 || seen < budget; seen++) {
+		void *e = gtab_next(t, pos);
+		if (!e) {
+			*pos = 0;
+			return;
+		}
 		if (gone(e, now_ms, g)) {
 			gtab_remove(t, e);
 			gtab_next_after_remove(pos);
 		}
-	if (*pos >= t->cap)
-		*pos = 0;
+	}
 }
 
 void guard_expire_step(struct guard *g, uint64_t now_ms, size_t budget)

@@ -853,6 +853,51 @@ Test(guard, table_agrees_with_a_reference_under_churn)
 	gtab_free(&t);
 }
 
+/* While the table grows its entries are in two parts: every lookup, removal and walk must
+ * see each entry once, whichever part holds it. */
+Test(guard, a_table_growing_in_steps_loses_nothing)
+{
+	struct gtab t;
+	enum { N = 50000 };
+	static bool ref[N];
+	cr_assert_eq(gtab_init(&t, 16, 8, 0), 0);
+	for (uint64_t k = 0; k < N; k++) {
+		bool created;
+		uint64_t *e = gtab_insert(&t, &k, &created);
+		cr_assert(created);
+		e[1] = k;
+		ref[k] = true;
+		if (k % 7 == 3) {	/* remove an early one: it may be in the old part */
+			uint64_t gone = k / 2;
+			uint64_t *x = gtab_find(&t, &gone);
+			cr_assert_eq(x != NULL, ref[gone]);
+			if (x) {
+				cr_assert_eq(x[1], gone);
+				gtab_remove(&t, x);
+				ref[gone] = false;
+			}
+		}
+		if (k % 4999 == 0 || k == N - 1) {
+			static uint8_t seen[N];
+			size_t pos = 0, count = 0, left = 0;
+			memset(seen, 0, sizeof(seen));
+			while ((e = gtab_next(&t, &pos))) {
+				cr_assert(ref[e[0]] && !seen[e[0]], "entry %lu", (unsigned long)e[0]);
+				seen[e[0]] = 1;
+				count++;
+			}
+			for (uint64_t j = 0; j <= k; j++) {
+				left += ref[j];
+				cr_assert_eq(gtab_find(&t, &j) != NULL, ref[j], "key %lu after %lu", (unsigned long)j,
+					     (unsigned long)k);
+			}
+			cr_assert_eq(count, left);
+			cr_assert_eq(t.n, left);
+		}
+	}
+	gtab_free(&t);
+}
+
 Test(guard, expiry_in_steps_walks_part_of_the_table_at_a_time)
 {
 	struct policy *p = compile(RULES);
