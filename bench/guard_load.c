@@ -13,7 +13,8 @@
  * guard believes only answers to queries it saw go out), and the resolver's address
  * answers one tick later. unique: every answer carries a new AAAA address
  * (2001:db8:4000::/48 from FIRST on), so every answer costs the guard a set update; same:
- * 16 names and addresses in turn (a cache's answers). The sender sleeps between ticks
+ * 16 names and addresses in turn with TTLs counting down (a cache's answers: they seldom
+ * ask for an update). The sender sleeps between ticks
  * (clock_nanosleep to absolute times), so it uses one CPU only as much as sending takes;
  * bench/guard.sh pins it to one core and the guard to the other.
  * Only documentation addresses; the namespaces are bench/guard.sh's. */
@@ -92,8 +93,8 @@ static size_t put_name(uint8_t *p, const char *name)
 	return n;
 }
 
-/* Message number k: hK.marketo.com AAAA, a query or its answer 2001:db8:4000::K. */
-static size_t dns_message(uint8_t *p, uint16_t id, uint32_t k, bool answer)
+/* Message number k: hK.marketo.com AAAA, a query or its answer 2001:db8:4000::K with ttl. */
+static size_t dns_message(uint8_t *p, uint16_t id, uint32_t k, bool answer, uint16_t ttl)
 {
 	char name[64];
 	snprintf(name, sizeof(name), "h%u.marketo.com", k);
@@ -106,7 +107,7 @@ static size_t dns_message(uint8_t *p, uint16_t id, uint32_t k, bool answer)
 	n += 4;
 	if (!answer)
 		return n;
-	uint8_t rr[12] = { 0xc0, 12, 0, 28, 0, 1, 0, 0, 0x0e, 0x10, 0, 16 };	/* TTL 3600 */
+	uint8_t rr[12] = { 0xc0, 12, 0, 28, 0, 1, 0, 0, (uint8_t)(ttl >> 8), (uint8_t)ttl, 0, 16 };
 	memcpy(p + n, rr, sizeof(rr));
 	n += sizeof(rr);
 	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x40, 0, 0, 0, 0, 0, 0, 0,
@@ -172,6 +173,7 @@ struct dns_load {
 	struct sockaddr_in to, resolver;
 	bool unique;
 	uint32_t first;			/* the first message's number (addresses stay new across runs) */
+	uint64_t t0;			/* when the run began (the cache's TTL counts from it) */
 	uint64_t in_ns[65536];		/* by DNS ID: when the answer entered the gateway, 0 none */
 	uint32_t *lat;			/* gateway latencies, ns */
 	FILE *dump;			/* $GUARD_LOAD_DUMP: "entered_ns latency_ns" a line */
@@ -183,11 +185,14 @@ struct dns_load {
 };
 
 /* Message number k: hK.marketo.com AAAA with ID k, a query or its answer. unique: every
- * number its own name and address; same: 16 names in turn. */
+ * number its own name and address, TTL 3600; same: 16 names in turn, as a cache answers
+ * them: the TTL counts down from 3600 by the second since the run began, so that an answer
+ * seldom asks for more time than the element has. */
 static size_t load_message(const struct dns_load *b, uint8_t *p, uint64_t k, bool answer)
 {
 	uint32_t i = b->first + (uint32_t)k;
-	return dns_message(p, (uint16_t)i, b->unique ? i : i % 16, answer);
+	uint16_t ttl = (uint16_t)(b->unique ? 3600 : 3600 - (now_ns() - b->t0) / 1000000000u);
+	return dns_message(p, (uint16_t)i, b->unique ? i : i % 16, answer, ttl);
 }
 
 static void load_sockets(struct dns_load *b, const char *client, const char *gateway, const char *server)
@@ -370,6 +375,7 @@ static int dns_load(const char *client, const char *gateway, const char *server,
 	prctl(PR_SET_TIMERSLACK, 1UL);	/* wake at the tick, not up to 50 us later */
 	load_sockets(&b, client, gateway, server);
 	uint64_t t0 = now_ns() + 1000000u, due = t0;
+	b.t0 = t0;
 	for (uint64_t t = 0; t <= ticks; t++) {
 		sleep_until(&b, due);
 		/* Behind (the sender had no CPU for a while): catch up at twice the rate, not
