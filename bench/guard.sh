@@ -16,7 +16,7 @@
 # Usage: [RATE=50000] [SECONDS_PER_RUN=5] [ROUNDS=2] [BURST=5] [MORE_RATES="100000"] [MIXES="unique same"]
 #        [DUMP_DIR=DIR: each answer's entry time and latency, a file a run]
 #        [GUARD_LOG=FILE: the guard's log appended there]
-#        [PREFILL=0] [RPS=1] [GEN_CPU=0] [GUARD_CPU=1] [NICE=-10] [FIFO=0] [GUARD_ARGS=...] bench/guard.sh [PATH_TO_PINHOLE]      (default build/pinhole; root)
+#        [PREFILL=0] [GEN_CPU=0] [GUARD_CPU=1] [NICE=-10] [FIFO=0] [GUARD_ARGS=...] bench/guard.sh [PATH_TO_PINHOLE]      (default build/pinhole; root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PINHOLE=$(realpath "${1:-build/pinhole}")
@@ -49,10 +49,6 @@ chmod 644 "$T/gw.rules"
 # elements once a second without giving up the CPU (about 75 ns an element here), and that
 # work stays on the CPU that made the set (README: guard).
 ip netns exec "$G" taskset -c "$GEN_CPU" "$PINHOLE" apply -q "$T/gw.rules"
-# The client's side of the veth pair hands what it receives to the generator's core (RPS):
-# the gateway's work ends when an answer leaves gwc0, the client's socket is not the
-# gateway's (a real client is another host). RPS=0 leaves it on the guard's core.
-[ "${RPS:-1}" = 1 ] && ip netns exec "$C" sh -c "echo $(printf '%x' $((1 << GEN_CPU))) >/sys/class/net/c0/queues/rx-0/rps_cpus"
 
 # The guard's CPU time so far, in ms (user + system, from /proc).
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$GUARD_PID/stat"; }
