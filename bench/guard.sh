@@ -86,7 +86,7 @@ guard_up() {
 	gl_guard_start --log-level notice "${guard_args[@]}"
 	taskset -apc "$GUARD_CPU" "$GUARD_PID" >/dev/null
 	if [ "$FIFO" = 1 ]; then chrt -f -p 10 "$GUARD_PID"; else renice -n "$NICE" -p "$GUARD_PID" >/dev/null; fi
-	echo "-- guard on core $GUARD_CPU: $(grep -o 'steering rules installed.*' "$T/guard.log"), $(grep -o 'refresh by [a-z]*' "$T/guard.log")"
+	echo "-- guard (pid $GUARD_PID) on core $GUARD_CPU: $(grep -o 'steering rules installed.*' "$T/guard.log"), $(grep -o 'refresh by [a-z]*' "$T/guard.log")"
 }
 # What the guard counted since it started: every answer of the unique mix must have been
 # believed (none unsolicited: its query's copy was read) and cost an element.
