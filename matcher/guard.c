@@ -161,9 +161,9 @@ size_t guard_n_conns(const struct guard *g)
 	return g->conns.n;
 }
 
-size_t guard_n_queries(const struct guard *g, uint64_t now_ms)
+size_t guard_n_queries(struct guard *g, uint64_t now_ms)
 {
-	return dnsq_outstanding(g->queries, now_ms);
+	return dnsq_outstanding_step(g->queries, now_ms);
 }
 
 /* ---- DNS ---- */

@@ -198,8 +198,9 @@ void guard_expire_step(struct guard *g, uint64_t now_ms, size_t budget);
 size_t guard_n_learnt(const struct guard *g);
 size_t guard_n_aliases(const struct guard *g);
 size_t guard_n_conns(const struct guard *g);
-/* Outstanding DNS queries (walks the query table: for the stats file). */
-size_t guard_n_queries(const struct guard *g, uint64_t now_ms);
+/* Outstanding DNS queries, counted in steps (dnsq_outstanding_step): after 16 calls, as
+ * many as there were, each part counted at its own call. */
+size_t guard_n_queries(struct guard *g, uint64_t now_ms);
 
 /* ---- reload ---- */
 
