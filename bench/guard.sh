@@ -16,7 +16,7 @@
 # Usage: [RATE=50000] [SECONDS_PER_RUN=5] [ROUNDS=2] [BURST=5] [MORE_RATES="100000"] [MIXES="unique same"]
 #        [DUMP_DIR=DIR: each answer's entry time and latency, a file a run]
 #        [GUARD_LOG=FILE: the guard's log appended there]
-#        [PREFILL=0] [GEN_CPU=0] [GUARD_CPU=1] [NICE=-10] [FIFO=0] [GUARD_ARGS=...] bench/guard.sh [PATH_TO_PINHOLE]      (default build/pinhole; root)
+#        [PREFILL=0] [GC_INTERVAL=] [GEN_CPU=0] [GUARD_CPU=1] [NICE=-10] [FIFO=0] [GUARD_ARGS=...] bench/guard.sh [PATH_TO_PINHOLE]      (default build/pinhole; root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PINHOLE=$(realpath "${1:-build/pinhole}")
@@ -56,6 +56,12 @@ chmod 644 "$T/gw.rules"
 # elements once a second without giving up the CPU (about 75 ns an element here), and that
 # work stays on the CPU that made the set (README: guard).
 ip netns exec "$G" taskset -c "$GEN_CPU" "$PINHOLE" apply -q "$T/gw.rules"
+# GC_INTERVAL=1h: no such walk during the runs (the sets' gc-interval raised; elements still
+# expire on time for lookups), to see the guard without the kernel's periodic work.
+for f in 4 6; do
+	[ -n "${GC_INTERVAL:-}" ] && ip netns exec "$G" nft add set inet pinhole marketo_web_dns_v$f \
+		"{ type ipv${f}_addr; flags timeout; gc-interval $GC_INTERVAL; }"
+done
 
 # The guard's CPU time so far, in ms (user + system, from /proc).
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$GUARD_PID/stat"; }
