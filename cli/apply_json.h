@@ -17,7 +17,7 @@
 
 /* What one apply did, filled as it goes; rendered once at its end. */
 struct apply_record {
-	const char *table;		/* NULL until known */
+	char table[256];		/* a copy (nf_tables names are < 256 bytes); "" until known */
 	enum nk_mode mode;
 	bool changed;			/* the plan has changes */
 	bool committed, from_cache, unchanged_source, sent;
