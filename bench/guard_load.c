@@ -1,23 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guard_load.c — load for bench/guard.sh: DNS answers from the server namespace to the
  * client namespace through the gateway where the guard holds them, and raw ClientHellos from
- * the client to a learnt address. One process opens a socket in each namespace (setns), so
- * send and receive times come from one clock.
+ * the client to a learnt address. One process opens a socket in each namespace (setns).
  *
- *   guard_load dns-rate    CLIENT_NS SERVER_NS RATE SECONDS unique|same
- *   guard_load dns-latency CLIENT_NS SERVER_NS COUNT unique|same
- *   guard_load tls-rate    CLIENT_NS SERVER_NS COUNT [RATE [FIRST_PORT]]
+ *   guard_load dns-load CLIENT_NS GATEWAY_NS SERVER_NS RATE SECONDS unique|same FIRST [BURST]
+ *   guard_load tls-rate CLIENT_NS SERVER_NS COUNT [RATE [FIRST_PORT]]
  *
- * The client asks and the server namespace answers as the resolver (the guard believes only
- * answers to queries it saw go out; in dns-rate the queries the resolver's socket receives
- * are left unread). unique: every answer carries a new AAAA address
- * (2001:db8:4000::/48), so every answer costs the guard a set update; same: 16 names and
- * addresses in turn (a cache's answers).
+ * dns-load measures each answer's time in the gateway from outside the guard: two packet
+ * sockets in the gateway namespace, one on gws0 (the answer comes in from the resolver)
+ * and one on gwc0 (it leaves towards the client), give the kernel's timestamps of the
+ * answer entering and leaving; the answer's DNS ID pairs them. The client asks first (the
+ * guard believes only answers to queries it saw go out), and the resolver's address
+ * answers one tick later. unique: every answer carries a new AAAA address
+ * (2001:db8:4000::/48 from FIRST on), so every answer costs the guard a set update; same:
+ * 16 names and addresses in turn with TTLs counting down (a cache's answers: they seldom
+ * ask for an update). The sender sleeps between ticks
+ * (clock_nanosleep to absolute times), so it uses one CPU only as much as sending takes;
+ * bench/guard.sh pins it to one core and the guard to the other.
  * Only documentation addresses; the namespaces are bench/guard.sh's. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -28,12 +36,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CLIENT_PORT 5300
-#define BURST 32
 
 static uint64_t now_ns(void)
 {
@@ -83,8 +93,8 @@ static size_t put_name(uint8_t *p, const char *name)
 	return n;
 }
 
-/* Message number k: hK.marketo.com AAAA, a query or its answer 2001:db8:4000::K. */
-static size_t dns_message(uint8_t *p, uint16_t id, uint32_t k, bool answer)
+/* Message number k: hK.marketo.com AAAA, a query or its answer 2001:db8:4000::K with ttl. */
+static size_t dns_message(uint8_t *p, uint16_t id, uint32_t k, bool answer, uint16_t ttl)
 {
 	char name[64];
 	snprintf(name, sizeof(name), "h%u.marketo.com", k);
@@ -97,7 +107,7 @@ static size_t dns_message(uint8_t *p, uint16_t id, uint32_t k, bool answer)
 	n += 4;
 	if (!answer)
 		return n;
-	uint8_t rr[12] = { 0xc0, 12, 0, 28, 0, 1, 0, 0, 0x0e, 0x10, 0, 16 };	/* TTL 3600 */
+	uint8_t rr[12] = { 0xc0, 12, 0, 28, 0, 1, 0, 0, (uint8_t)(ttl >> 8), (uint8_t)ttl, 0, 16 };
 	memcpy(p + n, rr, sizeof(rr));
 	n += sizeof(rr);
 	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x40, 0, 0, 0, 0, 0, 0, 0,
@@ -106,32 +116,86 @@ static size_t dns_message(uint8_t *p, uint16_t id, uint32_t k, bool answer)
 	return n + 16;
 }
 
-/* Query number i: hI.marketo.com (unique) or one of 16 names (same), ID i. */
-static size_t dns_query(uint8_t *p, uint32_t i, bool unique)
+/* ---- the gateway's two veths, tapped ---- */
+
+/* What a tap keeps of a packet: the IP and UDP headers and the DNS ID (at most 60 bytes
+ * of IP options before them). */
+#define TAP_SNAP 96
+#define TAP_BATCH 64
+
+/* Classic BPF: IPv4 UDP from port 53, the first TAP_SNAP bytes; nothing else is copied
+ * (the queries, ARP, IPv6 neighbour discovery stay in the kernel). A SOCK_DGRAM packet
+ * socket's filter sees the packet from its IP header. */
+static void tap_filter(int fd)
 {
-	return dns_message(p, (uint16_t)i, unique ? i : i % 16, false);
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 6),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 4),
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 53, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, TAP_SNAP),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(*code), code };
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		die("SO_ATTACH_FILTER");
 }
 
-/* The answer to the query q[0..n): its ID and name back, with the name's address; 0 when
- * q is not one of ours. The guard believes only answers to queries it saw go out. */
-static size_t dns_answer_to(uint8_t *p, const uint8_t *q, size_t n)
+/* A packet socket on interface dev of namespace ns that sees the DNS answers crossing it,
+ * each with the kernel's timestamp: on the way in, taken when the veth hands the packet
+ * to the stack; on the way out (outgoing), when the gateway transmits it. */
+static int tap_open(const char *ns, const char *dev, bool outgoing)
 {
-	unsigned k;
-	if (n < 16 || q[12] < 2 || q[13] != 'h' || sscanf((const char *)q + 14, "%u", &k) != 1)
-		return 0;
-	return dns_message(p, (uint16_t)(q[0] << 8 | q[1]), k, true);
+	int fd = socket_in(ns, AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL)), one = 1, big = 16 << 20;
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)	/* resolved in the socket's namespace */
+		die(dev);
+	tap_filter(fd);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifr.ifr_ifindex };
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		die("bind tap");
+	if (!outgoing)
+		setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	return fd;
 }
 
-struct dns_bench {
-	int tx, rx;			/* the resolver's socket, the client's */
+/* ---- DNS load through the gateway ---- */
+
+struct dns_load {
+	int tx, rx;			/* the resolver's socket (server), the client's */
+	int tap_in, tap_out;		/* gws0 in, gwc0 out */
 	struct sockaddr_in to, resolver;
 	bool unique;
-	atomic_uint_fast64_t received;
-	atomic_uint_fast64_t last_ns;
-	atomic_bool done;
+	uint32_t first;			/* the first message's number (addresses stay new across runs) */
+	uint64_t t0;			/* when the run began (the cache's TTL counts from it) */
+	uint64_t in_ns[65536];		/* by DNS ID: when the answer entered the gateway, 0 none */
+	uint32_t *lat;			/* gateway latencies, ns */
+	FILE *dump;			/* $GUARD_LOAD_DUMP: "entered_ns latency_ns" a line */
+	uint64_t n_lat, cap_lat;
+	uint64_t entered, left, at_client, unmatched, overtaken;
+	uint32_t *late;			/* how late each wake-up of the sender was, ns */
+	uint64_t n_late;
+	uint64_t sending_ns;		/* time spent in sendmmsg */
 };
 
-static void dns_sockets(struct dns_bench *b, const char *client, const char *server)
+/* Message number k: hK.marketo.com AAAA with ID k, a query or its answer. unique: every
+ * number its own name and address, TTL 3600; same: 16 names in turn, as a cache answers
+ * them: the TTL counts down from 3600 by the second since the run began, so that an answer
+ * seldom asks for more time than the element has. */
+static size_t load_message(const struct dns_load *b, uint8_t *p, uint64_t k, bool answer)
+{
+	uint32_t i = b->first + (uint32_t)k;
+	uint16_t ttl = (uint16_t)(b->unique ? 3600 : 3600 - (now_ns() - b->t0) / 1000000000u);
+	return dns_message(p, (uint16_t)i, b->unique ? i : i % 16, answer, ttl);
+}
+
+static void load_sockets(struct dns_load *b, const char *client, const char *gateway, const char *server)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(53) };
 	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(CLIENT_PORT) };
@@ -140,140 +204,202 @@ static void dns_sockets(struct dns_bench *b, const char *client, const char *ser
 	inet_pton(AF_INET, "192.0.2.2", &dst.sin_addr);
 	b->tx = socket_in(server, AF_INET, SOCK_DGRAM, 0);
 	b->rx = socket_in(client, AF_INET, SOCK_DGRAM, 0);
+	/* Answers held in the gateway's queue are still charged to the resolver's socket. */
 	setsockopt(b->rx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	setsockopt(b->tx, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	setsockopt(b->rx, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
 	if (bind(b->tx, (struct sockaddr *)&src, sizeof(src)) < 0 || bind(b->rx, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 		die("bind");
 	b->to = dst;
 	b->resolver = src;
+	b->tap_in = tap_open(gateway, "gws0", false);
+	b->tap_out = tap_open(gateway, "gwc0", true);
 }
 
-static void *dns_receiver(void *arg)
+/* The DNS ID of a tapped answer (IP header first); -1 when too short. */
+static int tapped_id(const uint8_t *p, size_t n)
 {
-	struct dns_bench *b = arg;
-	uint8_t buf[BURST][512];
-	struct mmsghdr m[BURST];
-	struct iovec v[BURST];
-	for (int i = 0; i < BURST; i++) {
-		v[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
-		m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &v[i], .msg_iovlen = 1 } };
-	}
-	while (!atomic_load(&b->done)) {
-		struct pollfd pfd = { b->rx, POLLIN, 0 };
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		int n = recvmmsg(b->rx, m, BURST, MSG_DONTWAIT, NULL);
-		if (n > 0) {
-			atomic_fetch_add(&b->received, (uint64_t)n);
-			atomic_store(&b->last_ns, now_ns());
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	return n >= ihl + 10 ? (p[ihl + 8] << 8 | p[ihl + 9]) : -1;
+}
+
+static uint64_t cmsg_time_ns(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		}
-	}
-	return NULL;
+	return 0;
 }
 
-/* count messages from number first on: queries (client to resolver) or their answers
- * (resolver to client) into m/v/buf. */
-static int dns_burst(struct dns_bench *b, struct mmsghdr *m, struct iovec *v, uint8_t (*buf)[256], uint64_t first,
-		     int count, bool answers)
+/* One answer seen by a tap at time t: entering, it is remembered by its ID; leaving, its
+ * time in the gateway is a sample. */
+static void on_tapped(struct dns_load *b, bool out, int id, uint64_t t)
 {
+	if (id < 0 || t == 0)
+		return;
+	if (!out) {
+		b->overtaken += b->in_ns[id] != 0;	/* an answer of this ID 65,536 earlier never left */
+		b->in_ns[id] = t;
+		b->entered++;
+		return;
+	}
+	b->left++;
+	if (b->in_ns[id] == 0 || t < b->in_ns[id]) {
+		b->unmatched++;
+		return;
+	}
+	if (b->n_lat < b->cap_lat)
+		b->lat[b->n_lat++] = (uint32_t)(t - b->in_ns[id] > UINT32_MAX ? UINT32_MAX : t - b->in_ns[id]);
+	if (b->dump)
+		fprintf(b->dump, "%lu %lu\n", (unsigned long)b->in_ns[id], (unsigned long)(t - b->in_ns[id]));
+	b->in_ns[id] = 0;
+}
+
+/* Reads what waits on one socket without blocking. Returns how many. */
+static int drain(struct dns_load *b, int fd)
+{
+	static uint8_t buf[TAP_BATCH][TAP_SNAP];
+	static char ctl[TAP_BATCH][CMSG_SPACE(sizeof(struct timespec)) + 64];
+	struct mmsghdr m[TAP_BATCH];
+	struct iovec v[TAP_BATCH];
+	for (int i = 0; i < TAP_BATCH; i++) {
+		v[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+		m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &v[i], .msg_iovlen = 1, .msg_control = ctl[i],
+						      .msg_controllen = sizeof(ctl[i]) } };
+	}
+	int n = recvmmsg(fd, m, TAP_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; fd != b->rx && i < n; i++)
+		on_tapped(b, fd == b->tap_out, tapped_id(buf[i], m[i].msg_len), cmsg_time_ns(&m[i].msg_hdr));
+	if (n > 0 && fd == b->rx)
+		b->at_client += (uint64_t)n;
+	return n;
+}
+
+static void drain_all(struct dns_load *b)
+{
+	while (drain(b, b->tap_in) == TAP_BATCH)
+		;
+	while (drain(b, b->tap_out) == TAP_BATCH)
+		;
+	while (drain(b, b->rx) == TAP_BATCH)
+		;
+}
+
+/* count messages from number first on, queries (client to resolver) or their answers
+ * (resolver to client), in one sendmmsg. */
+static void load_send(struct dns_load *b, uint64_t first, int count, bool answers)
+{
+	uint8_t buf[TAP_BATCH][256];
+	struct mmsghdr m[TAP_BATCH];
+	struct iovec v[TAP_BATCH];
 	for (int k = 0; k < count; k++) {
-		uint32_t i = (uint32_t)(first + (uint64_t)k);
-		size_t len = answers ? dns_message(buf[k], (uint16_t)i, b->unique ? i : i % 16, true)
-				     : dns_query(buf[k], i, b->unique);
-		v[k] = (struct iovec){ buf[k], len };
+		v[k] = (struct iovec){ buf[k], load_message(b, buf[k], first + (uint64_t)k, answers) };
 		m[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = answers ? &b->to : &b->resolver,
 						      .msg_namelen = sizeof(b->to), .msg_iov = &v[k], .msg_iovlen = 1 } };
 	}
-	int sent = 0;
-	while (sent < count) {
+	uint64_t t = now_ns();
+	for (int sent = 0; sent < count;) {
 		int n = sendmmsg(answers ? b->tx : b->rx, m + sent, (unsigned)(count - sent), 0);
 		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
 			die("sendmmsg");
 		sent += n > 0 ? n : 0;
 	}
-	return sent;
+	b->sending_ns += now_ns() - t;
 }
 
-/* Queries at rate/s for seconds, in bursts; each burst's answers follow one burst later
- * (a resolver answering at once, without a thread of its own competing for the CPUs).
- * Then waits up to 2 s for the stragglers. */
-static int dns_rate(const char *client, const char *server, double rate, double seconds, bool unique)
+static void sleep_until(struct dns_load *b, uint64_t due)
 {
-	static struct dns_bench b;
-	pthread_t th;
-	uint8_t buf[BURST][256];
-	struct mmsghdr m[BURST];
-	struct iovec v[BURST];
-	dns_sockets(&b, client, server);
-	b.unique = unique;
-	pthread_create(&th, NULL, dns_receiver, &b);
-	uint64_t total = (uint64_t)(rate * seconds), sent = 0, t0 = now_ns();
-	int last = 0;
-	while (sent < total) {
-		int k = total - sent < BURST ? (int)(total - sent) : BURST;
-		dns_burst(&b, m, v, buf, sent, k, false);
-		if (last)
-			dns_burst(&b, m, v, buf, sent - (uint64_t)last, last, true);
-		sent += (uint64_t)k;
-		last = k;
-		/* Pace: the n-th answer leaves at t0 + n / rate. */
-		uint64_t due = t0 + (uint64_t)((double)sent * 1e9 / rate);
-		while (now_ns() < due)
-			;
-	}
-	dns_burst(&b, m, v, buf, sent - (uint64_t)last, last, true);
-	uint64_t t1 = now_ns();
-	for (int i = 0; i < 200 && atomic_load(&b.received) < sent; i++)
-		usleep(10000);
-	atomic_store(&b.done, true);
-	pthread_join(th, NULL);
-	uint64_t got = atomic_load(&b.received), t2 = atomic_load(&b.last_ns);
-	/* The rate the client got them at: from the first send to the last arrival. */
-	printf("offered %.0f/s for %.2f s: sent %lu, received %lu (%.0f/s, last %.2f s after the first send), lost %lu\n",
-	       (double)sent / ((double)(t1 - t0) / 1e9), (double)(t1 - t0) / 1e9, (unsigned long)sent, (unsigned long)got,
-	       got ? (double)got / ((double)(t2 - t0) / 1e9) : 0.0, got ? (double)(t2 - t0) / 1e9 : 0.0,
-	       (unsigned long)(sent - got));
-	return 0;
+	struct timespec ts = { (time_t)(due / 1000000000u), (long)(due % 1000000000u) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+	uint64_t late = now_ns() - due;
+	b->late[b->n_late++] = (uint32_t)(late > UINT32_MAX ? UINT32_MAX : late);
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return x < y ? -1 : x > y;
 }
 
-/* One exchange at a time: the client's query goes out and reaches the resolver, then the
- * time from the answer's sendto() in the server namespace to recv() in the client
- * namespace (the answer's path only, as without the guard). */
-static int dns_latency(const char *client, const char *server, int count, bool unique)
+/* The q-quantile of v[0..n), sorted, in microseconds. */
+static double quantile_us(const uint32_t *v, uint64_t n, double q)
 {
-	static struct dns_bench b;
-	uint64_t *lat = calloc((size_t)count, sizeof(*lat));
-	uint8_t buf[256], q[512], in[512];
-	int n = 0, lost = 0;
-	dns_sockets(&b, client, server);
-	for (int i = 0; i < count; i++) {
-		size_t len = dns_query(buf, (uint32_t)i + 100000u * unique, unique);
-		struct pollfd pq = { b.tx, POLLIN, 0 }, pa = { b.rx, POLLIN, 0 };
-		sendto(b.rx, buf, len, 0, (struct sockaddr *)&b.resolver, sizeof(b.resolver));
-		ssize_t ql = poll(&pq, 1, 200) > 0 ? recv(b.tx, q, sizeof(q), 0) : -1;
-		if (ql <= 0 || !(len = dns_answer_to(buf, q, (size_t)ql))) {
-			lost++;
-			continue;
-		}
-		uint64_t t0 = now_ns();
-		sendto(b.tx, buf, len, 0, (struct sockaddr *)&b.to, sizeof(b.to));
-		if (poll(&pa, 1, 200) <= 0 || recv(b.rx, in, sizeof(in), 0) < 0) {
-			lost++;
-			continue;
-		}
-		lat[n++] = now_ns() - t0;
+	uint64_t i = (uint64_t)(q * (double)n);
+	return n ? v[i < n ? i : n - 1] / 1e3 : 0;
+}
+
+static void load_report(struct dns_load *b, uint64_t sent, double secs)
+{
+	uint64_t n = b->n_lat;
+	qsort(b->lat, n, sizeof(*b->lat), cmp_u32);
+	qsort(b->late, b->n_late, sizeof(*b->late), cmp_u32);
+	printf("sent %lu answers in %.2f s (%.0f/s, each after its query); entered the gateway %lu, left %lu, "
+	       "reached the client %lu, lost %lu\n",
+	       (unsigned long)sent, secs, (double)sent / secs, (unsigned long)b->entered, (unsigned long)b->left,
+	       (unsigned long)b->at_client, (unsigned long)(sent - b->left));
+	printf("gateway latency p50 %.1f us, p90 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us (%lu answers)\n",
+	       quantile_us(b->lat, n, 0.50), quantile_us(b->lat, n, 0.90), quantile_us(b->lat, n, 0.99),
+	       quantile_us(b->lat, n, 0.999), quantile_us(b->lat, n, 1.0), (unsigned long)n);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("generator CPU %.2f s (sendmmsg %.2f s of wall time); wake-ups late p50 %.1f us, p99 %.1f us, max %.1f us\n",
+	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+	       (double)b->sending_ns / 1e9, quantile_us(b->late, b->n_late, 0.5), quantile_us(b->late, b->n_late, 0.99),
+	       quantile_us(b->late, b->n_late, 1.0));
+	if (b->unmatched || b->overtaken)
+		printf("unmatched %lu, overtaken %lu\n", (unsigned long)b->unmatched, (unsigned long)b->overtaken);
+}
+
+/* Answers at rate/s for seconds, in ticks of burst: each tick sends burst queries from the
+ * client to the resolver and the answers to the previous tick's queries (a resolver that
+ * answers one tick later; the queries it receives are left unread). The sender sleeps to
+ * each tick's absolute time (clock_nanosleep: it leaves the CPU between ticks; after a
+ * stall it catches up at twice the rate) and reads the taps and the client's socket after
+ * sending. Then waits up to 2 s for the last. */
+static int dns_load(const char *client, const char *gateway, const char *server, double rate, double seconds,
+		    bool unique, uint32_t first, int burst)
+{
+	static struct dns_load b;
+	uint64_t ticks = (uint64_t)(rate * seconds / burst), period = (uint64_t)(1e9 * burst / rate);
+	b.unique = unique;
+	b.first = first;
+	b.cap_lat = ticks * (uint64_t)burst;
+	if (!(b.lat = calloc(b.cap_lat, sizeof(*b.lat))) || !(b.late = calloc(ticks + 1, sizeof(*b.late))))
+		die("calloc");
+	if (getenv("GUARD_LOAD_DUMP") && !(b.dump = fopen(getenv("GUARD_LOAD_DUMP"), "w")))
+		die(getenv("GUARD_LOAD_DUMP"));
+	prctl(PR_SET_TIMERSLACK, 1UL);	/* wake at the tick, not up to 50 us later */
+	load_sockets(&b, client, gateway, server);
+	uint64_t t0 = now_ns() + 1000000u, due = t0;
+	b.t0 = t0;
+	for (uint64_t t = 0; t <= ticks; t++) {
+		sleep_until(&b, due);
+		/* Behind (the sender had no CPU for a while): catch up at twice the rate, not
+		 * in one burst of everything overdue. */
+		uint64_t on_time = t0 + (t + 1) * period, soonest = now_ns() + period / 2;
+		due = on_time > soonest ? on_time : soonest;
+		if (t < ticks)
+			load_send(&b, t * (uint64_t)burst, burst, false);
+		if (t > 0)
+			load_send(&b, (t - 1) * (uint64_t)burst, burst, true);
+		/* The timestamps are the kernel's: reading them late costs nothing but room. */
+		if (t % 8 == 0)
+			drain_all(&b);
 	}
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
-	if (n)
-		printf("answers %d, lost %d: p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us\n", n, lost,
-		       lat[n / 2] / 1e3, lat[n * 9 / 10] / 1e3, lat[n * 99 / 100] / 1e3, lat[n - 1] / 1e3);
-	free(lat);
-	return n ? 0 : 1;
+	double secs = (double)(now_ns() - t0) / 1e9;
+	uint64_t sent = ticks * (uint64_t)burst;
+	for (int i = 0; i < 200 && b.left < sent; i++) {
+		usleep(10000);
+		drain_all(&b);
+	}
+	load_report(&b, sent, secs);
+	if (b.dump)
+		fclose(b.dump);
+	return b.n_lat ? 0 : 1;
 }
 
 /* ---- ClientHellos ---- */
@@ -395,8 +521,12 @@ static int tls_rate(const char *client, const char *server, int count, double ra
 		while (sendto(tx, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 			if (errno != ENOBUFS)
 				die("sendto");
-		while (rate > 0 && now_ns() < t0 + (uint64_t)((double)(i + 1) * 1e9 / rate))
-			;
+		/* Paced by sleeping to each tenth packet's time, not by spinning. */
+		if (rate > 0 && (i + 1) % 10 == 0) {
+			uint64_t due = t0 + (uint64_t)((double)(i + 1) * 1e9 / rate);
+			struct timespec ts = { (time_t)(due / 1000000000u), (long)(due % 1000000000u) };
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
 	}
 	uint64_t t1 = now_ns();
 	for (int i = 0; i < 500 && atomic_load(&b.received) < (uint64_t)count; i++)
@@ -413,15 +543,13 @@ static int tls_rate(const char *client, const char *server, int count, double ra
 
 int main(int argc, char **argv)
 {
-	if (argc >= 7 && !strcmp(argv[1], "dns-rate"))
-		return dns_rate(argv[2], argv[3], atof(argv[4]), atof(argv[5]), !strcmp(argv[6], "unique"));
-	if (argc >= 6 && !strcmp(argv[1], "dns-latency"))
-		return dns_latency(argv[2], argv[3], atoi(argv[4]), !strcmp(argv[5], "unique"));
+	if (argc >= 9 && !strcmp(argv[1], "dns-load"))
+		return dns_load(argv[2], argv[3], argv[4], atof(argv[5]), atof(argv[6]), !strcmp(argv[7], "unique"),
+				(uint32_t)strtoul(argv[8], NULL, 0), argc >= 10 ? atoi(argv[9]) : 5);
 	if (argc >= 5 && !strcmp(argv[1], "tls-rate"))
 		return tls_rate(argv[2], argv[3], atoi(argv[4]), argc >= 6 ? atof(argv[5]) : 0,
 				argc >= 7 ? atoi(argv[6]) : 1024);
-	fprintf(stderr, "usage: guard_load dns-rate CLIENT_NS SERVER_NS RATE SECONDS unique|same\n"
-			"       guard_load dns-latency CLIENT_NS SERVER_NS COUNT unique|same\n"
+	fprintf(stderr, "usage: guard_load dns-load CLIENT_NS GATEWAY_NS SERVER_NS RATE SECONDS unique|same FIRST [BURST]\n"
 			"       guard_load tls-rate CLIENT_NS SERVER_NS COUNT [RATE [FIRST_PORT]]\n");
 	return 2;
 }

@@ -26,9 +26,14 @@ struct dnsq_entry {
 	uint64_t expires_ms;	/* 0: empty */
 };
 
+/* dnsq_outstanding_step counts one part of the table a call. */
+#define DNSQ_COUNT_PARTS 16
+
 struct dnsq {
 	struct dnsq_entry *slots;	/* n_buckets * DNSQ_WAYS */
-	size_t n_buckets;		/* a power of two */
+	size_t n_buckets;		/* a power of two, at least DNSQ_COUNT_PARTS */
+	size_t part_live[DNSQ_COUNT_PARTS];	/* live queries in each part when last counted */
+	size_t next_part;
 	uint32_t timeout_ms;
 	uint64_t seed;
 };
@@ -40,7 +45,7 @@ struct dnsq *dnsq_new(size_t capacity, uint32_t timeout_ms)
 		return NULL;
 	/* Room for twice capacity: hashing fills buckets unevenly, and a full bucket pushes a
 	 * live query out while the table as a whole still has room. */
-	q->n_buckets = 1;
+	q->n_buckets = DNSQ_COUNT_PARTS / DNSQ_WAYS;
 	while (q->n_buckets * DNSQ_WAYS < 2 * capacity)
 		q->n_buckets *= 2;
 	q->timeout_ms = timeout_ms;
@@ -158,4 +163,17 @@ size_t dnsq_outstanding(const struct dnsq *q, uint64_t now_ms)
 	for (size_t i = 0; i < q->n_buckets * DNSQ_WAYS; i++)
 		n += live(&q->slots[i], now_ms);
 	return n;
+}
+
+size_t dnsq_outstanding_step(struct dnsq *q, uint64_t now_ms)
+{
+	size_t per = q->n_buckets * DNSQ_WAYS / DNSQ_COUNT_PARTS, from = q->next_part * per, n = 0;
+	for (size_t i = from; i < from + per; i++)
+		n += live(&q->slots[i], now_ms);
+	q->part_live[q->next_part] = n;
+	q->next_part = (q->next_part + 1) % DNSQ_COUNT_PARTS;
+	size_t sum = 0;
+	for (size_t k = 0; k < DNSQ_COUNT_PARTS; k++)
+		sum += q->part_live[k];
+	return sum;
 }

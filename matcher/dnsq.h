@@ -53,5 +53,9 @@ enum dnsq_result dnsq_answer(struct dnsq *q, uint64_t now_ms, const struct packe
 
 /* Queries remembered and not expired at now_ms (walks the table: for stats, not per packet). */
 size_t dnsq_outstanding(const struct dnsq *q, uint64_t now_ms);
+/* The same counted in steps, for a once-a-second statistic that must not walk a table of
+ * megabytes while answers wait: each call counts one sixteenth of the table afresh and
+ * returns the sum of the latest counts of every sixteenth. */
+size_t dnsq_outstanding_step(struct dnsq *q, uint64_t now_ms);
 
 #endif

@@ -161,9 +161,9 @@ size_t guard_n_conns(const struct guard *g)
 	return g->conns.n;
 }
 
-size_t guard_n_queries(const struct guard *g, uint64_t now_ms)
+size_t guard_n_queries(struct guard *g, uint64_t now_ms)
 {
-	return dnsq_outstanding(g->queries, now_ms);
+	return dnsq_outstanding_step(g->queries, now_ms);
 }
 
 /* ---- DNS ---- */
@@ -236,6 +236,7 @@ static void learn_addr(struct guard *g, uint32_t i, uint64_t now, const struct d
 			u->timeout_ms = u->timeout_ms > timeout_ms ? u->timeout_ms : timeout_ms;
 			e->pending_ms = e->pending_ms > needed ? e->pending_ms : needed;
 			g->counters.addrs_fresh++;
+			d->n_waiting++;
 			return;
 		}
 		if (e->trusted && e->expires_ms >= needed) {
@@ -256,6 +257,7 @@ static void learn_addr(struct guard *g, uint32_t i, uint64_t now, const struct d
 		d->n_refresh++, g->counters.addrs_refreshed++;
 	else
 		d->n_new++, g->counters.addrs_new++;
+	d->n_waiting++;
 }
 
 void guard_alias_add(struct guard *g, const char *name, const char *target, uint64_t expires_ms)
@@ -434,31 +436,60 @@ size_t guard_replay(struct guard *g, uint64_t now_ms)
 	return n;
 }
 
+static bool learnt_expired(void *entry, uint64_t now_ms, const struct guard *g)
+{
+	struct learnt *e = entry;
+	(void)g;
+	if (e->expires_ms > now_ms || e->pending_slot)
+		return false;
+	free(e->name);
+	return true;
+}
+
+static bool alias_expired(void *entry, uint64_t now_ms, const struct guard *g)
+{
+	(void)g;
+	return ((struct alias *)entry)->expires_ms <= now_ms;
+}
+
+static bool conn_expired(void *entry, uint64_t now_ms, const struct guard *g)
+{
+	struct conn *c = entry;
+	if (c->last_ms + g->cfg.conn_idle_ms > now_ms)
+		return false;
+	tls_stream_free(c->tls);
+	return true;
+}
+
+/* Removes the entries of t that gone() says are over (it frees what they own), looking at
+ * up to budget entries (0: all) from *pos on; *pos goes back to 0 at the end of the table. */
+static void sweep(struct guard *g, struct gtab *t, size_t *pos, size_t budget, uint64_t now_ms,
+		  bool (*gone)(void *entry, uint64_t now_ms, const struct guard *g))
+{
+	for (size_t seen = 0; budget == 0 || seen < budget; seen++) {
+		void *e = gtab_next(t, pos);
+		if (!e) {
+			*pos = 0;
+			return;
+		}
+		if (gone(e, now_ms, g)) {
+			gtab_remove(t, e);
+			gtab_next_after_remove(pos);
+		}
+	}
+}
+
+void guard_expire_step(struct guard *g, uint64_t now_ms, size_t budget)
+{
+	sweep(g, &g->learnt, &g->sweep[0], budget, now_ms, learnt_expired);
+	sweep(g, &g->aliases, &g->sweep[1], budget, now_ms, alias_expired);
+	sweep(g, &g->conns, &g->sweep[2], budget, now_ms, conn_expired);
+	guard_dnsconns_expire(g, now_ms);
+}
+
 void guard_expire(struct guard *g, uint64_t now_ms)
 {
-	size_t pos = 0;
-	struct learnt *e;
-	struct alias *a;
-	struct conn *c;
-	while ((e = gtab_next(&g->learnt, &pos))) {
-		if (e->expires_ms > now_ms || e->pending_slot)
-			continue;
-		free(e->name);
-		gtab_remove(&g->learnt, e);
-		gtab_next_after_remove(&pos);
-	}
-	for (pos = 0; (a = gtab_next(&g->aliases, &pos));) {
-		if (a->expires_ms > now_ms)
-			continue;
-		gtab_remove(&g->aliases, a);
-		gtab_next_after_remove(&pos);
-	}
-	for (pos = 0; (c = gtab_next(&g->conns, &pos));) {
-		if (c->last_ms + g->cfg.conn_idle_ms > now_ms)
-			continue;
-		tls_stream_free(c->tls);
-		gtab_remove(&g->conns, c);
-		gtab_next_after_remove(&pos);
-	}
-	guard_dnsconns_expire(g, now_ms);
+	for (int i = 0; i < 3; i++)
+		g->sweep[i] = 0;
+	guard_expire_step(g, now_ms, 0);
 }

@@ -55,6 +55,7 @@ struct guard_counters {
 	uint64_t addrs_new, addrs_refreshed, addrs_fresh;	/* fresh: nothing to send */
 	uint64_t tls_segments, tls_hellos, tls_allowed, tls_denied, tls_no_sni, tls_not_tls, tls_out_of_order, tls_table_full;
 	uint64_t set_batches, set_elements, set_errors;
+	uint64_t dns_dropped_uncommitted;	/* answers dropped: the update they waited for failed */
 	uint64_t queue_overruns, queue_dropped, queue_user_dropped;
 	uint64_t reloads, reload_errors, steer_installs;
 };
@@ -107,6 +108,8 @@ struct guard_dns_decision {
 	const char *set;		/* LEARN: the first set it matched */
 	size_t n_sets;			/* sets it matched */
 	size_t n_new, n_refresh;	/* elements to send */
+	size_t n_waiting;		/* elements the answer waits for before it may go on: its
+					 * own to send, and those an earlier answer is sending */
 };
 
 /* Reads the DNS message msg[0..len) (no TCP length prefix) that packet p carries (its
@@ -187,12 +190,17 @@ void guard_tls(struct guard *g, uint64_t now_ms, const struct packet *p, struct 
 
 /* Drops idle undecided connections and expired memories. Call now and then (every second). */
 void guard_expire(struct guard *g, uint64_t now_ms);
+/* The same in steps: looks at no more than budget entries of each of the learnt, alias
+ * and connection tables, going on where the previous step stopped, so that a table of a
+ * million addresses is not walked while answers wait. */
+void guard_expire_step(struct guard *g, uint64_t now_ms, size_t budget);
 /* Learnt addresses, aliases and connections being read now. */
 size_t guard_n_learnt(const struct guard *g);
 size_t guard_n_aliases(const struct guard *g);
 size_t guard_n_conns(const struct guard *g);
-/* Outstanding DNS queries (walks the query table: for the stats file). */
-size_t guard_n_queries(const struct guard *g, uint64_t now_ms);
+/* Outstanding DNS queries, counted in steps (dnsq_outstanding_step): after 16 calls, as
+ * many as there were, each part counted at its own call. */
+size_t guard_n_queries(struct guard *g, uint64_t now_ms);
 
 /* ---- reload ---- */
 
@@ -215,6 +223,18 @@ void guard_removals_clear(struct guard *g);
  * aliases) to f, one line each, with wall-clock expiry times (now_wall_ms, CLOCK_REALTIME)
  * so that a restart can take it back. Returns 0 or -1 (write error). */
 int guard_save(const struct guard *g, uint64_t now_ms, uint64_t now_wall_ms, FILE *f);
+/* guard_save in steps, so that a million addresses are not written while answers wait:
+ * each call writes what up to budget more entries hold (0: all the rest), going on where w
+ * (all zero at first) stopped. Entries that move between steps (the table grew, one was
+ * removed) may be missed or written twice: a restart learns a missed one again from its
+ * next answer, and takes a repeated one once. Returns 1 when all is written, 0 when more
+ * remains, -1 on a write error. */
+struct guard_save_walk {
+	int part;		/* 0 not begun, 1 learnt, 2 aliases, 3 done */
+	size_t pos;
+};
+int guard_save_step(const struct guard *g, struct guard_save_walk *w, uint64_t now_ms, uint64_t now_wall_ms,
+		    FILE *f, size_t budget);
 /* Reads what guard_save wrote; entries that expired or no longer match are skipped, and
  * so are lines not exactly in guard_save's form and addresses that are not one host's
  * (addr_is_unicast). Lifetimes are cut to ttl_max from now. Returns the number of entries

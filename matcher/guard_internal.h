@@ -77,6 +77,7 @@ struct guard {
 	struct guard_config cfg;
 	struct guard_view view;
 	struct gtab learnt, aliases, conns, dnsconns;
+	size_t sweep[3];		/* where guard_expire_step goes on in learnt, aliases, conns */
 	struct dnsq *queries;		/* outstanding DNS queries */
 	struct guard_update *pending;
 	size_t n_pending, cap_pending;

@@ -152,25 +152,90 @@ static uint64_t to_wall(uint64_t ms, uint64_t now_ms, uint64_t now_wall_ms)
 	return ms > now_ms ? now_wall_ms + (ms - now_ms) : now_wall_ms;
 }
 
+/* A line is built by hand, not with fprintf: a million of them are written every 30 s
+ * while answers wait, and formatting was most of the cost. */
+struct line {
+	char text[2 * NAME_MAX_LEN + INET6_ADDRSTRLEN + 64];
+	size_t len;
+};
+
+static void put_word(struct line *l, const char *w)
+{
+	size_t n = strlen(w);
+	if (l->len + n + 1 >= sizeof(l->text))
+		n = 0;	/* cannot happen for the names a set or the guard keeps; a short line is skipped at load */
+	memcpy(l->text + l->len, w, n);
+	l->len += n;
+	l->text[l->len++] = ' ';
+}
+
+static void put_number(struct line *l, uint64_t v)
+{
+	char digits[20];
+	int n = 0;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < 20);
+	while (n)
+		l->text[l->len++] = digits[--n];
+	l->text[l->len++] = ' ';
+}
+
+static void put_line(struct line *l, FILE *f)
+{
+	l->text[l->len - 1] = '\n';	/* the last word's space */
+	fwrite(l->text, 1, l->len, f);
+}
+
+static void save_learnt(const struct guard *g, const struct learnt *e, uint64_t now_ms, uint64_t now_wall_ms, FILE *f)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct line l = { .len = 0 };
+	if (!e->name || e->expires_ms <= now_ms)
+		return;
+	format_addr(text, sizeof(text), e->key.family, e->key.addr);
+	put_word(&l, "learnt");
+	put_word(&l, g->view.sets[e->key.set].set->name);
+	put_word(&l, text);
+	put_number(&l, to_wall(e->expires_ms, now_ms, now_wall_ms));
+	put_word(&l, e->name);
+	put_line(&l, f);
+}
+
+static void save_alias(const struct alias *a, uint64_t now_ms, uint64_t now_wall_ms, FILE *f)
+{
+	if (a->expires_ms > now_ms)
+		fprintf(f, "alias %s %s %" PRIu64 "\n", a->key.name, a->target, to_wall(a->expires_ms, now_ms, now_wall_ms));
+}
+
+int guard_save_step(const struct guard *g, struct guard_save_walk *w, uint64_t now_ms, uint64_t now_wall_ms,
+		    FILE *f, size_t budget)
+{
+	const void *e = NULL;
+	if (w->part == 0) {
+		fprintf(f, "# pinhole guard state: learnt SET ADDRESS EXPIRES_MS NAME | alias NAME TARGET EXPIRES_MS\n");
+		*w = (struct guard_save_walk){ .part = 1 };
+	}
+	for (size_t seen = 0; w->part < 3 && (budget == 0 || seen < budget); seen++) {
+		const struct gtab *t = w->part == 1 ? &g->learnt : &g->aliases;
+		if (!(e = gtab_next(t, &w->pos))) {
+			*w = (struct guard_save_walk){ .part = w->part + 1 };
+			continue;
+		}
+		if (w->part == 1)
+			save_learnt(g, e, now_ms, now_wall_ms, f);
+		else
+			save_alias(e, now_ms, now_wall_ms, f);
+	}
+	if (ferror(f))
+		return -1;
+	return w->part == 3;
+}
+
 int guard_save(const struct guard *g, uint64_t now_ms, uint64_t now_wall_ms, FILE *f)
 {
-	size_t pos = 0;
-	const struct learnt *e;
-	const struct alias *a;
-	char text[INET6_ADDRSTRLEN];
-	fprintf(f, "# pinhole guard state: learnt SET ADDRESS EXPIRES_MS NAME | alias NAME TARGET EXPIRES_MS\n");
-	while ((e = gtab_next(&g->learnt, &pos))) {
-		if (!e->name || e->expires_ms <= now_ms)
-			continue;
-		format_addr(text, sizeof(text), e->key.family, e->key.addr);
-		fprintf(f, "learnt %s %s %" PRIu64 " %s\n", g->view.sets[e->key.set].set->name, text,
-			to_wall(e->expires_ms, now_ms, now_wall_ms), e->name);
-	}
-	for (pos = 0; (a = gtab_next(&g->aliases, &pos));)
-		if (a->expires_ms > now_ms)
-			fprintf(f, "alias %s %s %" PRIu64 "\n", a->key.name, a->target,
-				to_wall(a->expires_ms, now_ms, now_wall_ms));
-	return ferror(f) ? -1 : 0;
+	struct guard_save_walk w = { 0 };
+	return guard_save_step(g, &w, now_ms, now_wall_ms, f, 0) < 0 ? -1 : 0;
 }
 
 /* Splits line at single spaces into at most max words, the newline cut off. Returns how

@@ -2,6 +2,7 @@
 /* guard_table.c — open addressing, linear probing, backward-shift deletion. */
 #include "guard_table.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -23,9 +24,18 @@ uint64_t gtab_hash(const void *key, size_t n, uint64_t seed)
 	return h ^ (h >> 33);
 }
 
+/* Slots of the old table looked at per insert while the table grows: the old table is
+ * empty before the new one is three quarters full (it holds half as many slots). */
+#define GTAB_MOVE_STEP 8
+
 static uint8_t *slot(const struct gtab *t, size_t i)
 {
 	return t->slots + i * t->esize;
+}
+
+static uint8_t *old_slot(const struct gtab *t, size_t i)
+{
+	return t->old.slots + i * t->esize;
 }
 
 int gtab_init(struct gtab *t, size_t esize, size_t ksize, size_t max)
@@ -41,20 +51,34 @@ int gtab_init(struct gtab *t, size_t esize, size_t ksize, size_t max)
 	return -1;
 }
 
+static void old_free(struct gtab *t)
+{
+	free(t->old.slots);
+	free(t->old.used);
+	t->old = (struct gtab_part){ 0 };
+	t->moved = 0;
+}
+
 void gtab_free(struct gtab *t)
 {
 	free(t->slots);
 	free(t->used);
+	old_free(t);
 	t->slots = t->used = NULL;
 	t->cap = t->n = 0;
 }
 
-static size_t home(const struct gtab *t, const void *key)
+static size_t home_in(const struct gtab *t, size_t cap, const void *key)
 {
-	return (size_t)gtab_hash(key, t->ksize, t->seed) & (t->cap - 1);
+	return (size_t)gtab_hash(key, t->ksize, t->seed) & (cap - 1);
 }
 
-void *gtab_find(const struct gtab *t, const void *key)
+static size_t home(const struct gtab *t, const void *key)
+{
+	return home_in(t, t->cap, key);
+}
+
+static void *find_new(const struct gtab *t, const void *key)
 {
 	for (size_t i = home(t, key);; i = (i + 1) & (t->cap - 1)) {
 		if (!t->used[i])
@@ -64,42 +88,79 @@ void *gtab_find(const struct gtab *t, const void *key)
 	}
 }
 
+/* Moved slots do not end a probe run there: the entries after them are still found. */
+static void *find_old(const struct gtab *t, const void *key)
+{
+	if (!t->old.n)
+		return NULL;
+	for (size_t i = home_in(t, t->old.cap, key);; i = (i + 1) & (t->old.cap - 1)) {
+		if (!t->old.used[i])
+			return NULL;
+		if (t->old.used[i] == 1 && !memcmp(old_slot(t, i), key, t->ksize))
+			return old_slot(t, i);
+	}
+}
+
+void *gtab_find(const struct gtab *t, const void *key)
+{
+	void *e = find_new(t, key);
+	return e ? e : find_old(t, key);
+}
+
+/* Puts a copy of entry e (its key absent) into the new table; returns its place. */
+static uint8_t *place(struct gtab *t, const void *e)
+{
+	size_t i = home(t, e);
+	while (t->used[i])
+		i = (i + 1) & (t->cap - 1);
+	t->used[i] = 1;
+	memcpy(slot(t, i), e, t->esize);
+	return slot(t, i);
+}
+
+/* Moves the entries of up to step more slots of the old table; frees it when done. */
+static void move_some(struct gtab *t, size_t step)
+{
+	for (; t->old.slots && step && t->moved < t->old.cap; step--, t->moved++) {
+		if (t->old.used[t->moved] != 1)
+			continue;
+		place(t, old_slot(t, t->moved));
+		t->old.used[t->moved] = 2;
+		t->old.n--;
+	}
+	if (t->old.slots && (t->moved == t->old.cap || t->old.n == 0))
+		old_free(t);
+}
+
+/* Starts growing: the table becomes the old one, a new one of twice the size takes its
+ * place. A previous growth still going on is finished first. */
 static int grow(struct gtab *t)
 {
-	struct gtab bigger = *t;
-	bigger.cap = t->cap * 2;
-	bigger.n = 0;
-	bigger.slots = calloc(bigger.cap, t->esize);
-	bigger.used = calloc(bigger.cap, 1);
-	if (!bigger.slots || !bigger.used) {
-		gtab_free(&bigger);
+	uint8_t *slots = calloc(t->cap * 2, t->esize), *used = calloc(t->cap * 2, 1);
+	if (!slots || !used) {
+		free(slots);
+		free(used);
 		return -1;
 	}
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->used[i])
-			continue;
-		size_t j = home(&bigger, slot(t, i));
-		while (bigger.used[j])
-			j = (j + 1) & (bigger.cap - 1);
-		memcpy(slot(&bigger, j), slot(t, i), t->esize);
-		bigger.used[j] = 1;
-		bigger.n++;
-	}
-	free(t->slots);
-	free(t->used);
-	*t = bigger;
+	move_some(t, SIZE_MAX);
+	t->old = (struct gtab_part){ .used = t->used, .slots = t->slots, .cap = t->cap, .n = t->n };
+	t->moved = 0;
+	t->slots = slots;
+	t->used = used;
+	t->cap *= 2;
 	return 0;
 }
 
 void *gtab_insert(struct gtab *t, const void *key, bool *created)
 {
 	*created = false;
+	move_some(t, GTAB_MOVE_STEP);
 	void *e = gtab_find(t, key);
 	if (e)
 		return e;
 	if (t->max && t->n >= t->max)
 		return NULL;
-	/* Load factor at most 3/4: probe runs stay short. */
+	/* Load factor at most 3/4, the old table's entries counted: probe runs stay short. */
 	if ((t->n + 1) * 4 > t->cap * 3 && grow(t) < 0)
 		return NULL;
 	size_t i = home(t, key);
@@ -122,6 +183,12 @@ static bool between(size_t from, size_t h, size_t to)
 
 void gtab_remove(struct gtab *t, void *entry)
 {
+	if (t->old.slots && (uint8_t *)entry >= t->old.slots && (uint8_t *)entry < t->old.slots + t->old.cap * t->esize) {
+		t->old.used[(size_t)((uint8_t *)entry - t->old.slots) / t->esize] = 2;
+		t->old.n--;
+		t->n--;
+		return;
+	}
 	size_t hole = (size_t)((uint8_t *)entry - t->slots) / t->esize;
 	t->used[hole] = 0;
 	t->n--;
@@ -143,6 +210,10 @@ void *gtab_next(const struct gtab *t, size_t *pos)
 	for (; *pos < t->cap; (*pos)++)
 		if (t->used[*pos])
 			return slot(t, (*pos)++);
+	/* Then what the old table still holds, at positions cap.. */
+	for (; t->old.slots && *pos - t->cap < t->old.cap; (*pos)++)
+		if (t->old.used[*pos - t->cap] == 1)
+			return old_slot(t, (*pos)++ - t->cap);
 	return NULL;
 }
 
@@ -154,5 +225,6 @@ void gtab_next_after_remove(size_t *pos)
 void gtab_clear(struct gtab *t)
 {
 	memset(t->used, 0, t->cap);
+	old_free(t);
 	t->n = 0;
 }

@@ -190,6 +190,24 @@ Test(dnsq, queries_expire_and_retransmissions_take_one_slot)
 	dnsq_free(t);
 }
 
+Test(dnsq, counting_in_steps_comes_to_the_whole_count)
+{
+	struct dnsq *t = dnsq_new(1024, 10000);
+	for (uint16_t id = 0; id < 300; id++) {
+		make(&q, C4, 40000, R4, 53, id, false, "ws.marketo.com", 1);
+		cr_assert_eq(dnsq_query(t, 0, &q.p, &q.m), DNSQ_RECORDED);
+	}
+	size_t n = 0;
+	for (int i = 0; i < 16; i++)
+		n = dnsq_outstanding_step(t, 0);
+	cr_assert_eq(n, 300);
+	cr_assert_eq(n, dnsq_outstanding(t, 0));
+	for (int i = 0; i < 16; i++)	/* 10 s later every one has expired */
+		n = dnsq_outstanding_step(t, 10001);
+	cr_assert_eq(n, 0);
+	dnsq_free(t);
+}
+
 Test(dnsq, a_flood_of_queries_stays_within_the_table)
 {
 	struct dnsq *t = dnsq_new(64, 10000);

@@ -228,6 +228,7 @@ Test(guard, every_response_counts_but_costs_nothing_when_the_kernel_keeps_it_lon
 	guard_pending(g, &n);
 	cr_assert_eq(n, 0);
 	cr_assert_eq(d.what, GUARD_DNS_LEARN);
+	cr_assert_eq(d.n_waiting, 0, "nothing to wait for: the answer may go on at once");
 	/* A fresh upstream answer 200 s in would outlive the element: refresh it. */
 	m = answer_a("ws.marketo.com", 300, 10);
 	dns(g, 200000, &m, &d);
@@ -236,11 +237,15 @@ Test(guard, every_response_counts_but_costs_nothing_when_the_kernel_keeps_it_lon
 	cr_assert(u[0].known, "the guard committed it and it has not expired");
 	cr_assert_eq(d.n_refresh, 2);
 	cr_assert_eq(d.n_new, 0);
-	/* Two answers in one round: one element per set, with the longer timeout. */
+	cr_assert_eq(d.n_waiting, 2);
+	/* Two answers in one round: one element per set, with the longer timeout. The second
+	 * waits for the update the first is sending, though it adds nothing to it. */
 	m = answer_a("ws.marketo.com", 900, 10);
 	dns(g, 200000, &m, &d);
 	u = guard_pending(g, &n);
 	cr_assert_eq(n, 2);
+	cr_assert_eq(d.n_new + d.n_refresh, 0);
+	cr_assert_eq(d.n_waiting, 2, "the addresses are not in the kernel before that commit");
 	cr_assert_eq(u[0].timeout_ms, 900000);
 	cr_assert_eq(guard_counters(g)->addrs_fresh, 4);
 	guard_pending_done(g, true, 200000);
@@ -846,4 +851,72 @@ Test(guard, table_agrees_with_a_reference_under_churn)
 	}
 	cr_assert_eq(t.n, left);
 	gtab_free(&t);
+}
+
+/* While the table grows its entries are in two parts: every lookup, removal and walk must
+ * see each entry once, whichever part holds it. */
+Test(guard, a_table_growing_in_steps_loses_nothing)
+{
+	struct gtab t;
+	enum { N = 50000 };
+	static bool ref[N];
+	cr_assert_eq(gtab_init(&t, 16, 8, 0), 0);
+	for (uint64_t k = 0; k < N; k++) {
+		bool created;
+		uint64_t *e = gtab_insert(&t, &k, &created);
+		cr_assert(created);
+		e[1] = k;
+		ref[k] = true;
+		if (k % 7 == 3) {	/* remove an early one: it may be in the old part */
+			uint64_t gone = k / 2;
+			uint64_t *x = gtab_find(&t, &gone);
+			cr_assert_eq(x != NULL, ref[gone]);
+			if (x) {
+				cr_assert_eq(x[1], gone);
+				gtab_remove(&t, x);
+				ref[gone] = false;
+			}
+		}
+		if (k % 4999 == 0 || k == N - 1) {
+			static uint8_t seen[N];
+			size_t pos = 0, count = 0, left = 0;
+			memset(seen, 0, sizeof(seen));
+			while ((e = gtab_next(&t, &pos))) {
+				cr_assert(ref[e[0]] && !seen[e[0]], "entry %lu", (unsigned long)e[0]);
+				seen[e[0]] = 1;
+				count++;
+			}
+			for (uint64_t j = 0; j <= k; j++) {
+				left += ref[j];
+				cr_assert_eq(gtab_find(&t, &j) != NULL, ref[j], "key %lu after %lu", (unsigned long)j,
+					     (unsigned long)k);
+			}
+			cr_assert_eq(count, left);
+			cr_assert_eq(t.n, left);
+		}
+	}
+	gtab_free(&t);
+}
+
+Test(guard, expiry_in_steps_walks_part_of_the_table_at_a_time)
+{
+	struct policy *p = compile(RULES);
+	struct guard *g = make(p, 1, 3600);
+	struct guard_dns_decision d;
+	for (int i = 0; i < 200; i++) {
+		struct msg m = answer_a("ws.marketo.com", 10, (uint8_t)i);
+		dns(g, 0, &m, &d);
+		guard_pending_done(g, true, 0);
+	}
+	cr_assert_eq(guard_n_learnt(g), 400, "two sets each");
+	/* A step looks at 50 entries: it cannot have removed more. */
+	guard_expire_step(g, 11000, 50);
+	cr_assert_geq(guard_n_learnt(g), 350);
+	cr_assert_lt(guard_n_learnt(g), 400);
+	/* Steps go on where the last stopped, and come round to every entry. */
+	for (int i = 0; i < 40 && guard_n_learnt(g); i++)
+		guard_expire_step(g, 11000, 50);
+	cr_assert_eq(guard_n_learnt(g), 0);
+	guard_free(g);
+	policy_free(p);
 }

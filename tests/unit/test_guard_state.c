@@ -5,6 +5,7 @@
  * skipped. And the same address rule for DNS answers. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guard.h"
@@ -202,4 +203,36 @@ Test(guard_state, dns_answers_teach_no_address_that_is_not_a_host)
 	asked(m, answer(m, "ws.marketo.com", (const uint8_t[]){ 203, 0, 113, 5 }), &d);
 	guard_pending(g, &n);
 	cr_assert_eq(n, 1, "a host address next to them is learnt");
+}
+
+/* What guard_save writes of the guard as it is now. */
+static char *saved(size_t budget)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct guard_save_walk w = { 0 };
+	int rc, steps = 0;
+	while ((rc = guard_save_step(g, &w, 0, NOW_WALL, f, budget)) == 0)
+		steps++;
+	cr_assert_eq(rc, 1);
+	cr_assert(budget == 0 || steps > 0, "a small budget takes several steps");
+	fclose(f);
+	return text;
+}
+
+Test(guard_state, a_save_in_steps_writes_what_one_save_writes)
+{
+	char line[128];
+	for (int i = 1; i <= 200; i++) {
+		snprintf(line, sizeof(line), "learnt web 203.0.113.%d 1700000060000 h%d.marketo.com\n", i, i);
+		cr_assert_eq(load(line), 1);
+	}
+	cr_assert_eq(load("alias go.example ws.marketo.com 1700000060000\n"), 1);
+	char *whole = saved(0), *stepped = saved(7);
+	cr_assert_str_eq(stepped, whole);
+	cr_assert_not_null(strstr(whole, "learnt web 203.0.113.200 1700000060000 h200.marketo.com\n"));
+	cr_assert_not_null(strstr(whole, "alias go.example ws.marketo.com 1700000060000\n"));
+	free(whole);
+	free(stepped);
 }
