@@ -73,6 +73,49 @@ static int name_cmp(const void *a, const void *b)
 	return x->loc.col < y->loc.col ? -1 : (x->loc.col > y->loc.col);
 }
 
+/* A name's first eight bytes, big-endian and zero-padded: comparing two heads orders as
+ * strcmp does, so most comparisons of a large sort never reach the strings. */
+struct name_key {
+	uint64_t head;
+	size_t index;
+};
+
+static int name_key_cmp(const void *a, const void *b, void *names)
+{
+	const struct name_key *x = a, *y = b;
+	if (x->head != y->head)
+		return x->head < y->head ? -1 : 1;
+	int c = name_cmp((const struct ir_name *)names + x->index, (const struct ir_name *)names + y->index);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Sorts names[0..n) by name_cmp, stably. Returns 0, or -1 on ENOMEM (names unchanged). */
+static int sort_names(struct ir_name *names, size_t n)
+{
+	struct name_key *keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t head = 0;
+		const unsigned char *c = (const unsigned char *)names[i].name;
+		for (int k = 0; k < 8; k++, c += *c != 0)
+			head = head << 8 | *c;
+		keys[i] = (struct name_key){ head, i };
+	}
+	qsort_r(keys, n, sizeof(*keys), name_key_cmp, names);
+	/* names[i] = old names[keys[i].index], in place, one permutation cycle at a time. */
+	for (size_t i = 0; i < n; i++) {
+		struct ir_name first = names[i];
+		for (size_t j = i, from; keys[j].index != j; j = from) {
+			from = keys[j].index;
+			keys[j].index = j;
+			names[j] = from == i ? first : names[from];
+		}
+	}
+	free(keys);
+	return 0;
+}
+
 static void format_name(const struct ir_name *n, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s", n->kind == NAME_WILDCARD ? "*." : "", n->name);
@@ -95,14 +138,53 @@ static const struct ir_name *find_wildcard(const struct ir_name *names, size_t n
 	return NULL;
 }
 
-/* A wildcard that covers n: one whose base is a proper suffix of n's name. */
-static const struct ir_name *covering_wildcard(const struct ir_name *names, size_t count, const struct ir_name *n)
+/* The wildcard bases of a sorted name list, hashed: whether a name is covered is then one
+ * probe per label, and the binary search (which picks the keeper the warning names) runs
+ * only for the few names that are. */
+struct base_set {
+	const char **v;		/* open addressing; NULL is an empty slot */
+	size_t mask;
+};
+
+static uint64_t base_hash(const char *s)
 {
-	for (const char *dot = strchr(n->name, '.'); dot; dot = strchr(dot + 1, '.')) {
-		const struct ir_name *w = find_wildcard(names, count, dot + 1);
-		if (w)
-			return w;
-	}
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static const char **base_slot(const struct base_set *b, const char *base)
+{
+	size_t i = (size_t)base_hash(base) & b->mask;
+	while (b->v[i] && strcmp(b->v[i], base))
+		i = (i + 1) & b->mask;
+	return &b->v[i];
+}
+
+static int base_set_init(struct base_set *b, const struct ir_name *names, size_t n)
+{
+	size_t wildcards = 0, cap = 16;
+	for (size_t i = 0; i < n; i++)
+		wildcards += names[i].kind == NAME_WILDCARD;
+	while (cap < 2 * wildcards)
+		cap *= 2;
+	b->mask = cap - 1;
+	if (!(b->v = calloc(cap, sizeof(*b->v))))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (names[i].kind == NAME_WILDCARD)
+			*base_slot(b, names[i].name) = names[i].name;
+	return 0;
+}
+
+/* A wildcard that covers n: one whose base is a proper suffix of n's name. */
+static const struct ir_name *covering_wildcard(const struct base_set *b, const struct ir_name *names, size_t count,
+					       const struct ir_name *n)
+{
+	for (const char *dot = strchr(n->name, '.'); dot; dot = strchr(dot + 1, '.'))
+		if (*base_slot(b, dot + 1))
+			return find_wildcard(names, count, dot + 1);
 	return NULL;
 }
 
@@ -133,15 +215,17 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 	for (size_t i = 0; i < flat->n; i++)
 		if (v[i].kind == FLAT_NAME)
 			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, resolver_loc(r, v[i].tok), v[i].included, NULL };
-	qsort(names, n, sizeof(*names), name_cmp);
-	/* Mark, then compact: covering_wildcard must search the complete sorted list. */
-	bool *drop = calloc(n, sizeof(*drop));
-	if (!drop)
+	struct base_set bases = { 0 };
+	bool *drop = NULL;
+	if (sort_names(names, n) < 0 || base_set_init(&bases, names, n) < 0 || !(drop = calloc(n, sizeof(*drop)))) {
+		free(bases.v);
 		return -1;
+	}
+	/* Mark, then compact: covering_wildcard must search the complete sorted list. */
 	/* Copies of one name are adjacent and share their fate: all covered by a wildcard,
 	 * or the first kept and the others repeats of it. */
 	for (size_t i = 0; i < n; i++) {
-		const struct ir_name *w = covering_wildcard(names, n, &names[i]);
+		const struct ir_name *w = covering_wildcard(&bases, names, n, &names[i]);
 		if (w) {
 			warn_dropped(r, out, &names[i], w, "is already covered by");
 			drop[i] = true;
@@ -158,6 +242,7 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 		if (!drop[i])
 			names[kept++] = names[i];
 	free(drop);
+	free(bases.v);
 	out->names = names;
 	out->n_names = kept;
 	return 0;
