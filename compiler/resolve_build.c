@@ -27,22 +27,28 @@ static void sort_origins(struct loc *v, size_t n)
 
 /* The set's addresses, aggregated; a tag is the line that wrote the address, so the
  * sources of a prefix have no column. */
-static int build_prefixes(struct resolver *r, struct cidr_list *list, struct ir_set *out)
+static int build_prefixes(struct resolver *r, struct set_work *w, struct ir_set *out)
 {
 	struct cidr_agg agg = { 0 };
-	if (list->n == 0)
+	if (w->v4.n == 0 && w->ranges.n == 0)
 		return 0;
-	if (cidr_aggregate(list, true, &agg) < 0)
+	if (cidr_aggregate_keys(&w->v4, &w->ranges, true, &agg) < 0)
 		return -1;
 	int ret = -1;
 	size_t n_tags = agg.tag_start[agg.n];
-	struct ir_prefix *all = arena_alloc(&r->p->arena, agg.n * sizeof(*all));
+	/* The origins first, and the tags they are made of freed, before the prefixes: a
+	 * million-line set's peak is then one of the two copies, not both. */
 	out->origins = arena_alloc(&r->p->arena, (n_tags ? n_tags : 1) * sizeof(struct loc));
-	if (!all || !out->origins)
+	if (!out->origins)
 		goto out;
 	for (size_t k = 0; k < n_tags; k++)
 		out->origins[k] = (struct loc){ r->file, agg.tags[k], 0 };
 	out->n_origins = n_tags;
+	free(agg.tags);
+	agg.tags = NULL;
+	struct ir_prefix *all = arena_alloc(&r->p->arena, (agg.n ? agg.n : 1) * sizeof(*all));
+	if (!all)
+		goto out;
 	size_t n_v4 = 0;
 	for (size_t i = 0; i < agg.n; i++) {
 		all[i] = (struct ir_prefix){ agg.prefixes[i], agg.tag_start[i], agg.tag_start[i + 1] - agg.tag_start[i] };
@@ -200,6 +206,11 @@ static void warn_dropped(struct resolver *r, const struct ir_set *s, const struc
 		     keeper->loc.file, keeper->loc.line);
 }
 
+static struct loc flat_loc(const struct resolver *r, const struct flat_elem *e)
+{
+	return (struct loc){ r->file, e->line, e->col };
+}
+
 static int build_names(struct resolver *r, const struct vec *flat, struct ir_set *out)
 {
 	const struct flat_elem *v = flat->v;
@@ -214,7 +225,7 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 	n = 0;
 	for (size_t i = 0; i < flat->n; i++)
 		if (v[i].kind == FLAT_NAME)
-			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, resolver_loc(r, v[i].tok), v[i].included, NULL };
+			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, flat_loc(r, &v[i]), v[i].included, NULL };
 	struct base_set bases = { 0 };
 	bool *drop = NULL;
 	if (sort_names(names, n) < 0 || base_set_init(&bases, names, n) < 0 || !(drop = calloc(n, sizeof(*drop)))) {
@@ -263,12 +274,12 @@ static int build_regexes(struct resolver *r, const struct vec *flat, struct ir_s
 		while (j < n && strcmp(res[j].pattern, v[i].pattern))
 			j++;
 		if (j < n && !(included && res[j].included)) {
-			diag_warn(r->d, "duplicate-element", resolver_loc(r, v[i].tok), "regex ~\"%s\" in set '%s' repeats the one at %s:%u",
+			diag_warn(r->d, "duplicate-element", flat_loc(r, &v[i]), "regex ~\"%s\" in set '%s' repeats the one at %s:%u",
 				     v[i].pattern, out->name, res[j].loc.file, res[j].loc.line);
 		}
 		if (j < n)
 			continue;
-		res[n++] = (struct ir_regex){ v[i].pattern, resolver_loc(r, v[i].tok), included };
+		res[n++] = (struct ir_regex){ v[i].pattern, flat_loc(r, &v[i]), included };
 	}
 	out->regexes = res;
 	out->n_regexes = n;
@@ -284,7 +295,7 @@ int resolve_set_build(struct resolver *r, struct set_work *w, struct ir_set *out
 		diag_hint(r->d, "add elements, or remove the set and the rules that use it");
 		return 0;
 	}
-	if (build_prefixes(r, &w->ranges, out) < 0 || build_names(r, &w->flat, out) < 0 ||
+	if (build_prefixes(r, w, out) < 0 || build_names(r, &w->flat, out) < 0 ||
 	    build_regexes(r, &w->flat, out) < 0) {
 		r->oom = true;
 		return -1;
