@@ -140,8 +140,10 @@ static int lex_word(struct lexer *lx)
 		lex_slash_comment(lx);
 		return 0;
 	}
+	/* No control byte is a word byte, so only a non-ASCII one needs a closer look. */
+	unsigned char any = 0;
 	while (lx->p < lx->end && is_word_char((unsigned char)*lx->p))
-		lx->p++;
+		any |= (unsigned char)*lx->p++;
 	size_t n = (size_t)(lx->p - start);
 	bool bad = false;
 	if (n > TOKEN_WORD_MAX) {
@@ -149,7 +151,7 @@ static int lex_word(struct lexer *lx)
 			diag_error(lx->d, at_byte(lx, start),
 				   "a word of %zu bytes (at most %d: a name has at most 253 characters)", n, TOKEN_WORD_MAX);
 		bad = true;
-	} else if (needs_check(start, n)) {
+	} else if (any & 0x80) {
 		bad = check_bytes(lx, start, n, false);
 	}
 	if (push(lx, TOK_WORD, start, start, n) < 0)
@@ -224,8 +226,12 @@ struct token lexer_next(struct lexer *lx)
 {
 	/* ';' is accepted as a separator (nft habit) and otherwise ignored. */
 	lx->have = false;
-	while (!lx->have && lx->p < lx->end)
-		lex_one(lx);
+	while (!lx->have && lx->p < lx->end) {
+		while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t'))
+			lx->p++;	/* the indentation of every line of a long set: not a call per byte */
+		if (lx->p < lx->end)
+			lex_one(lx);
+	}
 	if (!lx->have)
 		push(lx, TOK_EOF, lx->p, lx->p, 0);
 	return lx->tok;

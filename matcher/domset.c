@@ -271,12 +271,12 @@ size_t domset_count(const struct domset *s)
 	return s->elems.n;
 }
 
+/* text is the set's own (a regex's copy) or borrowed (a name, which outlives the set). */
 static struct domset_elem *push_elem(struct domset *s, const char *text, enum domset_kind kind, struct loc loc)
 {
-	char *copy = arena_strdup(&s->arena, text);
-	struct domset_elem *e = copy ? vec_push(&s->elems, sizeof(*e)) : NULL;
+	struct domset_elem *e = text ? vec_push(&s->elems, sizeof(*e)) : NULL;
 	if (e)
-		*e = (struct domset_elem){ copy, kind, loc };
+		*e = (struct domset_elem){ text, kind, loc };
 	return e;
 }
 
@@ -307,7 +307,7 @@ int domset_add_regex(struct domset *s, const char *pattern, struct loc loc, cons
 	/* Without JIT (an exotic CPU) the interpreter gives the same answers, only slower. */
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	struct regex *slot = vec_push(&s->regexes, sizeof(*slot));
-	if (!slot || !push_elem(s, pattern, DOMSET_REGEX, loc)) {
+	if (!slot || !push_elem(s, arena_strdup(&s->arena, pattern), DOMSET_REGEX, loc)) {
 		pcre2_code_free(re);
 		if (slot)
 			s->regexes.n--;
