@@ -677,6 +677,7 @@ static void resolve_all(struct resolver *r, const struct compile_request *req)
 		cidr_v4_list_free(&r->sets[i].v4);
 		cidr_list_free(&r->sets[i].ranges);
 	}
+	arena_free(&r->scratch);
 	vec_free(&sets);
 	vec_free(&defs);
 }

@@ -95,8 +95,9 @@ static int name_key_cmp(const void *a, const void *b, void *names)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-/* Sorts names[0..n) by name_cmp, stably. Returns 0, or -1 on ENOMEM (names unchanged). */
-static int sort_names(struct ir_name *names, size_t n)
+/* Sorts names[0..n) by name_cmp, stably, and flag[] along with them. Returns 0, or -1 on
+ * ENOMEM (nothing moved). */
+static int sort_names(struct ir_name *names, bool *flag, size_t n)
 {
 	struct name_key *keys = malloc(n * sizeof(*keys));
 	if (!keys)
@@ -112,13 +113,26 @@ static int sort_names(struct ir_name *names, size_t n)
 	/* names[i] = old names[keys[i].index], in place, one permutation cycle at a time. */
 	for (size_t i = 0; i < n; i++) {
 		struct ir_name first = names[i];
+		bool first_flag = flag[i];
 		for (size_t j = i, from; keys[j].index != j; j = from) {
 			from = keys[j].index;
 			keys[j].index = j;
 			names[j] = from == i ? first : names[from];
+			flag[j] = from == i ? first_flag : flag[from];
 		}
 	}
 	free(keys);
+	return 0;
+}
+
+/* Gives the sorted names texts of the policy's own, laid out in their order: whatever
+ * reads them next (redundancy, the matcher, the backends) reads memory in sequence. The
+ * texts they had are the resolver's scratch. */
+static int intern_names(struct resolver *r, struct ir_name *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(names[i].name = arena_strdup(&r->p->arena, names[i].name)))
+			return -1;
 	return 0;
 }
 
@@ -147,8 +161,13 @@ static const struct ir_name *find_wildcard(const struct ir_name *names, size_t n
 /* The wildcard bases of a sorted name list, hashed: whether a name is covered is then one
  * probe per label, and the binary search (which picks the keeper the warning names) runs
  * only for the few names that are. */
+struct base_slot {
+	uint64_t hash;		/* compared first: a probe reads a string only when it matches */
+	const char *base;	/* NULL: an empty slot */
+};
+
 struct base_set {
-	const char **v;		/* open addressing; NULL is an empty slot */
+	struct base_slot *v;	/* open addressing */
 	size_t mask;
 };
 
@@ -160,12 +179,18 @@ static uint64_t base_hash(const char *s)
 	return h;
 }
 
-static const char **base_slot(const struct base_set *b, const char *base)
+/* The slot of base: where it is, or the empty one where it would go. */
+static struct base_slot *base_slot(const struct base_set *b, const char *base, uint64_t h)
 {
-	size_t i = (size_t)base_hash(base) & b->mask;
-	while (b->v[i] && strcmp(b->v[i], base))
+	size_t i = (size_t)h & b->mask;
+	while (b->v[i].base && (b->v[i].hash != h || strcmp(b->v[i].base, base)))
 		i = (i + 1) & b->mask;
 	return &b->v[i];
+}
+
+static bool base_set_has(const struct base_set *b, const char *base)
+{
+	return base_slot(b, base, base_hash(base))->base != NULL;
 }
 
 static int base_set_init(struct base_set *b, const struct ir_name *names, size_t n)
@@ -179,9 +204,20 @@ static int base_set_init(struct base_set *b, const struct ir_name *names, size_t
 	if (!(b->v = calloc(cap, sizeof(*b->v))))
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (names[i].kind == NAME_WILDCARD)
-			*base_slot(b, names[i].name) = names[i].name;
+		if (names[i].kind == NAME_WILDCARD) {
+			uint64_t h = base_hash(names[i].name);
+			*base_slot(b, names[i].name, h) = (struct base_slot){ h, names[i].name };
+		}
 	return 0;
+}
+
+/* Whether a wildcard's base is a proper suffix of name. */
+static bool below_a_base(const struct base_set *b, const char *name)
+{
+	for (const char *dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.'))
+		if (base_set_has(b, dot + 1))
+			return true;
+	return false;
 }
 
 /* A wildcard that covers n: one whose base is a proper suffix of n's name. */
@@ -189,7 +225,7 @@ static const struct ir_name *covering_wildcard(const struct base_set *b, const s
 					       const struct ir_name *n)
 {
 	for (const char *dot = strchr(n->name, '.'); dot; dot = strchr(dot + 1, '.'))
-		if (*base_slot(b, dot + 1))
+		if (base_set_has(b, dot + 1))
 			return find_wildcard(names, count, dot + 1);
 	return NULL;
 }
@@ -227,16 +263,20 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 		if (v[i].kind == FLAT_NAME)
 			names[n++] = (struct ir_name){ v[i].name, v[i].name_kind, flat_loc(r, &v[i]), v[i].included, NULL };
 	struct base_set bases = { 0 };
-	bool *drop = NULL;
-	if (sort_names(names, n) < 0 || base_set_init(&bases, names, n) < 0 || !(drop = calloc(n, sizeof(*drop)))) {
-		free(bases.v);
-		return -1;
-	}
+	bool *covered = calloc(n, sizeof(*covered)), *drop = calloc(n, sizeof(*drop));
+	int ret = -1;
+	if (!covered || !drop || base_set_init(&bases, names, n) < 0)
+		goto out;
+	/* Asked in file order, while the texts are read in the order they were written. */
+	for (size_t i = 0; i < n; i++)
+		covered[i] = below_a_base(&bases, names[i].name);
+	if (sort_names(names, covered, n) < 0 || intern_names(r, names, n) < 0)
+		goto out;
 	/* Mark, then compact: covering_wildcard must search the complete sorted list. */
 	/* Copies of one name are adjacent and share their fate: all covered by a wildcard,
 	 * or the first kept and the others repeats of it. */
 	for (size_t i = 0; i < n; i++) {
-		const struct ir_name *w = covering_wildcard(&bases, names, n, &names[i]);
+		const struct ir_name *w = covered[i] ? covering_wildcard(&bases, names, n, &names[i]) : NULL;
 		if (w) {
 			warn_dropped(r, out, &names[i], w, "is already covered by");
 			drop[i] = true;
@@ -252,11 +292,14 @@ static int build_names(struct resolver *r, const struct vec *flat, struct ir_set
 	for (size_t i = 0; i < n; i++)
 		if (!drop[i])
 			names[kept++] = names[i];
-	free(drop);
-	free(bases.v);
 	out->names = names;
 	out->n_names = kept;
-	return 0;
+	ret = 0;
+out:
+	free(covered);
+	free(drop);
+	free(bases.v);
+	return ret;
 }
 
 static int build_regexes(struct resolver *r, const struct vec *flat, struct ir_set *out)

@@ -61,6 +61,7 @@ struct resolver {
 	struct define_work *defines;
 	size_t n_defines;
 	const struct compile_request *req;
+	struct arena scratch;	/* what lives only while resolving: the names as written */
 	struct psl_ctx_st *psl;	/* loaded on the first wildcard */
 	bool psl_tried;
 	bool value_from_cli;	/* judging a -D value: its problems point at the $NAME as a whole */

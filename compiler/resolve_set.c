@@ -139,7 +139,7 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 			  (int)n, s, punycode ? " (" : "", punycode ? unicode : "", punycode ? ")" : "", scripts);
 		diag_hint(r->d, "type the vendor's name again; it is '%s' in DNS", norm);
 	}
-	const char *name = arena_strdup(&r->p->arena, norm);
+	const char *name = arena_strdup(&r->scratch, norm);	/* the set's build copies it in order */
 	if (!name) {
 		r->oom = true;
 		return;

@@ -382,28 +382,48 @@ static bool elem_suffixes(const struct domset *s, uint32_t idx, struct suffixes 
 	return suffixes_hash(s, buf, len, sx);
 }
 
-/* Adds element idx: each of its suffixes to the filter, itself to the node of its text.
- * Returns 0, or 1 on a hash collision. */
-static int insert_name(struct domset *s, uint32_t idx)
+/* Adds element idx, whose suffixes are sx (NULL: it can never match): each suffix to the
+ * filter, the element to the node of its text. Returns 0, or 1 on a hash collision. */
+static int insert_name(struct domset *s, uint32_t idx, const struct suffixes *sx)
 {
 	const struct domset_elem *e = (const struct domset_elem *)s->elems.v + idx;
-	struct suffixes sx;
-	if (!elem_suffixes(s, idx, &sx))
+	if (!sx)
 		return 0;
-	for (size_t i = 0; i < sx.n; i++)
-		*filter_word(s, sx.key[i]) |= filter_bits(sx.key[i], FILTER_BELOW);
-	uint64_t key = sx.key[sx.n - 1];
+	for (size_t i = 0; i < sx->n; i++)
+		*filter_word(s, sx->key[i]) |= filter_bits(sx->key[i], FILTER_BELOW);
+	uint64_t key = sx->key[sx->n - 1];
 	*filter_word(s, key) |= filter_bits(key, e->kind == DOMSET_WILDCARD ? FILTER_WILD : FILTER_EXACT);
 	return node_add_elem(s, probe_insert(s, key), idx, e->text, strlen(e->text), e->kind);
 }
 
 /* Inserts land at random in a table larger than the caches, each a wait for memory; hashing
- * the name BUILD_AHEAD places on and prefetching its node makes those waits overlap. */
-static void prefetch_ahead(const struct domset *s, uint32_t idx)
+ * a name BUILD_AHEAD places ahead and prefetching its node makes those waits overlap. The
+ * suffixes are kept until the name's turn comes, not hashed again. Returns whether idx has
+ * any. */
+static bool hash_ahead(const struct domset *s, uint32_t idx, struct suffixes *sx)
 {
-	struct suffixes sx;
-	if (idx < s->elems.n && elem_suffixes(s, idx, &sx))
-		__builtin_prefetch(&s->nodes[sx.key[sx.n - 1] & s->mask], 1);
+	if (!elem_suffixes(s, idx, sx))
+		return false;
+	__builtin_prefetch(&s->nodes[sx->key[sx->n - 1] & s->mask], 1);
+	return true;
+}
+
+/* One pass over the names; 0, or 1 on a hash collision. */
+static int insert_all(struct domset *s)
+{
+	struct suffixes ring[BUILD_AHEAD];	/* about 9 KB */
+	bool have[BUILD_AHEAD];
+	uint32_t n = (uint32_t)s->elems.n;
+	for (uint32_t i = 0; i < BUILD_AHEAD && i < n; i++)
+		have[i] = hash_ahead(s, i, &ring[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		struct suffixes *sx = &ring[i % BUILD_AHEAD];
+		if (insert_name(s, i, have[i % BUILD_AHEAD] ? sx : NULL))
+			return 1;
+		if (i + BUILD_AHEAD < n)
+			have[i % BUILD_AHEAD] = hash_ahead(s, i + BUILD_AHEAD, sx);
+	}
+	return 0;
 }
 
 /* Zeroed memory for a table, aligned to cache lines, and one of megabytes to 2 MB pages for
@@ -477,12 +497,7 @@ static int build_names(struct domset *s)
 	if (tables_alloc(s) < 0)
 		return -1;
 	for (int attempt = 0; attempt < 8; attempt++) {
-		int rc = 0;
-		for (uint32_t i = 0; i < s->elems.n && rc == 0; i++) {
-			prefetch_ahead(s, i + BUILD_AHEAD);
-			rc = insert_name(s, i);
-		}
-		if (rc == 0)
+		if (insert_all(s) == 0)
 			return 0;
 		s->seed++;
 		memset(s->nodes, 0, (s->mask + 1) * sizeof(*s->nodes));
