@@ -20,7 +20,8 @@
 
 static void apply_usage(FILE *out)
 {
-	fprintf(out, "Usage: pinhole apply [--dry-run] [--confirm SECONDS] [-D NAME=VALUE]... [--no-cache] RULES\n"
+	fprintf(out, "Usage: pinhole apply [--dry-run] [--confirm SECONDS] [-D NAME=VALUE]... [--no-cache]\n"
+		     "                     [--format text|json] RULES\n"
 		     "\n"
 		     "Makes the kernel's nftables ruleset hold what RULES wants, in one atomic transaction\n"
 		     "that carries only the difference. Table mode (default): pinhole owns table inet TABLE\n"
@@ -35,6 +36,8 @@ static void apply_usage(FILE *out)
 		     "      --no-cache         read the elements from the kernel even when the last-applied\n"
 		     "                         state says nobody changed them\n"
 		     "  -q, --quiet            print only errors (and --confirm's reminder)\n"
+		     "  -f, --format FORMAT    text (default) or json: one document with the plan, the\n"
+		     "                         counts and the kernel's answer, for programs\n"
 		     "  -h, --help             show this help\n"
 		     "\n"
 		     "State: $PINHOLE_STATE_DIR (default /var/lib/pinhole); pending confirmations:\n"
@@ -345,6 +348,8 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 	}
 	if (!a->quiet)
 		apply_print_plan(stdout, &plan, want);
+	if (a->record)
+		apply_record_plan(a->record, &plan, want);
 	if (apply_plan_refused(cmd, &plan))
 		goto done;
 	if (plan.delta.n_changes == 0) {
@@ -387,6 +392,8 @@ static enum apply_outcome attempt(const char *cmd, struct nl_session *s, const s
 		printf("applied in one transaction: %zu messages, %zu bytes, %.0f ms (generation %u)\n",
 		       res.n_messages, res.n_bytes, now_ms() - t0, res.genid_after);
 done:
+	if (a->record)
+		apply_record_result(a->record, &res);
 	nl_result_free(&res);
 	nl_plan_free(&plan);
 	return out;
@@ -509,6 +516,19 @@ static uint64_t source_hash(const char *path, const struct defines *defs)
 	return h;
 }
 
+/* For --format json: the shortcut compiles nothing, so the mode comes from the kernel: only
+ * a table that pinhole owns whole carries its mark. */
+static void record_unchanged(struct nl_session *s, struct apply_record *r, char *table, uint32_t genid)
+{
+	struct nk_ruleset live;
+	enum nk_mode mode = NK_MODE_TABLE;
+	if (nl_ruleset_read(s, table, NK_MODE_TABLE, NL_READ_OBJECTS, &live) == 0) {
+		mode = live.table_marked ? NK_MODE_TABLE : NK_MODE_SETS_ONLY;
+		nk_ruleset_free(&live);
+	}
+	apply_record_unchanged(r, table, mode, genid);
+}
+
 /* The same source as the last apply, and the ruleset's generation still the one that apply
  * left: the kernel holds what the rules want, so there is nothing to compile or compare. */
 static bool unchanged(struct nl_session *s, const struct apply_args *a)
@@ -529,6 +549,8 @@ static bool unchanged(struct nl_session *s, const struct apply_args *a)
 		printf("table inet %s, generation %u: no changes: %s is what pinhole applied last, and %s since\n",
 		       table, key.genid, a->rules,
 		       key.genid_min ? "only pinhole guard's learnt sets have changed" : "the ruleset has not changed");
+	if (a->record)
+		record_unchanged(s, a->record, table, key.genid);
 	return true;
 }
 
@@ -539,13 +561,13 @@ static int parse_args(int argc, char **argv, struct apply_args *a)
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },	{ "confirm", required_argument, NULL, 'C' },
 		{ "define", required_argument, NULL, 'D' }, { "no-cache", no_argument, NULL, 'N' },
-		{ "quiet", no_argument, NULL, 'q' },	{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "quiet", no_argument, NULL, 'q' },	{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },	{ 0 },
 	};
 	int c;
 	char *end;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "nD:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "nD:qf:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': a->dry_run = true; break;
 		case 'C':
@@ -558,6 +580,10 @@ static int parse_args(int argc, char **argv, struct apply_args *a)
 		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
 		case 'N': a->use_cache = false; break;
 		case 'q': a->quiet = true; break;
+		case 'f':
+			if (cli_format_json("apply", optarg, &a->json) < 0)
+				return -1;
+			break;
 		case 'h': apply_usage(stdout); return 1;
 		default: apply_usage(stderr); return -1;
 		}
@@ -573,15 +599,21 @@ static int parse_args(int argc, char **argv, struct apply_args *a)
 int cmd_apply(int argc, char **argv)
 {
 	struct apply_args a = { .use_cache = true };
+	struct apply_record rec;
 	struct diags *d = diags_new();
 	struct policy *p = NULL;
 	struct nl_session *s = NULL;
 	int parsed = d ? parse_args(argc, argv, &a) : -1;
 	int ret = 1, error_status = 1;
 	enum apply_outcome out = APPLY_ERROR;
+	apply_record_init(&rec);
 	if (parsed != 0) {
 		ret = parsed > 0 ? 0 : 1;
 		goto out;
+	}
+	if (a.json) {
+		a.record = &rec;
+		a.quiet = true;	/* stdout is the document's */
 	}
 	error_status = a.dry_run ? 2 : 1;
 	ret = error_status;
@@ -614,6 +646,11 @@ out:
 	if (a.rejected)
 		fprintf(stderr, "pinhole apply: %s: the kernel takes a batch whole or not at all\n",
 			a.dry_run ? "the kernel rejects this batch" : "nothing was applied");
+	if (a.record && apply_record_print(&rec, a.dry_run, d, stdout) < 0) {
+		fprintf(stderr, "pinhole apply: cannot write the JSON document: %s\n", strerror(errno));
+		ret = error_status;
+	}
+	apply_record_free(&rec);
 	nl_session_close(s);
 	policy_free(p);
 	diags_free(d);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "apply_json.h"
 #include "common.h"
 #include "nft_netlink.h"
 #include "safefile.h"
@@ -16,12 +17,13 @@
 enum apply_outcome { APPLY_ERROR, APPLY_NO_CHANGE, APPLY_CHANGED };
 
 struct apply_args {
-	bool dry_run, use_cache, quiet;
+	bool dry_run, use_cache, quiet, json;
 	bool rejected;			/* out: the kernel rejected the batch (said after the errors) */
 	uint64_t source;		/* hash of what is applied (nk_cache_key.source), 0 unknown */
 	long confirm;			/* seconds; 0: no commit-confirmed */
 	struct defines defs;
 	const char *rules;
+	struct apply_record *record;	/* --format json: what to render at the end; NULL: text */
 };
 
 /* Applies p (plans, prints the plan unless quiet, commits; retries a stale batch). */
@@ -87,9 +89,10 @@ struct nl_plan_opts apply_plan_opts(bool use_cache);
 void apply_attribute(struct nk_ruleset *live);
 
 /* Deletes what pinhole owns in table (the table, or its sets in sets-only mode), retrying
- * when the ruleset moves under it; prints what went. Returns 0 (also when there was
- * nothing), -1 after printing why not. */
-int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run);
+ * when the ruleset moves under it; prints what went, or records it in rec (--format json)
+ * when rec is not NULL. Returns 0 (also when there was nothing), -1 after printing why not. */
+int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run,
+		 struct remove_record *rec);
 
 /* ---- the pending confirmation (cli/pending.c) ---- */
 

@@ -129,7 +129,10 @@ enum apply_outcome apply_confirmed(struct nl_session *s, const struct policy *p,
 		out = APPLY_ERROR;
 		goto out;
 	}
-	printf("run 'pinhole confirm' within %ld seconds, or the previous state comes back\n", a->confirm);
+	if (a->record)
+		apply_record_confirm(a->record, a->confirm);
+	else
+		printf("run 'pinhole confirm' within %ld seconds, or the previous state comes back\n", a->confirm);
 out:
 	free(snap);
 	return out;

@@ -11,7 +11,7 @@
 
 static void explain_usage(FILE *out)
 {
-	fprintf(out, "Usage: pinhole explain [--format text|json] [-D NAME=VALUE]... RULES TARGET\n"
+	fprintf(out, "Usage: pinhole explain [--format text|json] [--local ADDRESS] [-D NAME=VALUE]... RULES TARGET\n"
 		     "\n"
 		     "Tells which rules of RULES allow TARGET, in which direction, and through which set\n"
 		     "element (with its file:line); which rules would if the port or protocol fitted; and\n"
@@ -19,7 +19,12 @@ static void explain_usage(FILE *out)
 		     "an address with a port (192.0.2.1:25/tcp, [2001:db8::1]:443/tcp, 192.0.2.1:53 for\n"
 		     "either protocol) or a name (ws1.marketo.com, ws1.marketo.com:443/tcp).\n"
 		     "\n"
+		     "A rule limited to some local hosts (allow out from @clients ...) allows only them:\n"
+		     "--local asks for one, the client of an outbound connection or the server of an\n"
+		     "inbound one.\n"
+		     "\n"
 		     "  -f, --format FORMAT    text (default) or json (schema in pinhole(8))\n"
+		     "  -l, --local ADDRESS    the local end of the connection\n"
 		     "  -D, --define NAME=VALUE  override 'define NAME' of the rules file\n"
 		     "  -h, --help             show this help\n"
 		     "\n"
@@ -27,17 +32,18 @@ static void explain_usage(FILE *out)
 }
 
 /* Returns 0 to go on, 1 after --help, -1 on a usage error (already reported). */
-static int parse_args(int argc, char **argv, bool *json, struct defines *defs)
+static int parse_args(int argc, char **argv, bool *json, const char **local, struct defines *defs)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "local", required_argument, NULL, 'l' },
 		{ "define", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:D:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:l:D:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "text") || !strcmp(optarg, "json")) {
@@ -46,6 +52,7 @@ static int parse_args(int argc, char **argv, bool *json, struct defines *defs)
 			}
 			fprintf(stderr, "pinhole explain: unknown format '%s'; valid formats: text json\n", optarg);
 			return -1;
+		case 'l': *local = optarg; break;
 		case 'D': if (cli_add_define(defs, optarg) < 0) return -1; break;
 		case 'h': explain_usage(stdout); return 1;
 		default: explain_usage(stderr); return -1;
@@ -64,11 +71,11 @@ int cmd_explain(int argc, char **argv)
 	bool json = false;
 	struct defines defs = { 0 };
 	struct explain_target target;
-	const char *why;
+	const char *why, *local = NULL;
 	struct diags *d = diags_new();
 	struct policy *p = NULL;
 	struct explanation *e = NULL;
-	int parsed = d ? parse_args(argc, argv, &json, &defs) : -1;
+	int parsed = d ? parse_args(argc, argv, &json, &local, &defs) : -1;
 	if (parsed != 0) {
 		ret = parsed > 0 ? 0 : 2;
 		goto out;
@@ -76,6 +83,10 @@ int cmd_explain(int argc, char **argv)
 	const char *rules = argv[optind], *target_text = argv[optind + 1];
 	if (explain_target_parse(target_text, &target, &why) < 0) {
 		fprintf(stderr, "pinhole explain: '%s': %s\n", target_text, why);
+		goto out;
+	}
+	if (local && explain_local_parse(local, &target, &why) < 0) {
+		fprintf(stderr, "pinhole explain: --local '%s': %s\n", local, why);
 		goto out;
 	}
 	if (!(p = cli_compile(rules, &defs, d)))

@@ -14,7 +14,8 @@
 
 static void remove_usage(FILE *out)
 {
-	fprintf(out, "Usage: pinhole remove [--dry-run] [-t TABLE [--sets-only]] [-D NAME=VALUE]... [RULES]\n"
+	fprintf(out, "Usage: pinhole remove [--dry-run] [--format text|json] [-t TABLE [--sets-only]]\n"
+		     "                      [-D NAME=VALUE]... [RULES]\n"
 		     "\n"
 		     "Deletes what pinhole owns in the kernel: the table (table mode), or only pinhole's sets\n"
 		     "in the user's table (sets-only mode, sets recognized by their comment). The table and\n"
@@ -25,6 +26,7 @@ static void remove_usage(FILE *out)
 		     "  -t, --table TABLE      the table (family inet)\n"
 		     "      --sets-only        only pinhole's sets in TABLE, not the table\n"
 		     "  -D, --define NAME=VALUE  override 'define NAME' of RULES\n"
+		     "  -f, --format FORMAT    text (default) or json: what was deleted, for programs\n"
 		     "  -h, --help             show this help\n");
 }
 
@@ -48,7 +50,8 @@ static bool owns(const struct nk_ruleset *live)
 	return any;
 }
 
-int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run)
+int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run,
+		 struct remove_record *rec)
 {
 	for (int attempt = 0; attempt < 3; attempt++) {
 		struct nk_ruleset live;
@@ -63,17 +66,22 @@ int remove_owned(const char *cmd, struct nl_session *s, const char *table, enum 
 			return -1;
 		}
 		if (!owns(&live)) {
-			printf("nothing of pinhole's in table inet %s\n", table);
+			if (rec)
+				remove_record_table(rec, &live, false, NULL, true);
+			else
+				printf("nothing of pinhole's in table inet %s\n", table);
 			nk_ruleset_free(&live);
 			return 0;
 		}
 		struct nl_commit_opts o = { .check_only = dry_run, .genid = live.genid };
 		int ret = nl_remove_commit(s, &live, &o, &res);
-		if (ret == 0 || res.committed)
-			print_removal(&live, dry_run);
-		else if (!res.stale)
-			apply_report(cmd, &res, NULL);
 		bool stale = ret < 0 && res.stale, done = ret == 0 || res.committed;
+		if (done && !rec)
+			print_removal(&live, dry_run);
+		else if (!done && !stale)
+			apply_report(cmd, &res, NULL);
+		if (rec && (done || !stale))
+			remove_record_table(rec, &live, true, &res, done);
 		if (!done && !stale && !res.n_errors)
 			fprintf(stderr, "pinhole %s: %s\n", cmd, strerror(errno));
 		nl_result_free(&res);
@@ -119,12 +127,13 @@ static void forget_run_files(const char *table)
 	free(log);
 }
 
-static int remove_one(struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run)
+static int remove_one(struct nl_session *s, const char *table, enum nk_mode mode, bool dry_run,
+		      struct remove_record *rec)
 {
 	/* a removal during a confirmation window would be undone by its rollback */
 	if (!dry_run && pending_settle("remove", table) < 0)
 		return -1;
-	int ret = remove_owned("remove", s, table, mode, dry_run);
+	int ret = remove_owned("remove", s, table, mode, dry_run, rec);
 	if (ret == 0 && !dry_run) {
 		forget_applied(table);
 		forget_run_files(table);
@@ -133,7 +142,7 @@ static int remove_one(struct nl_session *s, const char *table, enum nk_mode mode
 }
 
 /* Every policy applied before, from the snapshots in the state directory. */
-static int remove_applied(struct nl_session *s, bool dry_run, bool *found)
+static int remove_applied(struct nl_session *s, bool dry_run, bool *found, struct remove_record *rec)
 {
 	DIR *dir = opendir(apply_state_dir());
 	struct dirent *de;
@@ -151,7 +160,7 @@ static int remove_applied(struct nl_session *s, bool dry_run, bool *found)
 		if (p) {
 			*found = true;
 			enum nk_mode mode = p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE;
-			ret |= remove_one(s, p->table, mode, dry_run);
+			ret |= remove_one(s, p->table, mode, dry_run, rec);
 		} else if (d) {
 			cli_render(d);
 		}
@@ -165,7 +174,7 @@ static int remove_applied(struct nl_session *s, bool dry_run, bool *found)
 }
 
 struct remove_args {
-	bool dry_run, sets_only;
+	bool dry_run, sets_only, json;
 	const char *table;		/* -t, or NULL */
 	struct defines defs;
 	const char *rules;		/* NULL: -t, or what was applied before */
@@ -177,16 +186,21 @@ static int parse_args(int argc, char **argv, struct remove_args *a)
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' }, { "table", required_argument, NULL, 't' },
 		{ "sets-only", no_argument, NULL, 'S' }, { "define", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },	{ 0 },
+		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "nt:D:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "nt:D:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': a->dry_run = true; break;
 		case 't': a->table = optarg; break;
 		case 'S': a->sets_only = true; break;
 		case 'D': if (cli_add_define(&a->defs, optarg) < 0) return -1; break;
+		case 'f':
+			if (cli_format_json("remove", optarg, &a->json) < 0)
+				return -1;
+			break;
 		case 'h': remove_usage(stdout); return 1;
 		default: remove_usage(stderr); return -1;
 		}
@@ -202,25 +216,32 @@ static int parse_args(int argc, char **argv, struct remove_args *a)
 int cmd_remove(int argc, char **argv)
 {
 	struct remove_args a = { 0 };
+	struct remove_record record = { 0 }, *rec = NULL;
 	struct diags *d = diags_new();
 	struct policy *p = NULL;
 	struct nl_session *s = NULL;
 	bool found = false;
 	int parsed = d ? parse_args(argc, argv, &a) : -1, ret = parsed > 0 ? 0 : 1;
+	if (parsed == 0 && a.json)
+		rec = &record;
 	if (parsed != 0 || (a.rules && !(p = cli_compile(a.rules, &a.defs, d))) || apply_state_dir_check("remove", false) < 0 ||
 	    !(s = apply_session_open("remove")))
 		goto out;
 	if (p)
 		ret = remove_one(s, p->table, p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE,
-				 a.dry_run);
+				 a.dry_run, rec);
 	else if (a.table)
-		ret = remove_one(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, a.dry_run);
-	else if ((ret = remove_applied(s, a.dry_run, &found)) == 0 && !found)
-		ret = remove_one(s, "pinhole", NK_MODE_TABLE, a.dry_run);
+		ret = remove_one(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, a.dry_run, rec);
+	else if ((ret = remove_applied(s, a.dry_run, &found, rec)) == 0 && !found)
+		ret = remove_one(s, "pinhole", NK_MODE_TABLE, a.dry_run, rec);
 	ret = ret ? 1 : 0;
 out:
 	if (d)
 		cli_render(d);
+	if (rec && remove_record_print(rec, a.dry_run, stdout) < 0) {
+		fprintf(stderr, "pinhole remove: cannot write the JSON document: %s\n", strerror(errno));
+		ret = 1;
+	}
 	nl_session_close(s);
 	policy_free(p);
 	diags_free(d);

@@ -184,11 +184,8 @@ static int parse_args(int argc, char **argv, struct show_args *a)
 	while ((c = getopt_long(argc, argv, "f:t:D:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-				fprintf(stderr, "pinhole show: unknown format '%s'; valid formats: text json\n", optarg);
+			if (cli_format_json("show", optarg, &a->json) < 0)
 				return -1;
-			}
-			a->json = !strcmp(optarg, "json");
 			break;
 		case 't': a->table = optarg; break;
 		case 'S': a->sets_only = true; break;

@@ -180,3 +180,13 @@ int cli_warning_option(struct diags *d, const char *arg)
 			"(names in pinhole.rules(5), WARNINGS)\n", arg);
 	return -1;
 }
+
+int cli_format_json(const char *cmd, const char *arg, bool *json)
+{
+	if (strcmp(arg, "json") && strcmp(arg, "text")) {
+		fprintf(stderr, "pinhole %s: unknown format '%s'; valid formats: text json\n", cmd, arg);
+		return -1;
+	}
+	*json = !strcmp(arg, "json");
+	return 0;
+}

@@ -50,4 +50,8 @@ int cli_output_close(struct output *o, bool ok);
  * after saying on stderr that ARG is not one. */
 int cli_warning_option(struct diags *d, const char *arg);
 
+/* --format text|json of cmd: sets *json. Returns 0, or -1 after saying on stderr that arg
+ * is neither. */
+int cli_format_json(const char *cmd, const char *arg, bool *json);
+
 #endif

@@ -89,7 +89,7 @@ static int restore_snapshot(const char *table, enum nk_mode mode, const char *sn
 	if (s && p && apply_policy("confirm", s, p, &a, d) != APPLY_ERROR) {
 		fprintf(stderr, "pinhole: the previous rules are back\n");
 		ret = 0;
-	} else if (s && absent && remove_owned("confirm", s, table, mode, false) == 0) {
+	} else if (s && absent && remove_owned("confirm", s, table, mode, false, NULL) == 0) {
 		fprintf(stderr, "pinhole: pinhole owned nothing before: removed what it applied\n");
 		ret = 0;
 	} else {

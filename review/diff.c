@@ -156,6 +156,23 @@ static int deny_minus(struct arena *ar, const struct policy *a, const struct pol
 	return 0;
 }
 
+/* The interfaces on both sides whose reject flag differs, with the new flag. */
+static int deny_how_changed(struct policy_diff *d, const struct policy *old, const struct policy *new)
+{
+	d->n_deny_changed = 0;
+	d->deny_changed = arena_alloc(&d->arena, (new->n_deny_ifaces + 1) * sizeof(*d->deny_changed));
+	d->deny_rejects = arena_alloc(&d->arena, (new->n_deny_ifaces + 1) * sizeof(*d->deny_rejects));
+	if (!d->deny_changed || !d->deny_rejects)
+		return -1;
+	for (size_t i = 0; i < new->n_deny_ifaces; i++)
+		for (size_t k = 0; k < old->n_deny_ifaces; k++)
+			if (!strcmp(new->deny_ifaces[i], old->deny_ifaces[k]) && new->deny_reject[i] != old->deny_reject[k]) {
+				d->deny_changed[d->n_deny_changed] = new->deny_ifaces[i];
+				d->deny_rejects[d->n_deny_changed++] = new->deny_reject[i];
+			}
+	return 0;
+}
+
 static int diff_options(struct policy_diff *d, const struct policy *old, const struct policy *new)
 {
 	if (str_differs(old->table, new->table)) {
@@ -168,7 +185,8 @@ static int diff_options(struct policy_diff *d, const struct policy *old, const s
 	d->mode_changed = old->mode != new->mode;
 	d->old_mode = old->mode;
 	d->new_mode = new->mode;
-	if (deny_minus(&d->arena, new, old, &d->deny_added, &d->n_deny_added) < 0)
+	if (deny_minus(&d->arena, new, old, &d->deny_added, &d->n_deny_added) < 0 ||
+	    deny_how_changed(d, old, new) < 0)
 		return -1;
 	return deny_minus(&d->arena, old, new, &d->deny_removed, &d->n_deny_removed);
 }
@@ -216,7 +234,7 @@ const char *policy_mode_name(enum policy_mode m)
 bool policy_diff_empty(const struct policy_diff *d)
 {
 	return d->n_sets == 0 && d->n_rules == 0 && !d->old_table && !d->priority_changed && !d->mode_changed &&
-	       !d->n_deny_added && !d->n_deny_removed;
+	       !d->n_deny_added && !d->n_deny_removed && !d->n_deny_changed;
 }
 
 bool policy_diff_widens(const struct policy_diff *d)

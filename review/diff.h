@@ -135,6 +135,12 @@ struct policy_diff {
 	 * that no rule allows is no longer dropped. */
 	const char **deny_added, **deny_removed;
 	size_t n_deny_added, n_deny_removed;
+	/* Interfaces on both sides whose refusal changed (option default_deny IFNAME reject):
+	 * deny_rejects[i] is the new side's (true: reset / ICMP prohibited; false: silent
+	 * drop). Never widening: what is refused stays refused, only how changes. */
+	const char **deny_changed;
+	bool *deny_rejects;
+	size_t n_deny_changed;
 	struct set_diff *sets;		/* in the new policy's order, then removed sets in old order */
 	size_t n_sets;
 	struct rule_diff *rules;	/* changed and added in new order, then removed in old order */

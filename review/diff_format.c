@@ -112,6 +112,11 @@ const char *diff_rule_change_word(enum rule_change c)
 	return words[c];
 }
 
+const char *diff_deny_how_text(bool reject)
+{
+	return reject ? "drop -> reject (TCP reset, ICMP administratively prohibited)" : "reject -> drop (silent)";
+}
+
 size_t diff_rule_what_text(unsigned what, char *buf, size_t max)
 {
 	static const char *const words[] = { "direction", "protocol", "ports", "scope" };
@@ -398,10 +403,15 @@ static void append_options(char *buf, size_t max, size_t *n, const struct policy
 		append(buf, max, n, "%smode %s -> %s", sep, policy_mode_name(d->old_mode), policy_mode_name(d->new_mode));
 		sep = "; ";
 	}
-	if (d->n_deny_added || d->n_deny_removed) {
+	if (d->n_deny_added || d->n_deny_removed || d->n_deny_changed) {
 		const char *inner = "";
 		append(buf, max, n, "%sdefault_deny ", sep);
 		append_plus_minus(buf, max, n, d->n_deny_added, d->n_deny_removed, "interface", "interfaces", &inner);
+		if (d->n_deny_changed == 1)
+			append(buf, max, n, "%s%s %s", *inner ? " " : "", d->deny_changed[0],
+			       d->deny_rejects[0] ? "drop -> reject" : "reject -> drop");
+		else if (d->n_deny_changed)
+			append(buf, max, n, "%s%zu interfaces refuse another way", *inner ? " " : "", d->n_deny_changed);
 	}
 }
 
@@ -473,9 +483,11 @@ static void text_options(const struct policy_diff *d, bool color, FILE *out)
 		fprintf(out, "%soption priority%s %d -> %d\n", b, r, d->old_priority, d->new_priority);
 	if (d->mode_changed)
 		fprintf(out, "%soption mode%s %s -> %s\n", b, r, policy_mode_name(d->old_mode), policy_mode_name(d->new_mode));
-	if (!d->n_deny_added && !d->n_deny_removed)
+	if (!d->n_deny_added && !d->n_deny_removed && !d->n_deny_changed)
 		return;
 	fprintf(out, "%soption default_deny%s%s\n", b, r, widens_tag(d->n_deny_removed > 0, color));
+	for (size_t i = 0; i < d->n_deny_changed; i++)
+		fprintf(out, "  ~ %s: %s\n", d->deny_changed[i], diff_deny_how_text(d->deny_rejects[i]));
 	for (size_t i = 0; i < d->n_deny_added; i++)
 		fprintf(out, "  %s+ %s%s\n", paint(color, GREEN), d->deny_added[i], r);
 	for (size_t i = 0; i < d->n_deny_removed; i++)

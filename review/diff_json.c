@@ -130,8 +130,13 @@ static json_t *options_json(const struct policy_diff *d)
 		json_array_append_new(added, json_string(d->deny_added[i]));
 	for (size_t i = 0; i < d->n_deny_removed; i++)
 		json_array_append_new(removed, json_string(d->deny_removed[i]));
-	return json_pack("{s:o, s:o, s:o, s:{s:o, s:o}}", "table", table, "priority", prio, "mode", mode, "default_deny",
-			 "added", added, "removed", removed);
+	json_t *how = json_array();
+	for (size_t i = 0; i < d->n_deny_changed; i++)
+		json_array_append_new(how, json_pack("{s:s, s:s, s:s}", "interface", d->deny_changed[i], "old",
+						     d->deny_rejects[i] ? "drop" : "reject", "new",
+						     d->deny_rejects[i] ? "reject" : "drop"));
+	return json_pack("{s:o, s:o, s:o, s:{s:o, s:o, s:o}}", "table", table, "priority", prio, "mode", mode,
+			 "default_deny", "added", added, "removed", removed, "changed", how);
 }
 
 int diff_render_json(const struct policy_diff *d, FILE *out)

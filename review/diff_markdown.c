@@ -73,13 +73,15 @@ static void md_option_rows(const struct policy_diff *d, FILE *out)
 		fprintf(out, "| priority | %d → %d | no | |\n", d->old_priority, d->new_priority);
 	if (d->mode_changed)
 		fprintf(out, "| mode | %s → %s | no | |\n", policy_mode_name(d->old_mode), policy_mode_name(d->new_mode));
-	if (!d->n_deny_added && !d->n_deny_removed)
+	if (!d->n_deny_added && !d->n_deny_removed && !d->n_deny_changed)
 		return;
 	fprintf(out, "| default_deny | changed | %s |", yes_no(d->n_deny_removed > 0));
 	for (size_t i = 0; i < d->n_deny_added; i++)
 		fprintf(out, " +`%s`", d->deny_added[i]);
 	for (size_t i = 0; i < d->n_deny_removed; i++)
 		fprintf(out, " -`%s`", d->deny_removed[i]);
+	for (size_t i = 0; i < d->n_deny_changed; i++)
+		fprintf(out, " `%s`: %s", d->deny_changed[i], diff_deny_how_text(d->deny_rejects[i]));
 	fprintf(out, " |\n");
 }
 

@@ -28,6 +28,10 @@ size_t diff_name_text(const struct diff_name *n, char *buf, size_t max);
 const char *diff_set_change_word(enum set_change c);
 const char *diff_rule_change_word(enum rule_change c);
 
+/* How a default_deny interface now refuses, reject being the new side's flag:
+ * "drop -> reject (TCP reset, ICMP administratively prohibited)" or "reject -> drop (silent)". */
+const char *diff_deny_how_text(bool reject);
+
 /* "ports", "protocol and ports", "direction": what a changed rule changed. */
 size_t diff_rule_what_text(unsigned what, char *buf, size_t max);
 

@@ -85,6 +85,24 @@ static int parse_host(const char *host, struct explain_target *t, const char **w
 	return 0;
 }
 
+int explain_local_parse(const char *s, struct explain_target *t, const char **why)
+{
+	struct cidr_parsed parsed;
+	if (cidr_parse(s, strlen(s), &parsed) != CIDR_OK || !parsed.is_prefix ||
+	    addr_cmp(parsed.range.lo, parsed.range.hi)) {
+		*why = "the local end is one address (the client of an out rule, the server of an in rule)";
+		return -1;
+	}
+	if (t->kind == EXPLAIN_ADDRESS && t->family != parsed.range.family) {
+		*why = "the local end and the target are not of one family (IPv4 and IPv6)";
+		return -1;
+	}
+	t->has_local = true;
+	t->local_family = parsed.range.family;
+	t->local_addr = parsed.range.lo;
+	return 0;
+}
+
 int explain_target_parse(const char *s, struct explain_target *t, const char **why)
 {
 	char host[NAME_MAX_LEN + 3];
@@ -190,6 +208,18 @@ static bool rule_fits(const struct ir_rule *r, const struct explain_target *t)
 	return false;
 }
 
+static enum explain_scope scope_of(const struct ir_rule *r, const struct explain_target *t)
+{
+	if (!r->scope)
+		return EXPLAIN_SCOPE_NONE;
+	if (!t->has_local)
+		return EXPLAIN_SCOPE_UNASKED;
+	const struct ir_set *s = r->scope;
+	bool in = t->local_family == FAMILY_V4 ? prefix_holding(s->v4, s->n_v4, t->local_addr) != NULL
+					       : prefix_holding(s->v6, s->n_v6, t->local_addr) != NULL;
+	return in ? EXPLAIN_SCOPE_IN : EXPLAIN_SCOPE_OUT;
+}
+
 static int add_rules(struct explanation *e, const struct policy *p, struct explain_hit *hit)
 {
 	for (size_t i = 0; i < p->n_rules; i++)
@@ -203,9 +233,12 @@ static int add_rules(struct explanation *e, const struct policy *p, struct expla
 	for (size_t i = 0; i < p->n_rules; i++) {
 		if (p->rules[i].set != hit->set)
 			continue;
-		bool fits = rule_fits(&p->rules[i], &e->target);
-		hit->rules[k++] = (struct explain_rule){ &p->rules[i], fits };
-		e->allowed |= fits;
+		struct explain_rule *er = &hit->rules[k++];
+		er->rule = &p->rules[i];
+		er->ports_fit = rule_fits(er->rule, &e->target);
+		er->scope = scope_of(er->rule, &e->target);
+		er->allows = er->ports_fit && er->scope != EXPLAIN_SCOPE_OUT;
+		e->allowed |= er->allows;
 	}
 	return 0;
 }

@@ -20,12 +20,22 @@ struct explain_target {
 	bool has_port;
 	uint16_t port;
 	enum ast_proto proto;		/* PROTO_ANY when not given */
+	/* The local end of the connection, when asked about (explain --local): the client of
+	 * an out rule, the server of an in rule. Rules scoped to other hosts then do not
+	 * allow. */
+	bool has_local;
+	uint8_t local_family;
+	struct addr local_addr;
 };
 
 /* Parses "192.0.2.1", "192.0.2.1:25/tcp", "2001:db8::1", "[2001:db8::1]:443/tcp",
  * "ws1.marketo.com" or "ws1.marketo.com:443/tcp" (the protocol may be left out:
  * "host:443" then means tcp or udp). Returns 0, or -1 with a static English reason in *why. */
 int explain_target_parse(const char *s, struct explain_target *t, const char **why);
+/* Parses the local end ("10.0.0.9", "2001:db8::9") into t, which explain_target_parse
+ * filled first. An address target and the local end must be of one family. Returns 0, or
+ * -1 with a static English reason in *why. */
+int explain_local_parse(const char *s, struct explain_target *t, const char **why);
 
 /* The element of a set that holds the target. */
 struct explain_element {
@@ -37,12 +47,23 @@ struct explain_element {
 	const struct ir_record *alias;	/* EXPLAIN_EXACT: the record cname that made it a member */
 };
 
+/* How a rule's scope (allow out from @clients, allow in to @servers) bears on the answer. */
+enum explain_scope {
+	EXPLAIN_SCOPE_NONE,	/* the rule has none: any local host */
+	EXPLAIN_SCOPE_UNASKED,	/* it has one and no local end was given: it allows only those hosts */
+	EXPLAIN_SCOPE_IN,	/* the local end given is in it */
+	EXPLAIN_SCOPE_OUT,	/* the local end given is not in it: the rule does not allow */
+};
+
 /* A set that holds the target, and the rules over it. */
 struct explain_rule {
 	const struct ir_rule *rule;
 	/* The rule lets the target through: its protocol and ports fit (always true when the
-	 * target has no port). Otherwise it is a near miss worth showing. */
+	 * target has no port) and the local end, when given, is in its scope. Otherwise it is
+	 * a near miss worth showing. */
 	bool allows;
+	bool ports_fit;
+	enum explain_scope scope;
 };
 
 struct explain_hit {

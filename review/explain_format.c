@@ -36,16 +36,43 @@ static void target_fit(const struct explain_target *t, char *buf, size_t max)
 	snprintf(buf, max, "port %u%s", t->port, proto);
 }
 
+/* Why a near miss does not allow: "port 80/tcp does not fit; 10.1.0.9 is not in set clients". */
+static void miss_text(const struct explain_rule *er, const struct explain_target *t, FILE *out)
+{
+	char fit[64], local[CIDR_TEXT_MAX];
+	fputs(" (", out);
+	if (!er->ports_fit) {
+		target_fit(t, fit, sizeof(fit));
+		fprintf(out, "%s does not fit%s", fit, er->scope == EXPLAIN_SCOPE_OUT ? "; " : "");
+	}
+	if (er->scope == EXPLAIN_SCOPE_OUT) {
+		cidr_format_addr(local, t->local_family, t->local_addr);
+		fprintf(out, "%s is not in set %s", local, er->rule->scope->name);
+	}
+	fputc(')', out);
+}
+
+/* Under an allowing rule with a scope: for whom it allows. */
+static void text_scope(const struct explain_rule *er, const struct explain_target *t, FILE *out)
+{
+	char local[CIDR_TEXT_MAX];
+	const char *end = er->rule->dir == DIR_OUT ? "clients" : "servers";
+	if (er->scope == EXPLAIN_SCOPE_UNASKED)
+		fprintf(out, "    only for the %s in set %s (--local ADDRESS asks for one)\n", end, er->rule->scope->name);
+	else if (er->scope == EXPLAIN_SCOPE_IN) {
+		cidr_format_addr(local, t->local_family, t->local_addr);
+		fprintf(out, "    for %s, one of the %s in set %s\n", local, end, er->rule->scope->name);
+	}
+}
+
 static void text_rule(const struct explain_rule *er, const struct explain_target *t, FILE *out)
 {
-	char rule[DIFF_LINE_MAX], where[DIFF_LINE_MAX], fit[64];
+	char rule[DIFF_LINE_MAX], where[DIFF_LINE_MAX];
 	diff_rule_text(er->rule, rule, sizeof(rule));
 	diff_sources_text(&er->rule->loc, 1, where, sizeof(where));
 	fprintf(out, "  %s%s", er->allows ? "" : "not by ", rule);
-	if (!er->allows) {
-		target_fit(t, fit, sizeof(fit));
-		fprintf(out, " (%s does not fit)", fit);
-	}
+	if (!er->allows)
+		miss_text(er, t, out);
 	fprintf(out, "%s%s", *where ? "  " : "", where);
 	if (er->rule->comment)
 		fprintf(out, "  \"%s\"", er->rule->comment);
@@ -74,9 +101,10 @@ static void text_hit(const struct explain_hit *h, const struct explain_target *t
 		if (h->rules[k].allows != allowing)
 			continue;
 		text_rule(&h->rules[k], t, out);
-		if (allowing)
+		if (allowing) {
 			text_element(h, h->rules[k].rule->dir == DIR_OUT ? "outbound to it, via " : "inbound from it, via ", out);
-		else
+			text_scope(&h->rules[k], t, out);
+		} else
 			text_element(h, "", out);
 	}
 }
@@ -110,6 +138,16 @@ static json_t *sources_json(const struct loc *v, size_t n)
 	return arr;
 }
 
+/* null without a scope, else { "set", "local": "unasked"|"in"|"out" } */
+static json_t *scope_json(const struct explain_rule *er)
+{
+	static const char *const words[] = { [EXPLAIN_SCOPE_UNASKED] = "unasked", [EXPLAIN_SCOPE_IN] = "in",
+					     [EXPLAIN_SCOPE_OUT] = "out" };
+	if (er->scope == EXPLAIN_SCOPE_NONE)
+		return json_null();
+	return json_pack("{s:s, s:s}", "set", er->rule->scope->name, "local", words[er->scope]);
+}
+
 static json_t *hit_json(const struct explain_hit *h)
 {
 	static const char *const kinds[] = { "prefix", "exact", "wildcard", "regex" };
@@ -117,8 +155,9 @@ static json_t *hit_json(const struct explain_hit *h)
 	json_t *rules = json_array();
 	for (size_t k = 0; k < h->n_rules; k++) {
 		diff_rule_text(h->rules[k].rule, rule, sizeof(rule));
-		json_array_append_new(rules, json_pack("{s:s, s:b, s:o}", "rule", rule, "allows", h->rules[k].allows,
-						       "sources", sources_json(&h->rules[k].rule->loc, 1)));
+		json_array_append_new(rules, json_pack("{s:s, s:b, s:o, s:o}", "rule", rule, "allows", h->rules[k].allows,
+						       "scope", scope_json(&h->rules[k]), "sources",
+						       sources_json(&h->rules[k].rule->loc, 1)));
 	}
 	element_text(&h->element, el, sizeof(el));
 	return json_pack("{s:s, s:{s:s, s:s, s:o}, s:o}", "set", h->set->name, "element", "kind",

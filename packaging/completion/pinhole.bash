@@ -15,14 +15,14 @@ compile   -b=backend --backend=backend -D=none --define=none -o=file --output=fi
 check     -W=error -D=none --define=none -h --help : rules
 fmt       -w --write -h --help : rules
 aggregate -h --help : file
-apply     -n --dry-run --confirm=none -D=none --define=none --no-cache -q --quiet -h --help : rules
+apply     -n --dry-run --confirm=none -D=none --define=none --no-cache -q --quiet -f=text,json --format=text,json -h --help : rules
 confirm   --cancel -t=none --table=none -h --help : none
 diff      -f=text,markdown,json --format=text,markdown,json --max-size=none --exit-zero --live -D=none --define=none -h --help : rules
-explain   -f=text,json --format=text,json -D=none --define=none -h --help : rules,none
+explain   -f=text,json --format=text,json -l=none --local=none -D=none --define=none -h --help : rules,none
 match     -r=rules --rules=rules -D=none --define=none -p=file --pcap=file -f=text,jsonl --format=text,jsonl -h --help : none
 guard     -r=rules --rules=rules -D=none --define=none --passive --fail-open --queue=none --log-group=none --resolver=none --queue-maxlen=none --steer=auto,nft,xt --no-steer --deny=reset,drop --ttl-min=none --ttl-max=none --refresh=auto,update,replace,delete --log-level=err,warning,notice,info,debug --stats-file=file --state-file=file --stats --format=text,json --uninstall -h --help : none
 show      -f=text,json --format=text,json -t=none --table=none --sets-only -D=none --define=none -h --help : rules
-remove    -n --dry-run -t=none --table=none --sets-only -D=none --define=none -h --help : rules
+remove    -n --dry-run -t=none --table=none --sets-only -D=none --define=none -f=text,json --format=text,json -h --help : rules
 verify    -s=none --server=none -f=text,json --format=text,json -D=none --define=none -h --help : rules
 '
 _pinhole_backends='nft json iptables pf squid all'

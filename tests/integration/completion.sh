@@ -59,6 +59,9 @@ expect 'a.rules b.rules sub dir' pinhole explain -D x = y ''
 expect '' pinhole compile -D x =
 expect 'json text' pinhole show -f ''
 expect 'a.rules b.rules sub dir' pinhole remove -t pinhole ''
+expect 'json text' pinhole apply --format ''
+expect 'json' pinhole remove -f j
+expect 'a.rules b.rules sub dir' pinhole apply -f json ''
 expect '' pinhole nosuchcommand ''
 
 # offered CMD: the options the completion offers for CMD, sorted, one per line.

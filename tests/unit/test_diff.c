@@ -351,6 +351,37 @@ Test(diff, table_and_priority_changes)
 	diff_done(&f);
 }
 
+/* drop -> reject on the same interface refuses the same traffic another way: a change the
+ * reviewer must see (clients get an error at once instead of a timeout), never widening;
+ * the interface removed next to it still widens. */
+Test(diff, default_deny_drop_to_reject_is_a_change_that_does_not_widen)
+{
+	struct fixture f = diff_of("option default_deny lan0\noption default_deny lan1 reject\n" RULES("allow out to @w tcp port 443\n"),
+				   "option default_deny lan0 reject\noption default_deny lan1\n" RULES("allow out to @w tcp port 443\n"));
+	cr_assert_not(policy_diff_empty(f.diff));
+	cr_assert_not(policy_diff_widens(f.diff));
+	cr_assert_eq(f.diff->n_deny_changed, 2);
+	cr_assert_str_eq(f.diff->deny_changed[0], "lan0");
+	cr_assert(f.diff->deny_rejects[0]);
+	cr_assert_str_eq(f.diff->deny_changed[1], "lan1");
+	cr_assert_not(f.diff->deny_rejects[1]);
+	char *text = render(f.diff, DIFF_TEXT, false);
+	cr_assert(strstr(text, "  ~ lan0: drop -> reject (TCP reset, ICMP administratively prohibited)\n"), "%s", text);
+	cr_assert(strstr(text, "  ~ lan1: reject -> drop (silent)\n"), "%s", text);
+	cr_assert(strstr(text, "not widening: default_deny 2 interfaces refuse another way\n"), "%s", text);
+	free(text);
+	char *json = render(f.diff, DIFF_JSON, false);
+	cr_assert(strstr(json, "\"interface\": \"lan0\",\n          \"old\": \"drop\",\n          \"new\": \"reject\""), "%s", json);
+	free(json);
+	diff_done(&f);
+
+	f = diff_of("option default_deny lan0\n" RULES("allow out to @w tcp port 443\n"),
+		    "option default_deny lan1 reject\n" RULES("allow out to @w tcp port 443\n"));
+	cr_assert(policy_diff_widens(f.diff));
+	cr_assert_eq(f.diff->n_deny_changed, 0);
+	diff_done(&f);
+}
+
 /* ---- a policy that came from the kernel: no sources --------------------------------- */
 
 static void forget_sources(struct policy *p)
@@ -566,14 +597,21 @@ Test(explain, target_forms)
 	cr_assert_eq(explain_target_parse("", &t, &why), -1);
 }
 
-static struct explanation *explain(const struct policy *p, const char *target)
+static struct explanation *explain_from(const struct policy *p, const char *target, const char *local)
 {
 	struct explain_target t;
 	const char *why;
 	cr_assert_eq(explain_target_parse(target, &t, &why), 0, "%s", target);
+	if (local)
+		cr_assert_eq(explain_local_parse(local, &t, &why), 0, "%s", local);
 	struct explanation *e = policy_explain(p, &t, &why);
 	cr_assert_not_null(e);
 	return e;
+}
+
+static struct explanation *explain(const struct policy *p, const char *target)
+{
+	return explain_from(p, target, NULL);
 }
 
 Test(explain, addresses_ports_and_names)
@@ -745,4 +783,49 @@ Test(diff, kernel_policy_without_origins)
 	explanation_free(e);
 	policy_diff_free(d);
 	policy_free(new);
+}
+
+/* A scoped rule allows only its local hosts: without --local it allows and says for whom;
+ * with a local end outside the scope it is a near miss (the attack: a LAN host outside
+ * @clients must not read "allowed"), inside it allows; inbound scopes are the servers. */
+
+Test(explain, scoped_rules_allow_only_their_local_hosts)
+{
+	struct policy *p = compile("x.rules", "set clients { 10.0.0.0/24 2001:db8:a::/48 }\nset web { 192.0.2.0/24 *.example.com }\n"
+					      "set servers { 198.51.100.10 }\nset senders { 203.0.113.0/24 }\n"
+					      "allow out from @clients to @web tcp port 443\n"
+					      "allow in from @senders to @servers tcp port 25\n");
+	struct explanation *e = explain_from(p, "192.0.2.5:443/tcp", NULL);
+	cr_assert(e->allowed);
+	cr_assert_eq(e->hits[0].rules[0].scope, EXPLAIN_SCOPE_UNASKED);
+	explanation_free(e);
+	e = explain_from(p, "192.0.2.5:443/tcp", "10.0.0.9");
+	cr_assert(e->allowed);
+	cr_assert_eq(e->hits[0].rules[0].scope, EXPLAIN_SCOPE_IN);
+	explanation_free(e);
+	e = explain_from(p, "192.0.2.5:443/tcp", "10.0.1.9");
+	cr_assert_not(e->allowed, "a client outside @clients is not allowed");
+	cr_assert_eq(e->hits[0].rules[0].scope, EXPLAIN_SCOPE_OUT);
+	cr_assert(e->hits[0].rules[0].ports_fit);
+	explanation_free(e);
+	e = explain_from(p, "ws.example.com:443/tcp", "2001:db8:a::9");
+	cr_assert(e->allowed, "a name target takes a local end of either family");
+	explanation_free(e);
+	e = explain_from(p, "ws.example.com:443/tcp", "2001:db8:b::9");
+	cr_assert_not(e->allowed);
+	explanation_free(e);
+	e = explain_from(p, "203.0.113.7:25/tcp", "198.51.100.10");
+	cr_assert(e->allowed, "inbound: the local end is the server");
+	explanation_free(e);
+	e = explain_from(p, "203.0.113.7:25/tcp", "198.51.100.11");
+	cr_assert_not(e->allowed);
+	explanation_free(e);
+
+	struct explain_target t;
+	const char *why;
+	cr_assert_eq(explain_target_parse("192.0.2.5:443/tcp", &t, &why), 0);
+	cr_assert_eq(explain_local_parse("2001:db8:a::9", &t, &why), -1, "families differ");
+	cr_assert_eq(explain_local_parse("10.0.0.0/24", &t, &why), -1, "one address, not a prefix");
+	cr_assert_eq(explain_local_parse("host.example.com", &t, &why), -1);
+	policy_free(p);
 }
