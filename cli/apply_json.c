@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply_json.c — the JSON documents of apply and remove --format json (apply_json.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "apply_json.h"
@@ -41,6 +42,7 @@ void apply_record_free(struct apply_record *r)
 	json_decref(r->plan);
 	json_decref(r->counts);
 	json_decref(r->errors);
+	free(r->own_table);
 	apply_record_init(r);
 }
 
@@ -163,7 +165,10 @@ void apply_record_result(struct apply_record *r, const struct nl_result *res)
 
 void apply_record_unchanged(struct apply_record *r, const char *table, enum nk_mode mode, uint32_t generation)
 {
-	r->table = table;
+	/* table is the shortcut's stack buffer: the document is written after it is gone */
+	free(r->own_table);
+	r->own_table = strdup(table);
+	r->table = r->own_table;
 	r->mode = mode;
 	r->generation = generation;
 	r->unchanged_source = true;
