@@ -95,13 +95,47 @@ static int name_key_cmp(const void *a, const void *b, void *names)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+/* Stable LSD radix sort of keys[0..n) by head, a byte at a time (tmp holds n keys); a byte
+ * that every head shares is skipped. A comparison sort of 100,000 names was a tenth of a
+ * `pinhole match` run. */
+static void radix_sort_heads(struct name_key *keys, struct name_key *tmp, size_t n)
+{
+	size_t count[8][256] = { { 0 } };
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned b = 0; b < 8; b++)
+			count[b][(keys[i].head >> (8 * b)) & 0xff]++;
+	struct name_key *src = keys, *dst = tmp;
+	for (unsigned b = 0; b < 8; b++) {
+		size_t sum = 0;
+		if (count[b][(keys[0].head >> (8 * b)) & 0xff] == n)
+			continue;
+		for (int d = 0; d < 256; d++) {
+			size_t c = count[b][d];
+			count[b][d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[b][(src[i].head >> (8 * b)) & 0xff]++] = src[i];
+		struct name_key *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != keys)
+		memcpy(keys, src, n * sizeof(*keys));
+}
+
 /* Sorts names[0..n) by name_cmp, stably, and flag[] along with them. Returns 0, or -1 on
  * ENOMEM (nothing moved). */
 static int sort_names(struct ir_name *names, bool *flag, size_t n)
 {
-	struct name_key *keys = malloc(n * sizeof(*keys));
-	if (!keys)
+	struct name_key *keys = malloc(n * sizeof(*keys)), *tmp = malloc(n * sizeof(*tmp));
+	if (!keys || !tmp) {
+		free(keys);
+		free(tmp);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t head = 0;
 		const unsigned char *c = (const unsigned char *)names[i].name;
@@ -109,7 +143,14 @@ static int sort_names(struct ir_name *names, bool *flag, size_t n)
 			head = head << 8 | *c;
 		keys[i] = (struct name_key){ head, i };
 	}
-	qsort_r(keys, n, sizeof(*keys), name_key_cmp, names);
+	radix_sort_heads(keys, tmp, n);
+	/* Equal heads (names that share their first eight bytes) are ordered in full. */
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && keys[j].head == keys[i].head; j++)
+			;
+		if (j - i > 1)
+			qsort_r(keys + i, j - i, sizeof(*keys), name_key_cmp, names);
+	}
 	/* names[i] = old names[keys[i].index], in place, one permutation cycle at a time. */
 	for (size_t i = 0; i < n; i++) {
 		struct ir_name first = names[i];
@@ -122,6 +163,7 @@ static int sort_names(struct ir_name *names, bool *flag, size_t n)
 		}
 	}
 	free(keys);
+	free(tmp);
 	return 0;
 }
 
