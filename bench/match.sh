@@ -43,6 +43,7 @@ for run in $(seq "${RUNS:-11}"); do
 		<"$tmp/names" >/dev/null
 	/usr/bin/time -a -o "$tmp/t.ref" -f "%e %U %S %M" "$tmp/match_ref" "$tmp/bench.rules" <"$tmp/names" >/dev/null
 done
+wall=() cpu=() rss=()
 for who in pinhole ref; do
 	wall[${#wall[@]}]=$(awk '{ print $1 }' "$tmp/t.$who" | median)
 	cpu[${#cpu[@]}]=$(awk '{ print $2 + $3 }' "$tmp/t.$who" | median)
