@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply_json.c — the JSON documents of apply and remove --format json (apply_json.h). */
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "apply_json.h"
@@ -42,7 +42,6 @@ void apply_record_free(struct apply_record *r)
 	json_decref(r->plan);
 	json_decref(r->counts);
 	json_decref(r->errors);
-	free(r->own_table);
 	apply_record_init(r);
 }
 
@@ -123,7 +122,7 @@ void apply_record_plan(struct apply_record *r, const struct nl_plan *plan, const
 {
 	json_decref(r->plan);
 	json_decref(r->counts);
-	r->table = want->table;
+	snprintf(r->table, sizeof(r->table), "%s", want->table);
 	r->mode = want->mode;
 	r->generation = plan->live.genid;
 	r->from_cache = plan->from_cache;
@@ -165,10 +164,7 @@ void apply_record_result(struct apply_record *r, const struct nl_result *res)
 
 void apply_record_unchanged(struct apply_record *r, const char *table, enum nk_mode mode, uint32_t generation)
 {
-	/* table is the shortcut's stack buffer: the document is written after it is gone */
-	free(r->own_table);
-	r->own_table = strdup(table);
-	r->table = r->own_table;
+	snprintf(r->table, sizeof(r->table), "%s", table);
 	r->mode = mode;
 	r->generation = generation;
 	r->unchanged_source = true;
@@ -224,10 +220,10 @@ int apply_record_print(const struct apply_record *r, bool dry_run, const struct 
 	json_t *plan = r->plan ? json_incref(r->plan) : json_null();
 	json_t *counts = r->counts ? json_incref(r->counts) : counts_json(&(struct nk_delta){ 0 });
 	json_t *doc = json_pack("{s:s, s:b, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o}",
-				"command", "apply", "dry_run", dry_run, "table", string_or_null(r->table), "family",
-				json_string("inet"), "mode", string_or_null(r->table ? mode_word(r->mode) : NULL), "changed",
+				"command", "apply", "dry_run", dry_run, "table", string_or_null(*r->table ? r->table : NULL), "family",
+				json_string("inet"), "mode", string_or_null(*r->table ? mode_word(r->mode) : NULL), "changed",
 				r->changed, "committed", r->committed, "generation",
-				r->table ? json_integer(r->generation) : json_null(), "generation_after",
+				*r->table ? json_integer(r->generation) : json_null(), "generation_after",
 				r->committed ? json_integer(r->generation_after) : json_null(), "from_cache",
 				r->from_cache, "unchanged_source", r->unchanged_source, "counts", counts, "plan", plan,
 				"batch", batch, "confirm", confirm_json(r), "errors", errors_json(r, d));

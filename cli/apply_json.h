@@ -17,7 +17,7 @@
 
 /* What one apply did, filled as it goes; rendered once at its end. */
 struct apply_record {
-	const char *table;		/* NULL until known */
+	char table[256];		/* a copy (nf_tables names are < 256 bytes); "" until known */
 	enum nk_mode mode;
 	bool changed;			/* the plan has changes */
 	bool committed, from_cache, unchanged_source, sent;
@@ -26,7 +26,6 @@ struct apply_record {
 	long confirm_seconds;		/* 0: no pending confirmation was started */
 	time_t confirm_deadline;
 	json_t *plan, *counts, *errors;	/* owned */
-	char *own_table;		/* owned: table's copy when its caller's buffer goes first */
 };
 
 /* Zeroes r. */
@@ -43,8 +42,7 @@ void apply_record_plan(struct apply_record *r, const struct nl_plan *plan, const
  * generation after, the batch's size, and the errors it mapped to objects and lines. */
 void apply_record_result(struct apply_record *r, const struct nl_result *res);
 
-/* Records the unchanged-file shortcut: table (copied) at generation, answered without
- * compiling. */
+/* Records the unchanged-file shortcut: table at generation, answered without compiling. */
 void apply_record_unchanged(struct apply_record *r, const char *table, enum nk_mode mode, uint32_t generation);
 
 /* Records that a rollback timer of seconds was started now. */

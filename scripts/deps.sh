@@ -4,6 +4,7 @@
 #   scripts/deps.sh          build dependencies
 #   scripts/deps.sh --test   build and test dependencies (the real tools the tests use as judges)
 #   scripts/deps.sh --package build dependencies and the Debian packaging tools (packaging/build-deb.sh)
+#   scripts/deps.sh --fleet  what the fleet test and benchmark need (tests/fleet, bench/fleet.sh)
 set -eu
 
 BUILD="build-essential cmake pkg-config libnftnl-dev libmnl-dev libpcre2-dev
@@ -34,9 +35,17 @@ TEST="$TEST hyperfine bc"
 # systemd gives systemd-analyze (unit checks); the rest build and check the .deb.
 PACKAGE="debhelper dpkg-dev fakeroot lintian systemd"
 
+# The fleet (tests/fleet/fleet.sh, bench/fleet.sh): debootstrap makes the gateways' Debian 12,
+# systemd-container boots them (systemd-nspawn), ansible-core drives them over SSH (openssh-client,
+# ssh-keygen) and ansible-lint checks the collection; ansible-lint brings Debian's ansible, whose
+# ansible.posix gives the json and profile_tasks callbacks the test and benchmark read;
+# openssh-server is the benchmark's sshd in plain namespaces; jq reads the results.
+FLEET="debootstrap systemd-container ansible-core ansible-lint openssh-client openssh-server jq iproute2 nftables"
+
 pkgs=$BUILD
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
 [ "${1:-}" = "--package" ] && pkgs="$BUILD $PACKAGE"
+[ "${1:-}" = "--fleet" ] && pkgs="$FLEET"
 
 missing=""
 for p in $pkgs; do
