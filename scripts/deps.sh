@@ -25,8 +25,6 @@ TEST="$TEST git jq"
 # ethtool record them (tests/captures/make.sh); clang + libFuzzer run tests/fuzz; Hyperscan and
 # time are what bench/match.sh measures against and with.
 TEST="$TEST tshark tcpdump dnsmasq-base dnsutils gnutls-bin ethtool clang libclang-rt-14-dev libhyperscan-dev time"
-# The benchmarks (bench/*.sh) time with hyperfine and work their ratios out with bc.
-TEST="$TEST hyperfine bc"
 # The guard's namespace tests (tests/integration/guard_*.sh) use dnsmasq and dig from the line
 # above, openssl and curl, and setpriv (util-linux) to run it with CAP_NET_ADMIN only.
 # pinhole verify's test (tests/integration/verify_dns.sh) serves its zones with dnsmasq-base and
