@@ -171,10 +171,40 @@ void apply_record_unchanged(struct apply_record *r, const char *table, enum nk_m
 	r->from_cache = true;
 }
 
-void apply_record_confirm(struct apply_record *r, long seconds)
+void apply_record_confirm(struct apply_record *r, long seconds, time_t deadline)
 {
 	r->confirm_seconds = seconds;
-	r->confirm_deadline = time(NULL) + seconds;
+	r->confirm_deadline = deadline;
+}
+
+/* The shortcut compiles nothing, so the mode comes from the kernel: only a table that
+ * pinhole owns whole carries its mark. */
+static void record_unchanged(struct apply_record *r, struct nl_session *s, const char *table, uint32_t genid)
+{
+	struct nk_ruleset live;
+	enum nk_mode mode = NK_MODE_TABLE;
+	if (s && nl_ruleset_read(s, table, NK_MODE_TABLE, NL_READ_OBJECTS, &live) == 0) {
+		mode = live.table_marked ? NK_MODE_TABLE : NK_MODE_SETS_ONLY;
+		nk_ruleset_free(&live);
+	}
+	apply_record_unchanged(r, table, mode, genid);
+}
+
+void apply_record_from(struct apply_record *rec, const struct apply_result *r, struct nl_session *s)
+{
+	for (size_t i = 0; i < r->n_events; i++) {
+		const struct apply_event *ev = &r->events[i];
+		if (ev->rollback)
+			continue;
+		if (ev->kind == APPLY_EV_PLAN) {
+			apply_record_plan(rec, &ev->attempt->plan, ev->attempt->want);
+			apply_record_result(rec, &ev->attempt->commit);
+		} else if (ev->kind == APPLY_EV_UNCHANGED) {
+			record_unchanged(rec, s, ev->table, (uint32_t)ev->n);
+		} else if (ev->kind == APPLY_EV_CONFIRM_BY) {
+			apply_record_confirm(rec, ev->n, r->confirm_deadline);
+		}
+	}
 }
 
 /* ---- the documents ---- */
@@ -259,6 +289,22 @@ void remove_record_table(struct remove_record *r, const struct nk_ruleset *live,
 			      json_pack("{s:s, s:s, s:b, s:b, s:o, s:o}", "table", live->table, "mode",
 					mode_word(live->mode), "changed", owned, "committed",
 					done && owned && res && res->committed, "counts", counts, "errors", errors));
+}
+
+void remove_record_from(struct remove_record *rec, const struct apply_result *r)
+{
+	for (size_t i = 0; i < r->n_events; i++) {
+		const struct apply_event *ev = &r->events[i];
+		const struct apply_attempt *a = ev->attempt;
+		if (ev->rollback || !a || a->want)
+			continue;
+		if (ev->kind == APPLY_EV_NOTHING_OWNED)
+			remove_record_table(rec, &a->plan.live, false, NULL, true);
+		else if (ev->kind == APPLY_EV_REMOVED)
+			remove_record_table(rec, &a->plan.live, true, &a->commit, true);
+		else if (ev->kind == APPLY_EV_REJECTED || ev->kind == APPLY_EV_REMOVE_FAILED)
+			remove_record_table(rec, &a->plan.live, true, &a->commit, false);
+	}
 }
 
 /* Adds the integer members of from to those of sum. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply_json.h — `pinhole apply --format json` and `pinhole remove --format json`: what a
  * run planned, sent and got back, as one JSON document on stdout for programs (the Ansible
- * module). The apply and remove flows only hand their plan and result structs to these
- * functions; everything about the document's shape is here (pinhole(8), APPLY, JSON output). */
+ * module), made from the result of apply/ (apply.h): everything about the document's shape
+ * is here (pinhole(8), APPLY, JSON output). */
 #ifndef PINHOLE_APPLY_JSON_H
 #define PINHOLE_APPLY_JSON_H
 
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "apply.h"
 #include "diag.h"
 #include "nft_netlink.h"
 
@@ -45,8 +46,14 @@ void apply_record_result(struct apply_record *r, const struct nl_result *res);
 /* Records the unchanged-file shortcut: table at generation, answered without compiling. */
 void apply_record_unchanged(struct apply_record *r, const char *table, enum nk_mode mode, uint32_t generation);
 
-/* Records that a rollback timer of seconds was started now. */
-void apply_record_confirm(struct apply_record *r, long seconds);
+/* Records that a rollback timer of seconds was started, to roll back at deadline. */
+void apply_record_confirm(struct apply_record *r, long seconds, time_t deadline);
+
+/* Records what an apply's result says (its own events, not a rollback's): the plan and the
+ * kernel's answer of its last attempt that got a plan (a later attempt replaces an earlier
+ * one), the unchanged-file shortcut (its table's mode read through s: only a table pinhole
+ * owns whole carries its mark), the confirmation's deadline. */
+void apply_record_from(struct apply_record *rec, const struct apply_result *r, struct nl_session *s);
 
 /* Writes the apply document to out, with the rules-file errors of d when the kernel
  * reported none (they are rendered on stderr as well). Returns 0, or -1 on ENOMEM or a
@@ -63,6 +70,9 @@ struct remove_record {
  * was valid, for a dry run). */
 void remove_record_table(struct remove_record *r, const struct nk_ruleset *live, bool owned,
 			 const struct nl_result *res, bool done);
+
+/* Records every table a removal's result considered (its own events, not a rollback's). */
+void remove_record_from(struct remove_record *rec, const struct apply_result *r);
 
 /* Writes the remove document to out: the one table's fields at the top (or, with several,
  * their sums, and null table and mode), and every table under "tables". Frees r's tables.

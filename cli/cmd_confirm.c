@@ -1,141 +1,61 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cmd_confirm.c — commit confirmed: `pinhole apply --confirm` (the snapshot it takes, the
- * claim and the waiter of cli/pending.c) and `pinhole confirm [--cancel]`. */
-#include <dirent.h>
-#include <errno.h>
+/* cmd_confirm.c — commit confirmed on the command line: the waiter that `pinhole apply
+ * --confirm` forks and detaches (its work is apply_wait), and `pinhole confirm [--cancel]`
+ * (apply_confirm). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "cmd_apply.h"
-#include "source.h"
 
-/* ---- apply --confirm: the snapshot and the waiter ---- */
+/* ---- apply --confirm: the waiter ---- */
 
-static int copy_file(const char *from, const char *to, char *why)
+/* The waiter lets go of everything apply's caller might wait on: the terminal, an ssh
+ * session's pipes (ssh waits for every holder of them to close), the netlink socket. It
+ * keeps its run directory (3) and its locked pending file (4); its output goes to the log. */
+static void detach(const struct apply_options *o, struct apply_claim *c)
 {
-	char *text = NULL;
-	size_t len = 0;
-	struct safefile w;
-	int fd = safefile_open(from, O_RDONLY, 0, false, why);
-	if (fd < 0 || source_read_fd(fd, &text, &len) < 0) {
-		if (fd >= 0)
-			snprintf(why, SAFEFILE_WHY, "cannot read %s: %s", from, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	if (safefile_begin(&w, to, 0600, true) == 0)
-		fwrite(text, 1, len, w.f);
-	int ret = safefile_commit(&w, true, false);
-	if (ret < 0)
-		snprintf(why, SAFEFILE_WHY, "%s", w.why);
-	free(text);
-	return ret;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int log = apply_waiter_log(o, c);
+	setsid();
+	dup2(null >= 0 ? null : STDIN_FILENO, STDIN_FILENO);
+	dup2(log >= 0 ? log : null, STDOUT_FILENO);
+	dup2(log >= 0 ? log : null, STDERR_FILENO);
+	/* the plan (stdout) and the messages (stderr) in the order they happen; stdout was
+	 * flushed before the fork */
+	setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+	/* fds 0-2 are taken, so dup's results are above them; move them to 3 and 4 */
+	int dirfd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 10), fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 10);
+	c->dirfd = dup3(dirfd, 3, O_CLOEXEC);
+	c->fd = dup3(fd, 4, O_CLOEXEC);
+	close_range(5, ~0u, 0);
 }
 
-/* Whether pinhole owns anything in the kernel for this table and mode now. */
-static bool owns_anything(const struct nk_ruleset *live)
+/* The forked child: detached, it waits for the deadline and rolls back unless confirmed,
+ * writing what happens to its log as it happens. */
+static void waiter(const struct apply_options *parent, struct apply_claim *c)
 {
-	if (!live->table_exists)
-		return false;
-	if (live->mode == NK_MODE_TABLE)
-		return live->table_marked;
-	for (size_t i = 0; i < live->n_sets; i++)
-		if (!live->sets[i].foreign)
-			return true;
-	return false;
+	struct report rep = { .cmd = "confirm" };
+	struct apply_options o = *parent;
+	struct apply_result r = { 0 };
+	o.session = NULL;	/* the parent's socket is closed below: a rollback opens its own */
+	o.report = report_event;
+	o.report_ctx = &rep;
+	detach(&o, c);
+	apply_wait(&o, c, &r);
+	fflush(NULL);
+	_exit(0);
 }
 
-/* Whether the kernel holds exactly what the snapshot file `applied` describes. */
-static bool kernel_holds(struct nl_session *s, const char *applied, struct diags *d)
+void confirm_start_waiter(const struct apply_options *o, struct apply_result *r)
 {
-	bool absent = false, holds = false;
-	struct nk_ruleset want;
-	struct nl_plan check;
-	struct policy *old = access(applied, R_OK) == 0 ? apply_snapshot_compile(applied, &absent, d) : NULL;
-	if (old && nk_ruleset_from_policy(old, &want) == 0) {
-		if (nl_plan_make(s, &want, apply_state_dir(), true, &check) == 0) {
-			holds = check.delta.n_changes == 0;
-			nl_plan_free(&check);
-		}
-		nk_ruleset_free(&want);
-	}
-	policy_free(old);
-	return holds;
-}
-
-/* The snapshot to restore: the last applied source, provided the kernel still holds exactly
- * that; or "absent" when pinhole owns nothing yet. Written to the run directory. */
-static int take_snapshot(struct nl_session *s, const struct policy *p, const char *snap, struct diags *d)
-{
-	struct nk_ruleset want;
-	struct nl_plan plan;
-	char *applied = apply_snapshot_path(apply_state_dir(), p->table, "applied");
-	char why[SAFEFILE_WHY] = "";
-	int ret = -1;
-	if (!applied || nk_ruleset_from_policy(p, &want) < 0)
-		goto out_path;
-	if (nl_plan_make(s, &want, apply_state_dir(), true, &plan) < 0) {
-		apply_plan_error("apply", p->table, errno);
-		goto out_want;
-	}
-	if (!owns_anything(&plan.live))
-		ret = apply_snapshot_write(snap, "-", NULL, true, why);
-	else if (kernel_holds(s, applied, d))
-		ret = copy_file(applied, snap, why);
-	else
-		fprintf(stderr, "pinhole apply: --confirm needs a snapshot of what the kernel holds now, and it does "
-				"not hold what pinhole last applied (%s); apply once without --confirm\n", applied);
-	if (ret < 0 && *why)
-		fprintf(stderr, "pinhole apply: cannot keep a snapshot to roll back to: %s\n", why);
-	nl_plan_free(&plan);
-out_want:
-	nk_ruleset_free(&want);
-out_path:
-	free(applied);
-	return ret;
-}
-
-enum apply_outcome apply_confirmed(struct nl_session *s, const struct policy *p, struct apply_args *a,
-				    struct diags *d)
-{
-	char *snap = apply_snapshot_path(apply_run_dir(), p->table, "rollback");
-	char why[SAFEFILE_WHY];
-	enum nk_mode mode = p->mode == POLICY_MODE_SETS_ONLY ? NK_MODE_SETS_ONLY : NK_MODE_TABLE;
-	struct pending_claim c = { .dirfd = -1, .fd = -1 };
-	enum apply_outcome out = APPLY_ERROR;
-	if (!snap || pending_settle("apply", p->table) < 0)
-		goto out;
-	if (pending_claim(&c, p->table, mode, a->confirm, why) < 0) {
-		fprintf(stderr, "pinhole apply: %s\n", why);
-		goto out;
-	}
-	if (take_snapshot(s, p, snap, d) < 0 || (out = apply_policy("apply", s, p, a, d)) == APPLY_ERROR) {
-		out = APPLY_ERROR;
-		pending_release(&c, true);
-		goto out;
-	}
-	if (pending_start(&c, mode, a->confirm) < 0) {
-		fprintf(stderr, "pinhole apply: cannot start the rollback timer: %s; the new rules stay\n",
-			strerror(errno));
-		pending_release(&c, true);
-		out = APPLY_ERROR;
-		goto out;
-	}
-	if (a->record)
-		apply_record_confirm(a->record, a->confirm);
-	else
-		printf("run 'pinhole confirm' within %ld seconds, or the previous state comes back\n", a->confirm);
-out:
-	free(snap);
-	return out;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		waiter(o, &r->waiter);
+	apply_waiter_started(o, r, pid);
 }
 
 /* ---- pinhole confirm ---- */
@@ -154,51 +74,24 @@ static void confirm_usage(FILE *out)
 		     "  -h, --help             show this help\n");
 }
 
-#define MAX_PENDING 64
-
-/* Every table with a pending file; the names are collected first, since confirming one
- * changes the directory being read. */
-static int confirm_all(bool cancel)
-{
-	char why[SAFEFILE_WHY], tables[MAX_PENDING][256];
-	int dirfd = safefile_dir_open(apply_run_dir(), false, why), found = 0, failed = 0;
-	DIR *dir = dirfd >= 0 ? fdopendir(dirfd) : NULL;
-	struct dirent *de;
-	if (dirfd < 0 && errno != ENOENT) {
-		fprintf(stderr, "pinhole confirm: %s\n", why);
-		return -1;
-	}
-	while (dir && found < MAX_PENDING && (de = readdir(dir))) {
-		size_t len = strlen(de->d_name);
-		if (strncmp(de->d_name, "inet-", 5) || len <= 13 || strcmp(de->d_name + len - 8, ".pending"))
-			continue;
-		snprintf(tables[found++], sizeof(tables[0]), "%.*s", (int)(len - 13), de->d_name + 5);
-	}
-	if (dir)
-		closedir(dir);
-	else if (dirfd >= 0)
-		close(dirfd);
-	for (int i = 0; i < found; i++)
-		failed += pending_confirm(tables[i], cancel) < 0;
-	if (!found)
-		fprintf(stderr, "pinhole confirm: nothing is waiting for a confirmation (%s)\n", apply_run_dir());
-	return found && !failed ? 0 : -1;
-}
-
 int cmd_confirm(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "table", required_argument, NULL, 't' }, { "cancel", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },	   { 0 },
 	};
-	bool cancel = false;
+	struct report rep = { .cmd = "confirm" };
+	struct apply_options o;
+	struct apply_result r = { 0 };
 	int ret = 1, c;
-	const char *table = NULL;
+	cli_apply_options(&o);
+	o.report = report_event;
+	o.report_ctx = &rep;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "t:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 't': table = optarg; break;
-		case 'c': cancel = true; break;
+		case 't': o.table = optarg; break;
+		case 'c': o.cancel = true; break;
 		case 'h': confirm_usage(stdout); ret = 0; goto out;
 		default: confirm_usage(stderr); goto out;
 		}
@@ -207,7 +100,8 @@ int cmd_confirm(int argc, char **argv)
 		confirm_usage(stderr);
 		goto out;
 	}
-	ret = (table ? pending_confirm(table, cancel) : confirm_all(cancel)) < 0 ? 1 : 0;
+	ret = apply_confirm(&o, &r) < 0 ? 1 : 0;
 out:
+	apply_result_free(&r);
 	return ret;
 }

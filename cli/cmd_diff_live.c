@@ -86,7 +86,9 @@ static struct policy_diff *live_diff(struct nl_session *s, const struct policy *
 	struct policy want = *p;	/* a view: shares p's arena, never freed */
 	if (p->mode == POLICY_MODE_SETS_ONLY)
 		want.n_rules = 0;
-	apply_attribute(&plan->live);
+	struct apply_options ao;
+	cli_apply_options(&ao);
+	apply_attribute(&ao, &plan->live);
 	*live = nl_ruleset_policy(s, &plan->live, p, &unknown);
 	if (!*live)
 		return NULL;
@@ -150,15 +152,18 @@ int cmd_diff_live(int argc, char **argv)
 		ret = parsed > 0 ? 0 : 2;
 		goto out;
 	}
-	if (!(p = cli_compile(a.rules, &a.defs, d)) || apply_state_dir_check("diff", false) < 0 ||
-	    !(s = apply_session_open("diff")))
+	struct apply_options ao;
+	char gens[4096];
+	cli_apply_options(&ao);
+	if (!(p = cli_compile(a.rules, &a.defs, d)) || cli_state_check("diff", &ao, false) < 0 ||
+	    !(s = cli_session_open("diff")))
 		goto out;
-	struct nl_plan_opts po = apply_plan_opts(a.use_cache);
+	struct nl_plan_opts po = apply_plan_opts(&ao, a.use_cache, gens, sizeof(gens));
 	if (nk_ruleset_from_policy(p, &want) < 0 || nl_plan_make_opts(s, &want, &po, &plan) < 0) {
-		apply_plan_error("diff", p->table, errno);
+		report_plan_error("diff", p->table, errno);
 		goto out;
 	}
-	if (apply_plan_refused("diff", &plan))
+	if (report_plan_refused("diff", &plan))
 		goto out;
 	if (!(diff = live_diff(s, p, &plan, &live)) || policy_diff_label(diff, "kernel", a.rules) < 0) {
 		fprintf(stderr, "pinhole diff: %s\n", strerror(errno ? errno : ENOMEM));

@@ -228,16 +228,19 @@ int cmd_show(int argc, char **argv)
 		a.table = p->table;
 		a.sets_only = p->mode == POLICY_MODE_SETS_ONLY;
 	}
-	if (!(s = apply_session_open("show")))
+	if (!(s = cli_session_open("show")))
 		goto out;
 	/* the static sets from the last-applied state when it holds (a dump costs seconds) */
-	struct nl_plan_opts po = apply_plan_opts(true);
+	struct apply_options ao;
+	char gens[4096];
+	cli_apply_options(&ao);
+	struct nl_plan_opts po = apply_plan_opts(&ao, true, gens, sizeof(gens));
 	if (nl_live_read(s, a.table, a.sets_only ? NK_MODE_SETS_ONLY : NK_MODE_TABLE, &po, &read) < 0 ||
 	    adopt(s, p, live) < 0 || read_all_elems(s, live) < 0) {
 		fprintf(stderr, "pinhole show: cannot read the ruleset: %s\n", strerror(errno));
 		goto out;
 	}
-	apply_attribute(live);
+	apply_attribute(&ao, live);
 	if (!a.json)
 		print_text(live);
 	else if (print_json(live) < 0)

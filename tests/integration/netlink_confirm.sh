@@ -5,7 +5,7 @@
 # rollback waiter is a child process that lives in that namespace.
 CASES="rolls_back confirmed rolls_back_to_nothing refuses_unknown_state
 	interleavings cancel waiter_killed_then_apply waiter_killed_then_confirm waiter_killed_late
-	confirm_signals_nobody file_modes claim_held_during_apply"
+	confirm_signals_nobody file_modes"
 source "$(dirname "$0")/netlink_lib.bash"
 
 changed() {
@@ -249,26 +249,8 @@ case_confirm_signals_nobody() {
 	kill "$stranger"
 }
 
-# The confirmation is claimed before apply --confirm reads the ruleset: while it is still
-# applying (held at PINHOLE_TEST_SYNC), a second apply --confirm and a plain apply refuse.
-case_claim_held_during_apply() {
-	changed
-	third
-	"$PINHOLE" apply -q rules/marketo.rules
-	mkfifo "$NL_TMP/sync"
-	PINHOLE_TEST_SYNC=$NL_TMP/sync "$PINHOLE" apply -q --confirm 30 "$NL_TMP/changed.rules" >/dev/null 2>&1 &
-	local first=$! i
-	for i in $(seq 50); do [ -e "$PINHOLE_RUN_DIR/inet-pinhole.pending" ] && break; sleep 0.1; done
-	expect_status "a second apply --confirm meanwhile refuses" 1 "$PINHOLE" apply -q --confirm 30 "$NL_TMP/third.rules" 2>"$NL_TMP/err"
-	expect "saying a confirmation is pending" grep -q 'pending confirmation' "$NL_TMP/err"
-	expect_status "a plain apply meanwhile refuses" 1 "$PINHOLE" apply -q "$NL_TMP/third.rules" 2>/dev/null
-	echo go >"$NL_TMP/sync"
-	wait "$first"
-	expect "the first apply --confirm went through" test $? -eq 0
-	expect "its rules are in" test -n "$(nft list ruleset | grep 130.248.174.0/24)"
-	expect_status "confirm keeps them" 0 "$PINHOLE" confirm
-}
-
+# (That the confirmation is claimed before apply --confirm reads the ruleset, so that a
+# second apply meanwhile refuses, is tests/unit/test_apply.c's claim_holds_while_applying.)
 case_file_modes() {
 	changed
 	"$PINHOLE" apply -q --confirm 30 "$NL_TMP/changed.rules"
