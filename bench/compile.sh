@@ -32,10 +32,11 @@ chk=$(mean "$work/big.json" check)
 nfto=$(mean "$work/big.json" compile-nft-o)
 small=$(jq -r '.results[0].mean' "$work/small.json")
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
-printf '\nmarketo.rules compile: %.2f ms\n' "$(echo "$small * 1000" | bc -l)"
+printf '\nload average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'marketo.rules compile: %.2f ms\n' "$(echo "$small * 1000" | bc -l)"
 printf '1M prefixes: aggregate %.3f s, compile (nft) %.3f s, compile -o (with fsync) %.3f s, check %.3f s\n' \
 	"$agg" "$nft" "$nfto" "$chk"
 printf 'ratio compile/aggregate: %.2f (target <= 2)   check/aggregate: %.2f\n' \
 	"$(echo "$nft / $agg" | bc -l)" "$(echo "$chk / $agg" | bc -l)"
-printf 'peak RSS: aggregate %s KiB, compile %s KiB\n' \
+printf 'peak RSS: aggregate %s KiB, compile %s KiB (target <= 65536)\n' \
 	"$(rss "$PINHOLE" aggregate "$work/p.txt")" "$(rss "$PINHOLE" compile -o "$work/out2.nft" "$work/big.rules")"

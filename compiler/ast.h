@@ -23,11 +23,14 @@ struct ast_comments {
 
 enum elem_kind { ELEM_WORD, ELEM_SETREF, ELEM_VARREF, ELEM_REGEX };
 
+/* One element of a set body, as ast_set_next reads it again from the text: a set may hold
+ * millions, so the tree keeps none of them (nor their tokens), only where the body starts. */
 struct ast_elem {
 	enum elem_kind kind;
-	uint32_t tok;		/* the word, @ref, $ref, or (ELEM_REGEX) the string after '~' */
-	struct ast_comments lead;
-	uint32_t trail;		/* comment on the same line after it, or NO_TOKEN */
+	struct token tok;		/* the word, @ref, $ref, or (ELEM_REGEX) the string after '~' */
+	const struct token *lead;	/* own-line comments before it; valid until the next call */
+	size_t n_lead;
+	const struct token *trail;	/* comment on the same line after it, or NULL */
 };
 
 struct ast_port {
@@ -47,10 +50,9 @@ struct ast_define {
 
 struct ast_set {
 	uint32_t name_tok;
-	struct ast_elem *elems;
-	size_t n_elems;
+	struct lexer body;		/* the lexer where the elements start (after open_trail) */
+	size_t n_elems;			/* how many ast_set_next yields */
 	uint32_t open_trail;		/* comment after '{' */
-	struct ast_comments tail;	/* own-line comments before '}' */
 	bool broken;			/* had a syntax error: don't judge it empty */
 };
 
@@ -117,9 +119,17 @@ struct ast_stmt {
 	};
 };
 
+/* The tokens of the statements (set bodies excepted), in blocks that never move: the
+ * parser lexes as it goes, and a token it holds stays where it is. */
+#define AST_TOKEN_BLOCK 1024
+struct ast_tokens {
+	struct token **blocks;
+	size_t n, n_blocks;
+};
+
 struct ast_file {
 	const char *file;		/* interned by the diags */
-	struct token_list toks;
+	struct ast_tokens toks;
 	struct ast_stmt *stmts;
 	size_t n_stmts;
 	struct ast_comments tail;	/* comments after the last statement */
@@ -132,8 +142,34 @@ struct ast_file {
 int ast_parse(const char *file, const char *text, size_t len, struct diags *d, struct ast_file **out);
 void ast_free(struct ast_file *f);
 
+/* Token i of the statements (i < f->toks.n). */
+static inline const struct token *ast_tok(const struct ast_file *f, uint32_t i)
+{
+	return &f->toks.blocks[i / AST_TOKEN_BLOCK][i % AST_TOKEN_BLOCK];
+}
+
 /* The location of token i. */
 struct loc ast_loc(const struct ast_file *f, uint32_t tok);
+
+/* Reads the elements of a set body again, in order, without a word to the diagnostics (the
+ * parser said everything there is to say). */
+struct ast_set_iter {
+	struct lexer lx;
+	struct token cur;		/* the token under the cursor */
+	struct vec lead;		/* struct token: comments collected before an element */
+	struct token trail;
+	bool done;
+	bool closed;			/* ended at its '}' (the cursor) */
+	bool broken;			/* a syntax error in it (reported while parsing) */
+	bool oom;			/* a comment could not be kept */
+	size_t n_elems;
+};
+/* Starts reading s, a set of f. Call ast_set_iter_end afterwards. */
+void ast_set_iter_begin(const struct ast_set *s, struct ast_set_iter *it);
+/* Fills *e with the next element; false after the last one (then *tail and *n_tail are
+ * the own-line comments before '}'), or on ENOMEM for the comments (it->oom). */
+bool ast_set_next(struct ast_set_iter *it, struct ast_elem *e, const struct token **tail, size_t *n_tail);
+void ast_set_iter_end(struct ast_set_iter *it);
 
 /* Writes f in canonical form (pinhole fmt). Returns 0 or -1 on a write error. */
 int ast_format(const struct ast_file *f, FILE *out);

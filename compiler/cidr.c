@@ -519,6 +519,34 @@ void cidr_list_free(struct cidr_list *l)
 	l->n = l->cap = 0;
 }
 
+int cidr_v4_list_reserve(struct cidr_v4_list *l, size_t n)
+{
+	if (n <= l->cap)
+		return 0;
+	struct cidr_v4_key *v = n > SIZE_MAX / sizeof(*v) ? NULL : realloc(l->v, n * sizeof(*v));
+	if (!v) {
+		errno = ENOMEM;
+		return -1;
+	}
+	l->v = v;
+	l->cap = n;
+	return 0;
+}
+
+int cidr_v4_list_add(struct cidr_v4_list *l, const struct addr_range *r, uint32_t tag)
+{
+	if (l->n == l->cap && cidr_v4_list_reserve(l, l->cap ? l->cap * 2 : 64) < 0)
+		return -1;
+	l->v[l->n++] = (struct cidr_v4_key){ r->lo.lo << 32 | (r->hi.lo & 0xffffffff), tag };
+	return 0;
+}
+
+void cidr_v4_list_free(struct cidr_v4_list *l)
+{
+	free(l->v);
+	*l = (struct cidr_v4_list){ 0 };
+}
+
 void cidr_agg_free(struct cidr_agg *a)
 {
 	free(a->prefixes);
@@ -754,27 +782,20 @@ out:
 	return ret;
 }
 
-/* An IPv4 input for the tagged path: first << 32 | last, and its tag. 16 bytes, so a
- * million inputs sort without touching the 48-byte cidr_input array again. */
-struct v4_key {
-	uint64_t span;
-	uint32_t tag;
-};
-
 /* Stable LSD radix sort of a[0..n) on the first address (bytes 4..7 of span). */
-static void radix_sort_v4(struct v4_key *a, struct v4_key *tmp, size_t n)
+static void radix_sort_v4(struct cidr_v4_key *a, struct cidr_v4_key *tmp, size_t n)
 {
 	size_t count[8][256] = { { 0 } };
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 4; b < 8; b++)
 			count[b][(a[i].span >> (8 * b)) & 0xff]++;
-	struct v4_key *src = a, *dst = tmp;
+	struct cidr_v4_key *src = a, *dst = tmp;
 	for (unsigned b = 4; b < 8; b++) {
 		if (!digit_offsets(count[b], n))
 			continue;
 		for (size_t i = 0; i < n; i++)
 			dst[count[b][(src[i].span >> (8 * b)) & 0xff]++] = src[i];
-		struct v4_key *t = src;
+		struct cidr_v4_key *t = src;
 		src = dst;
 		dst = t;
 	}
@@ -784,7 +805,7 @@ static void radix_sort_v4(struct v4_key *a, struct v4_key *tmp, size_t n)
 
 /* Records (prefix index << 32 | tag) for each prefix of pv->v[first..] that the inputs
  * k[0..n) of one block overlap; the IPv4 twin of collect_tags. */
-static int collect_tags_v4(const struct v4_key *k, size_t n, const struct prefix_vec *pv, size_t first,
+static int collect_tags_v4(const struct cidr_v4_key *k, size_t n, const struct prefix_vec *pv, size_t first,
 			   struct u64_vec *pairs)
 {
 	size_t p = first;
@@ -799,16 +820,74 @@ static int collect_tags_v4(const struct v4_key *k, size_t n, const struct prefix
 	return 0;
 }
 
-/* IPv4 with tags: the fast path's packed keys, with each input's tag carried along. */
-static int aggregate_v4_tagged(const struct cidr_input *in, size_t n, struct prefix_vec *pv, struct u64_vec *pairs)
+/* The tags of the prefixes, laid out block by block as the merge makes them: the pairs of
+ * one block (prefix index << 32 | tag) are sorted and appended, so no array of every pair
+ * of the whole input is ever held. */
+struct tag_builder {
+	struct u64_vec pairs;		/* the current block's */
+	uint64_t *tmp;			/* for sorting a large block's pairs */
+	size_t cap_tmp;
+	uint32_t *tags, *start;		/* the cidr_agg arrays being built */
+	size_t n_tags, cap_tags, n_start, cap_start;
+};
+
+static int u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 {
-	struct v4_key *keys = malloc(n * sizeof(*keys)), *tmp = malloc(n * sizeof(*tmp));
-	int ret = -1;
-	if (!keys || !tmp)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		keys[i] = (struct v4_key){ in[i].range.lo.lo << 32 | (in[i].range.hi.lo & 0xffffffff), in[i].tag };
+	if (*n == *cap && grow((void **)v, cap, sizeof(**v)))
+		return -1;
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+static void sort_pairs(struct tag_builder *tb)
+{
+	uint64_t *v = tb->pairs.v;
+	size_t n = tb->pairs.n;
+	if (n > 32) {
+		radix_sort_u64(v, tb->tmp, n, 0);
+		return;
+	}
+	for (size_t i = 1; i < n; i++)	/* blocks are small: most hold one or two inputs */
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+/* Appends the tags of prefixes first..end-1 from the block's pairs. */
+static int tags_flush(struct tag_builder *tb, size_t first, size_t end)
+{
+	if (tb->pairs.n > 32 && tb->cap_tmp < tb->pairs.n) {
+		free(tb->tmp);
+		tb->tmp = malloc(tb->pairs.n * sizeof(*tb->tmp));
+		tb->cap_tmp = tb->tmp ? tb->pairs.n : 0;
+		if (!tb->tmp)
+			return -1;
+	}
+	sort_pairs(tb);
+	const uint64_t *v = tb->pairs.v;
+	size_t i = 0;
+	for (size_t p = first; p < end; p++) {
+		if (tb->n_tags > UINT32_MAX || u32_push(&tb->start, &tb->n_start, &tb->cap_start, (uint32_t)tb->n_tags))
+			return -1;
+		for (; i < tb->pairs.n && (v[i] >> 32) == p; i++)
+			if ((i == 0 || v[i] != v[i - 1]) && u32_push(&tb->tags, &tb->n_tags, &tb->cap_tags, (uint32_t)v[i]))
+				return -1;
+	}
+	tb->pairs.n = 0;
+	return 0;
+}
+
+/* IPv4 from packed keys (sorted here, in place): the cover into pv and, with tb, the tags
+ * of each prefix. The sort's scratch is freed before the merge. */
+static int aggregate_v4_keys(struct cidr_v4_key *keys, size_t n, struct prefix_vec *pv, struct tag_builder *tb)
+{
+	struct cidr_v4_key *tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -1;
 	radix_sort_v4(keys, tmp, n);
+	free(tmp);
 	for (size_t i = 0; i < n;) {
 		uint64_t lo = keys[i].span >> 32, hi = keys[i].span & 0xffffffff;
 		size_t j = i + 1;
@@ -816,14 +895,25 @@ static int aggregate_v4_tagged(const struct cidr_input *in, size_t n, struct pre
 			if ((keys[j].span & 0xffffffff) > hi)
 				hi = keys[j].span & 0xffffffff;
 		size_t first = pv->n;
-		if (split_range_v4(pv, lo, hi) || collect_tags_v4(keys + i, j - i, pv, first, pairs))
-			goto out;
+		if (split_range_v4(pv, lo, hi))
+			return -1;
+		if (tb && (collect_tags_v4(keys + i, j - i, pv, first, &tb->pairs) || tags_flush(tb, first, pv->n)))
+			return -1;
 		i = j;
 	}
-	ret = 0;
-out:
+	return 0;
+}
+
+/* IPv4 with tags from cidr_inputs: packed into keys first. */
+static int aggregate_v4_tagged(const struct cidr_input *in, size_t n, struct prefix_vec *pv, struct tag_builder *tb)
+{
+	struct cidr_v4_key *keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct cidr_v4_key){ in[i].range.lo.lo << 32 | (in[i].range.hi.lo & 0xffffffff), in[i].tag };
+	int ret = aggregate_v4_keys(keys, n, pv, tb);
 	free(keys);
-	free(tmp);
 	return ret;
 }
 
@@ -852,7 +942,7 @@ static int collect_tags(const struct cidr_input *in, size_t n, const struct pref
 
 /* Sorts in[0..n) (one family) and appends its cover to pv; with pairs, also the tags. */
 static int aggregate_sorted(struct cidr_input *in, size_t n, uint8_t family,
-			    struct prefix_vec *pv, struct u64_vec *pairs)
+			    struct prefix_vec *pv, struct tag_builder *tb)
 {
 	if (n == 0)
 		return 0;
@@ -867,36 +957,10 @@ static int aggregate_sorted(struct cidr_input *in, size_t n, uint8_t family,
 		size_t first = pv->n;
 		if (split_range(pv, family, lo, hi))
 			return -1;
-		if (pairs && collect_tags(in + i, j - i, pv, first, pairs))
+		if (tb && (collect_tags(in + i, j - i, pv, first, &tb->pairs) || tags_flush(tb, first, pv->n)))
 			return -1;
 		i = j;
 	}
-	return 0;
-}
-
-/* Sorts the (prefix, tag) pairs, drops duplicates and lays them out per prefix. */
-static int build_tags(struct u64_vec *pairs, size_t nprefixes, struct cidr_agg *out)
-{
-	uint64_t *tmp = malloc((pairs->n ? pairs->n : 1) * sizeof(*tmp));
-	out->tag_start = malloc((nprefixes + 1) * sizeof(*out->tag_start));
-	out->tags = malloc((pairs->n ? pairs->n : 1) * sizeof(*out->tags));
-	if (!tmp || !out->tag_start || !out->tags || pairs->n > UINT32_MAX) {
-		free(tmp);
-		return -1;
-	}
-	radix_sort_u64(pairs->v, tmp, pairs->n, 0);
-	free(tmp);
-	size_t ntags = 0, p = 0;
-	for (size_t i = 0; i < pairs->n; i++) {
-		if (i > 0 && pairs->v[i] == pairs->v[i - 1])
-			continue;
-		size_t owner = (size_t)(pairs->v[i] >> 32);
-		while (p <= owner)
-			out->tag_start[p++] = (uint32_t)ntags;
-		out->tags[ntags++] = (uint32_t)pairs->v[i];
-	}
-	while (p <= nprefixes)
-		out->tag_start[p++] = (uint32_t)ntags;
 	return 0;
 }
 
@@ -916,11 +980,54 @@ static size_t partition_families(struct cidr_input *in, size_t n)
 	return i;
 }
 
+static void tag_builder_free(struct tag_builder *tb)
+{
+	free(tb->pairs.v);
+	free(tb->tmp);
+	free(tb->tags);
+	free(tb->start);
+}
+
+/* Sized for one prefix and one tag per input, what a real list makes (more grow). */
+static int aggregate_begin(struct prefix_vec *pv, struct tag_builder *tb, size_t n)
+{
+	pv->cap = n ? n : 1;
+	if (!(pv->v = malloc(pv->cap * sizeof(*pv->v))))
+		return -1;
+	if (!tb)
+		return 0;
+	tb->cap_tags = tb->cap_start = n ? n : 1;
+	tb->tags = malloc(tb->cap_tags * sizeof(*tb->tags));
+	tb->start = malloc(tb->cap_start * sizeof(*tb->start));
+	return tb->tags && tb->start ? 0 : -1;
+}
+
+/* The tail shared by both entry points: IPv6 (and any IPv4 left in l[n4..)) after the
+ * IPv4 cover, then the result. */
+static int aggregate_finish(struct cidr_list *l, size_t n4, struct prefix_vec *pv, struct tag_builder *tb,
+			    struct cidr_agg *out)
+{
+	/* An empty list has no array: NULL + 0 is undefined behaviour in C. */
+	if (l->n > n4 && aggregate_sorted(l->v + n4, l->n - n4, FAMILY_V6, pv, tb))
+		return -1;
+	if (tb && (pv->n > UINT32_MAX || tb->n_tags > UINT32_MAX ||
+		   u32_push(&tb->start, &tb->n_start, &tb->cap_start, (uint32_t)tb->n_tags)))
+		return -1;
+	out->prefixes = pv->v;
+	out->n = pv->n;
+	pv->v = NULL;
+	if (tb) {
+		out->tags = tb->tags;
+		out->tag_start = tb->start;
+		tb->tags = tb->start = NULL;
+	}
+	return 0;
+}
+
 int cidr_aggregate(struct cidr_list *l, bool want_tags, struct cidr_agg *out)
 {
 	struct prefix_vec pv = { 0 };
-	struct u64_vec pairs = { 0 };
-	struct u64_vec *tag_pairs = want_tags ? &pairs : NULL;
+	struct tag_builder builder = { 0 }, *tb = want_tags ? &builder : NULL;
 	int ret = -1;
 	memset(out, 0, sizeof(*out));
 	/* Sort keys carry input positions, and tag pairs prefix indexes, in 32 bits: more
@@ -930,22 +1037,40 @@ int cidr_aggregate(struct cidr_list *l, bool want_tags, struct cidr_agg *out)
 	size_t n4 = partition_families(l->v, l->n);
 	if (!want_tags && n4 > 0 && aggregate_v4_fast(l->v, n4, &pv))
 		goto out;
-	if (want_tags && n4 > 0 && aggregate_v4_tagged(l->v, n4, &pv, tag_pairs))
+	if (want_tags && (aggregate_begin(&pv, tb, l->n) || (n4 > 0 && aggregate_v4_tagged(l->v, n4, &pv, tb))))
 		goto out;
-	/* An empty list has no array: NULL + 0 is undefined behaviour in C. */
-	if (l->n > n4 && aggregate_sorted(l->v + n4, l->n - n4, FAMILY_V6, &pv, tag_pairs))
-		goto out;
-	if (want_tags && (pv.n > UINT32_MAX || build_tags(&pairs, pv.n, out)))
-		goto out;
-	out->prefixes = pv.v;
-	out->n = pv.n;
-	pv.v = NULL;
-	ret = 0;
+	ret = aggregate_finish(l, n4, &pv, tb, out);
 out:
 	if (ret)
 		cidr_agg_free(out);
 	free(pv.v);
-	free(pairs.v);
+	tag_builder_free(&builder);
+	if (ret)
+		errno = ENOMEM;
+	return ret;
+}
+
+int cidr_aggregate_keys(struct cidr_v4_list *v4, struct cidr_list *l, bool want_tags, struct cidr_agg *out)
+{
+	struct prefix_vec pv = { 0 };
+	struct tag_builder builder = { 0 }, *tb = want_tags ? &builder : NULL;
+	int ret = -1;
+	memset(out, 0, sizeof(*out));
+	size_t n4 = partition_families(l->v, l->n);
+	for (size_t i = 0; i < n4; i++)
+		if (cidr_v4_list_add(v4, &l->v[i].range, l->v[i].tag) < 0)
+			goto out;
+	if (v4->n + l->n > UINT32_MAX || aggregate_begin(&pv, tb, v4->n + l->n - n4) ||
+	    (v4->n && aggregate_v4_keys(v4->v, v4->n, &pv, tb)))
+		goto out;
+	cidr_v4_list_free(v4);
+	ret = aggregate_finish(l, n4, &pv, tb, out);
+out:
+	if (ret)
+		cidr_agg_free(out);
+	cidr_v4_list_free(v4);
+	free(pv.v);
+	tag_builder_free(&builder);
 	if (ret)
 		errno = ENOMEM;
 	return ret;

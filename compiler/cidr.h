@@ -81,6 +81,25 @@ struct cidr_list {
 int cidr_list_add(struct cidr_list *l, const struct addr_range *r, uint32_t tag);
 void cidr_list_free(struct cidr_list *l);
 
+/* IPv4 ranges packed for aggregation: first << 32 | last and the caller's tag, 16 bytes
+ * where a cidr_input takes 48, so a million-prefix set is 16 MB. */
+struct cidr_v4_key {
+	uint64_t span;
+	uint32_t tag;
+};
+
+struct cidr_v4_list {
+	struct cidr_v4_key *v;
+	size_t n, cap;
+};
+
+/* Makes room for n ranges in all, at once (a list sized from its source is not copied
+ * while doubling). Returns 0, or -1 on ENOMEM. */
+int cidr_v4_list_reserve(struct cidr_v4_list *l, size_t n);
+/* Appends r, which must be IPv4; returns 0, or -1 on ENOMEM (list unchanged). */
+int cidr_v4_list_add(struct cidr_v4_list *l, const struct addr_range *r, uint32_t tag);
+void cidr_v4_list_free(struct cidr_v4_list *l);
+
 /* The minimal sorted list of prefixes covering exactly the union of the inputs. */
 struct cidr_agg {
 	struct prefix *prefixes;
@@ -95,6 +114,9 @@ struct cidr_agg {
  * want_tags fills the tag arrays. Returns 0, or -1 on ENOMEM (*out empty). Free with
  * cidr_agg_free. */
 int cidr_aggregate(struct cidr_list *l, bool want_tags, struct cidr_agg *out);
+/* The same over v4's ranges and l's together, freeing v4 as soon as it is merged (it is
+ * empty afterwards, whatever the result): the peak is the sort of v4's keys, not a copy. */
+int cidr_aggregate_keys(struct cidr_v4_list *v4, struct cidr_list *l, bool want_tags, struct cidr_agg *out);
 void cidr_agg_free(struct cidr_agg *a);
 
 /* Number of addresses in a prefix, saturated at UINT64_MAX (for summaries). */

@@ -9,9 +9,8 @@
 
 #define ONE_LINE_MAX 80
 
-static void put_tok(const struct ast_file *f, uint32_t tok, FILE *out)
+static void put_token(const struct token *t, FILE *out)
 {
-	const struct token *t = &f->toks.v[tok];
 	switch (t->kind) {
 	case TOK_STRING: fprintf(out, "\"%.*s\"", (int)t->len, t->text); break;
 	case TOK_SETREF: fprintf(out, "@%.*s", (int)t->len, t->text); break;
@@ -21,12 +20,28 @@ static void put_tok(const struct ast_file *f, uint32_t tok, FILE *out)
 	}
 }
 
+static void put_tok(const struct ast_file *f, uint32_t tok, FILE *out)
+{
+	put_token(ast_tok(f, tok), out);
+}
+
 /* The comments one per line; a blank line between two of them stays (as one), so
  * paragraphs of comments (a file header, then a statement's own) keep apart. */
+static void put_comment_tokens(const struct token *v, size_t n, const char *indent, FILE *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && v[i].blank_before)
+			fputc('\n', out);
+		fputs(indent, out);
+		put_token(&v[i], out);
+		fputc('\n', out);
+	}
+}
+
 static void put_comments(const struct ast_file *f, struct ast_comments c, const char *indent, FILE *out)
 {
 	for (uint32_t i = 0; i < c.n; i++) {
-		if (i > 0 && f->toks.v[c.first + i].blank_before)
+		if (i > 0 && ast_tok(f, c.first + i)->blank_before)
 			fputc('\n', out);
 		fputs(indent, out);
 		put_tok(f, c.first + i, out);
@@ -42,11 +57,11 @@ static void put_trail(const struct ast_file *f, uint32_t tok, FILE *out)
 	put_tok(f, tok, out);
 }
 
-static void put_elem(const struct ast_file *f, const struct ast_elem *e, FILE *out)
+static void put_elem(const struct ast_elem *e, FILE *out)
 {
 	if (e->kind == ELEM_REGEX)
 		fputc('~', out);
-	put_tok(f, e->tok, out);
+	put_token(&e->tok, out);
 }
 
 /* A set with no comments whose elements fit on one line is written on one line, unless
@@ -54,45 +69,61 @@ static void put_elem(const struct ast_file *f, const struct ast_elem *e, FILE *o
 static bool set_fits_one_line(const struct ast_file *f, const struct ast_stmt *s)
 {
 	const struct ast_set *set = &s->set;
-	if (set->open_trail != NO_TOKEN || set->tail.n || set->n_elems > 4)
+	if (set->open_trail != NO_TOKEN || set->n_elems > 4)
 		return false;
-	if (set->n_elems && f->toks.v[set->elems[0].tok].line != f->toks.v[set->name_tok].line)
-		return false;
-	size_t width = 8 + f->toks.v[set->name_tok].len;
-	for (size_t i = 0; i < set->n_elems; i++) {
-		if (set->elems[i].lead.n || set->elems[i].trail != NO_TOKEN)
-			return false;
-		width += f->toks.v[set->elems[i].tok].len + 4;
+	struct ast_set_iter it;
+	struct ast_elem e;
+	const struct token *tail;
+	size_t n_tail, width = 8 + ast_tok(f, set->name_tok)->len, i = 0;
+	bool fits = true;
+	ast_set_iter_begin(set, &it);
+	for (; fits && ast_set_next(&it, &e, &tail, &n_tail); i++) {
+		fits = !e.n_lead && !e.trail && (i > 0 || e.tok.line == ast_tok(f, set->name_tok)->line);
+		width += e.tok.len + 4;
 	}
-	return width <= ONE_LINE_MAX;
+	fits = fits && !n_tail && !it.oom && width <= ONE_LINE_MAX;
+	ast_set_iter_end(&it);
+	return fits;
 }
 
 static void put_set(const struct ast_file *f, const struct ast_stmt *s, FILE *out)
 {
 	const struct ast_set *set = &s->set;
+	struct ast_set_iter it;
+	struct ast_elem e;
+	const struct token *tail = NULL;
+	size_t n_tail = 0;
+	bool one_line = set_fits_one_line(f, s);
 	fputs("set ", out);
 	put_tok(f, set->name_tok, out);
-	if (set_fits_one_line(f, s)) {
-		fputs(" {", out);
-		for (size_t i = 0; i < set->n_elems; i++) {
-			fputs(i ? ", " : " ", out);
-			put_elem(f, &set->elems[i], out);
-		}
-		fputs(" }", out);
-		return;
-	}
 	fputs(" {", out);
-	put_trail(f, set->open_trail, out);
-	fputc('\n', out);
-	for (size_t i = 0; i < set->n_elems; i++) {
-		put_comments(f, set->elems[i].lead, "\t", out);
-		fputc('\t', out);
-		put_elem(f, &set->elems[i], out);
-		put_trail(f, set->elems[i].trail, out);
+	if (!one_line) {
+		put_trail(f, set->open_trail, out);
 		fputc('\n', out);
 	}
-	put_comments(f, set->tail, "\t", out);
-	fputc('}', out);
+	ast_set_iter_begin(set, &it);
+	for (size_t i = 0; ast_set_next(&it, &e, &tail, &n_tail); i++) {
+		if (one_line) {
+			fputs(i ? ", " : " ", out);
+			put_elem(&e, out);
+			continue;
+		}
+		put_comment_tokens(e.lead, e.n_lead, "\t", out);
+		fputc('\t', out);
+		put_elem(&e, out);
+		if (e.trail) {
+			fputs("  ", out);
+			put_token(e.trail, out);
+		}
+		fputc('\n', out);
+	}
+	if (one_line)
+		fputs(" }", out);
+	else {
+		put_comment_tokens(tail, n_tail, "\t", out);
+		fputc('}', out);
+	}
+	ast_set_iter_end(&it);
 }
 
 static void put_ports(const struct ast_file *f, const struct ast_rule *r, FILE *out)
@@ -160,7 +191,7 @@ static void put_record(const struct ast_file *f, const struct ast_record *r, FIL
 static void put_statement(const struct ast_file *f, const struct ast_stmt *s, FILE *out)
 {
 	put_comments(f, s->lead, "", out);
-	if (s->lead.n && f->toks.v[s->tok].blank_before)
+	if (s->lead.n && ast_tok(f, s->tok)->blank_before)
 		fputc('\n', out);	/* a comment block apart from the statement, e.g. a file header */
 	switch (s->kind) {
 	case STMT_DEFINE:

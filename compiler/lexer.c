@@ -1,21 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "lexer.h"
 
-#include "arena.h"
-
 #include <stdlib.h>
 #include <string.h>
-
-struct lexer {
-	const char *file;
-	const char *p, *end, *line_begin;
-	uint32_t line;
-	bool at_line_start;
-	unsigned newlines;	/* since the last token: 2+ means a blank line */
-	struct diags *d;
-	struct token *v;
-	size_t n, cap;
-};
 
 static bool is_word_char(unsigned char c)
 {
@@ -39,21 +26,15 @@ static struct loc here(const struct lexer *lx)
 	return (struct loc){ lx->file, lx->line, (unsigned)(lx->p - lx->line_begin) + 1 };
 }
 
+/* Makes the token the lexer returns next. */
 static int push(struct lexer *lx, enum tok_kind kind, const char *start, const char *text, size_t len)
 {
-	if (lx->n == lx->cap) {
-		size_t cap = lx->cap ? lx->cap * 2 : 256;
-		struct token *grown = realloc(lx->v, cap * sizeof(*grown));
-		if (!grown)
-			return -1;
-		lx->v = grown;
-		lx->cap = cap;
-	}
-	lx->v[lx->n++] = (struct token){
+	lx->tok = (struct token){
 		.kind = kind, .text = text, .len = (uint32_t)len, .line = lx->line,
 		.col = (uint32_t)(start - lx->line_begin) + 1, .line_start = lx->at_line_start,
 		.blank_before = lx->newlines >= 2,
 	};
+	lx->have = true;
 	lx->at_line_start = false;
 	lx->newlines = 0;
 	return 0;
@@ -83,10 +64,13 @@ static bool check_bytes(struct lexer *lx, const char *s, size_t n, bool in_strin
 		uint32_t cp;
 		size_t len = c < 0x80 ? 1 : utf8_char((const unsigned char *)s + i, n - i, &cp);
 		if (len == 0) {
-			diag_error(lx->d, at_byte(lx, s + i), "invalid UTF-8 byte 0x%02x", c);
-			diag_hint(lx->d, "rules files are UTF-8 text");
+			if (lx->d) {
+				diag_error(lx->d, at_byte(lx, s + i), "invalid UTF-8 byte 0x%02x", c);
+				diag_hint(lx->d, "rules files are UTF-8 text");
+			}
 		} else if (in_string && (c < 0x20 || c == 0x7f) && c != '\t') {
-			diag_error(lx->d, at_byte(lx, s + i), "control character 0x%02x in a string", c);
+			if (lx->d)
+				diag_error(lx->d, at_byte(lx, s + i), "control character 0x%02x in a string", c);
 		} else {
 			i += len;
 			continue;
@@ -108,7 +92,7 @@ static bool needs_check(const char *s, size_t n)
 
 static void mark_broken(struct lexer *lx)
 {
-	lx->v[lx->n - 1].broken = true;
+	lx->tok.broken = true;
 }
 
 static int lex_string(struct lexer *lx)
@@ -121,8 +105,10 @@ static int lex_string(struct lexer *lx)
 	}
 	if (lx->p >= lx->end || *lx->p != '"') {
 		struct loc at = { lx->file, lx->line, (unsigned)(start - lx->line_begin) + 1 };
-		diag_error(lx->d, at, "unterminated string");
-		diag_hint(lx->d, "strings end with '\"' on the same line");
+		if (lx->d) {
+			diag_error(lx->d, at, "unterminated string");
+			diag_hint(lx->d, "strings end with '\"' on the same line");
+		}
 		return push(lx, TOK_STRING, start, start + 1, (size_t)(lx->p - start - 1));
 	}
 	lx->p++;
@@ -139,8 +125,10 @@ static int lex_string(struct lexer *lx)
  * the comment it was meant to be. */
 static void lex_slash_comment(struct lexer *lx)
 {
-	diag_error(lx->d, here(lx), "'//' does not start a comment");
-	diag_hint(lx->d, "comments start with '#'");
+	if (lx->d) {
+		diag_error(lx->d, here(lx), "'//' does not start a comment");
+		diag_hint(lx->d, "comments start with '#'");
+	}
 	while (lx->p < lx->end && *lx->p != '\n')
 		lx->p++;
 }
@@ -152,15 +140,18 @@ static int lex_word(struct lexer *lx)
 		lex_slash_comment(lx);
 		return 0;
 	}
+	/* No control byte is a word byte, so only a non-ASCII one needs a closer look. */
+	unsigned char any = 0;
 	while (lx->p < lx->end && is_word_char((unsigned char)*lx->p))
-		lx->p++;
+		any |= (unsigned char)*lx->p++;
 	size_t n = (size_t)(lx->p - start);
 	bool bad = false;
 	if (n > TOKEN_WORD_MAX) {
-		diag_error(lx->d, at_byte(lx, start), "a word of %zu bytes (at most %d: a name has at most 253 characters)",
-			   n, TOKEN_WORD_MAX);
+		if (lx->d)
+			diag_error(lx->d, at_byte(lx, start),
+				   "a word of %zu bytes (at most %d: a name has at most 253 characters)", n, TOKEN_WORD_MAX);
 		bad = true;
-	} else if (needs_check(start, n)) {
+	} else if (any & 0x80) {
 		bad = check_bytes(lx, start, n, false);
 	}
 	if (push(lx, TOK_WORD, start, start, n) < 0)
@@ -176,10 +167,8 @@ static int lex_sigil(struct lexer *lx, enum tok_kind kind)
 	const char *name = lx->p;
 	while (lx->p < lx->end && is_ident_char((unsigned char)*lx->p))
 		lx->p++;
-	if (lx->p == name) {
-		struct loc at = here(lx);
-		diag_error(lx->d, at, "expected a name after '%c'", *start);
-	}
+	if (lx->p == name && lx->d)
+		diag_error(lx->d, here(lx), "expected a name after '%c'", *start);
 	return push(lx, kind, start, name, (size_t)(lx->p - name));
 }
 
@@ -213,40 +202,61 @@ static int lex_one(struct lexer *lx)
 	}
 	if (is_word_char(c))
 		return lex_word(lx);
-	diag_error(lx->d, here(lx), (c >= 0x20 && c < 0x7f) ? "unexpected character '%c'" : "unexpected byte 0x%02x", c);
-	if (c == '\'' || c == '`')
-		diag_hint(lx->d, "strings are written in double quotes: \"...\"");
+	if (lx->d) {
+		diag_error(lx->d, here(lx), (c >= 0x20 && c < 0x7f) ? "unexpected character '%c'" : "unexpected byte 0x%02x",
+			   c);
+		if (c == '\'' || c == '`')
+			diag_hint(lx->d, "strings are written in double quotes: \"...\"");
+	}
 	lx->p++;
 	return 0;
 }
 
-int lex(const char *file, const char *text, size_t len, struct diags *d, struct token_list *out)
+void lexer_init(struct lexer *lx, const char *file, const char *text, size_t len, struct diags *d)
 {
-	struct lexer lx = { .file = file, .p = text, .end = text + len, .line_begin = text,
-			    .line = 1, .at_line_start = true, .d = d };
-	/* Address lists run at about one token per 16 bytes; reserving a little more than
-	 * that avoids the copies of repeated doubling on large files. */
-	lx.cap = len / 12 + 64;
-	lx.v = malloc(lx.cap * sizeof(*lx.v));
-	if (!lx.v)
-		return -1;
+	*lx = (struct lexer){ .file = file, .p = text, .end = text + len, .line_begin = text,
+			      .line = 1, .at_line_start = true, .d = d };
 	/* A UTF-8 byte-order mark (some Windows editors write one) is not text; columns on the
 	 * first line count from after it, as the diagnostics quote the line without it. */
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
-		lx.p = lx.line_begin = text + 3;
-	mem_advise_huge(lx.v, lx.cap * sizeof(*lx.v));
+		lx->p = lx->line_begin = text + 3;
+}
+
+struct token lexer_next(struct lexer *lx)
+{
 	/* ';' is accepted as a separator (nft habit) and otherwise ignored. */
-	while (lx.p < lx.end)
-		if (lex_one(&lx) < 0)
-			goto fail;
-	if (push(&lx, TOK_EOF, lx.p, lx.p, 0) < 0)
-		goto fail;
-	out->v = lx.v;
-	out->n = lx.n;
-	return 0;
-fail:
-	free(lx.v);
-	return -1;
+	lx->have = false;
+	while (!lx->have && lx->p < lx->end) {
+		while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t'))
+			lx->p++;	/* the indentation of every line of a long set: not a call per byte */
+		if (lx->p < lx->end)
+			lex_one(lx);
+	}
+	if (!lx->have)
+		push(lx, TOK_EOF, lx->p, lx->p, 0);
+	return lx->tok;
+}
+
+int lex(const char *file, const char *text, size_t len, struct diags *d, struct token_list *out)
+{
+	struct lexer lx;
+	size_t cap = 64;
+	struct token *v = malloc(cap * sizeof(*v));
+	out->n = 0;
+	lexer_init(&lx, file, text, len, d);
+	for (struct token t = { .kind = TOK_WORD }; v && t.kind != TOK_EOF;) {
+		t = lexer_next(&lx);
+		if (out->n == cap) {
+			struct token *grown = realloc(v, (cap *= 2) * sizeof(*v));
+			if (!grown)
+				free(v);
+			v = grown;
+		}
+		if (v)
+			v[out->n++] = t;
+	}
+	out->v = v;
+	return v ? 0 : -1;
 }
 
 void token_list_free(struct token_list *l)

@@ -44,6 +44,27 @@ struct token_list {
 	size_t n;
 };
 
+/* A lexer between two tokens. A plain value: a copy taken between tokens resumes from
+ * there, which is how a set body is read again without its tokens having been kept. */
+struct lexer {
+	const char *file;
+	const char *p, *end, *line_begin;
+	uint32_t line;
+	bool at_line_start;
+	unsigned newlines;	/* since the last token: 2+ means a blank line */
+	struct diags *d;	/* NULL: the text was read once already, say nothing */
+	struct token tok;	/* the one being made */
+	bool have;
+};
+
+/* Starts lexing text[0..len) (which must outlive the tokens; file is the interned name for
+ * locs). Problems go to d, or nowhere when d is NULL. */
+void lexer_init(struct lexer *lx, const char *file, const char *text, size_t len, struct diags *d);
+/* The next token; TOK_EOF at the end, and again on every call after it. Bad characters
+ * and unterminated strings are reported and skipped; a token with a problem of its own is
+ * marked broken. Cannot fail. */
+struct token lexer_next(struct lexer *lx);
+
 /* Splits text[0..len) into tokens ending with TOK_EOF. Bad characters and unterminated
  * strings are reported to d (file is the interned name for locs) and skipped. Returns 0,
  * or -1 on ENOMEM. The tokens point into text, which must outlive them. Free with

@@ -114,6 +114,36 @@ static int to_alabel(const char *in, char *out, struct name_error *err, size_t o
 	return 0;
 }
 
+/* The common case in one pass: an ASCII name whose labels are all valid and none an A-label
+ * ("xn--"), lowered into out. Returns false for anything else, which the full checks then
+ * judge (and explain) from the start. */
+static bool normalize_plain(const char *s, size_t n, char *out)
+{
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned char c = i < n ? (unsigned char)s[i] : '.';
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		if (c != '.') {
+			if (!is_ldh(c) && !(c == '_' && i == start))
+				return false;
+			out[i] = (char)c;
+			continue;
+		}
+		size_t l = i - start;
+		if (l == 0 || l > LABEL_MAX_LEN || out[start] == '-' || out[i - 1] == '-' ||
+		    (l >= 4 && !memcmp(out + start, "xn--", 4)))
+			return false;
+		if (i < n)
+			out[i] = '.';
+		start = i + 1;
+	}
+	out[n] = '\0';
+	return true;
+}
+
 int name_normalize(const char *s, size_t n, char *out, enum name_kind *kind, struct name_error *err)
 {
 	size_t skip = 0;
@@ -128,6 +158,8 @@ int name_normalize(const char *s, size_t n, char *out, enum name_kind *kind, str
 	size_t len = n - skip;
 	if (len && body[len - 1] == '.')
 		len--;	/* fully qualified form: the root is implied */
+	if (normalize_plain(body, len, out))
+		return 0;
 	if (len > 4 * NAME_MAX_LEN)
 		return fail(err, "name longer than 253 characters", skip);
 	char buf[4 * NAME_MAX_LEN + 1];

@@ -9,8 +9,9 @@
 #include <strings.h>
 
 struct parser {
-	struct ast_file *f;
-	const struct token *t;	/* all tokens, comments included */
+	struct ast_file *f;	/* f->toks: the tokens lexed so far, comments included */
+	struct lexer lx;	/* lexes on demand: set bodies never become tokens */
+	struct lexer lx_prev;	/* before the last token lexed, to give it back */
 	uint32_t pos;
 	struct diags *d;
 	bool oom;
@@ -22,7 +23,38 @@ static const struct {
 } statement_keywords[] = { { "define", 6 }, { "set", 3 }, { "allow", 5 }, { "option", 6 },
 			     { "param", 5 }, { "include", 7 }, { "record", 6 } };
 
-static const struct token *peek(const struct parser *p) { return &p->t[p->pos]; }
+/* Appends t to l; 0 or -1 on ENOMEM. */
+static int tokens_push(struct ast_tokens *l, struct token t)
+{
+	if (l->n == l->n_blocks * AST_TOKEN_BLOCK) {
+		struct token **grown = realloc(l->blocks, (l->n_blocks + 1) * sizeof(*grown));
+		if (!grown)
+			return -1;
+		l->blocks = grown;
+		if (!(l->blocks[l->n_blocks] = malloc(AST_TOKEN_BLOCK * sizeof(struct token))))
+			return -1;
+		l->n_blocks++;
+	}
+	l->blocks[l->n / AST_TOKEN_BLOCK][l->n % AST_TOKEN_BLOCK] = t;
+	l->n++;
+	return 0;
+}
+
+/* Token i, lexed when first asked for. Tokens never move, so a pointer stays good. */
+static const struct token *at(struct parser *p, uint32_t i)
+{
+	static const struct token eof = { .text = "", .kind = TOK_EOF };
+	while (p->f->toks.n <= i) {
+		p->lx_prev = p->lx;
+		if (tokens_push(&p->f->toks, lexer_next(&p->lx)) < 0) {
+			p->oom = true;
+			return &eof;
+		}
+	}
+	return ast_tok(p->f, i);
+}
+
+static const struct token *peek(struct parser *p) { return at(p, p->pos); }
 
 /* Called for every line of a set body, so it avoids strlen: a million-element set is a
  * million calls. */
@@ -36,7 +68,11 @@ static bool is_statement_start(const struct token *t)
 	return false;
 }
 
-static struct loc loc_of(const struct parser *p, uint32_t tok) { return ast_loc(p->f, tok); }
+static struct loc loc_of(struct parser *p, uint32_t tok)
+{
+	const struct token *t = at(p, tok);
+	return (struct loc){ p->f->file, t->line, t->col };
+}
 
 static const char *describe(const struct token *t)
 {
@@ -54,14 +90,21 @@ static const char *describe(const struct token *t)
 	}
 }
 
-/* Reports what was found instead of what was expected, quoting words. */
+/* Reports t, found instead of what was expected, quoting words; nothing when d is NULL. */
+static void expected_at(struct diags *d, const char *file, const struct token *t, const char *what)
+{
+	struct loc loc = { file, t->line, t->col };
+	if (!d)
+		return;
+	if (t->kind == TOK_WORD)
+		diag_error(d, loc, "expected %s, found '%.*s'", what, (int)t->len, t->text);
+	else
+		diag_error(d, loc, "expected %s, found %s", what, describe(t));
+}
+
 static void expected(struct parser *p, const char *what)
 {
-	const struct token *t = peek(p);
-	if (t->kind == TOK_WORD)
-		diag_error(p->d, loc_of(p, p->pos), "expected %s, found '%.*s'", what, (int)t->len, t->text);
-	else
-		diag_error(p->d, loc_of(p, p->pos), "expected %s, found %s", what, describe(t));
+	expected_at(p->d, p->f->file, peek(p), what);
 }
 
 /* Collects own-line comments at the cursor. */
@@ -79,7 +122,7 @@ static struct ast_comments take_lead(struct parser *p)
 static uint32_t take_trail(struct parser *p, uint32_t after)
 {
 	const struct token *t = peek(p);
-	if (t->kind == TOK_COMMENT && !t->line_start && t->line == p->t[after].line)
+	if (t->kind == TOK_COMMENT && !t->line_start && t->line == at(p, after)->line)
 		return p->pos++;
 	return NO_TOKEN;
 }
@@ -109,10 +152,10 @@ static void recover(struct parser *p, uint32_t start, bool in_set)
 
 /* The next token that is not a comment, without consuming anything: a comment at the end
  * of a statement must stay for take_trail. */
-static uint32_t significant(const struct parser *p)
+static uint32_t significant(struct parser *p)
 {
 	uint32_t i = p->pos;
-	while (p->t[i].kind == TOK_COMMENT)
+	while (at(p, i)->kind == TOK_COMMENT)
 		i++;
 	return i;
 }
@@ -120,7 +163,7 @@ static uint32_t significant(const struct parser *p)
 static bool accept_word(struct parser *p, const char *w)
 {
 	uint32_t i = significant(p);
-	if (!token_is(&p->t[i], w))
+	if (!token_is(at(p, i), w))
 		return false;
 	p->pos = i + 1;
 	return true;
@@ -179,78 +222,132 @@ static bool parse_define(struct parser *p, struct ast_stmt *s)
 	return true;
 }
 
-/* One element of a set body, or false after reporting a token that cannot be one. */
-static bool parse_elem(struct parser *p, struct ast_elem *e)
+/* ---- set bodies: read once here, with diagnostics, and again by ast_set_next ---------- */
+
+static void body_advance(struct ast_set_iter *it) { it->cur = lexer_next(&it->lx); }
+
+/* The own-line comments at the cursor, into it->lead. */
+static void body_take_lead(struct ast_set_iter *it)
 {
-	const struct token *t = peek(p);
-	switch (t->kind) {
+	it->lead.n = 0;
+	while (it->cur.kind == TOK_COMMENT && it->cur.line_start) {
+		struct token *slot = vec_push(&it->lead, sizeof(*slot));
+		if (slot)
+			*slot = it->cur;
+		it->oom |= !slot;
+		body_advance(it);
+	}
+}
+
+/* One element at the cursor into e, or false after reporting a token that cannot be one. */
+static bool body_elem(struct ast_set_iter *it, struct ast_elem *e)
+{
+	switch (it->cur.kind) {
 	case TOK_WORD: e->kind = ELEM_WORD; break;
 	case TOK_SETREF: e->kind = ELEM_SETREF; break;
 	case TOK_VARREF: e->kind = ELEM_VARREF; break;
 	case TOK_TILDE:
-		p->pos++;
-		if (peek(p)->kind != TOK_STRING) {
-			expected(p, "a quoted regular expression after '~'");
+		body_advance(it);
+		if (it->cur.kind != TOK_STRING) {
+			expected_at(it->lx.d, it->lx.file, &it->cur, "a quoted regular expression after '~'");
 			return false;
 		}
 		e->kind = ELEM_REGEX;
 		break;
 	default:
-		expected(p, "a set element (address, prefix, range, name, @set, $define or ~\"regex\")");
-		p->pos++;
+		expected_at(it->lx.d, it->lx.file, &it->cur,
+			    "a set element (address, prefix, range, name, @set, $define or ~\"regex\")");
+		body_advance(it);
 		return false;
 	}
-	e->tok = p->pos++;
+	e->tok = it->cur;
+	body_advance(it);
 	return true;
 }
 
-/* An upper bound on the elements of the set body at the cursor: its tokens up to '}'. */
-static size_t count_body_tokens(const struct parser *p)
+/* The next element of the body into e; false at its end: its '}' (it->closed, the
+ * cursor on it) or where a statement or the file starts instead (reported; the cursor on
+ * that token). */
+static bool body_next(struct ast_set_iter *it, struct ast_elem *e)
 {
-	size_t n = 0;
-	for (uint32_t i = p->pos; p->t[i].kind != TOK_EOF && p->t[i].kind != TOK_RBRACE; i++)
-		n++;
-	return n;
-}
-
-static bool parse_set_body(struct parser *p, struct ast_set *set, uint32_t open)
-{
-	struct vec elems = { 0 };
-	/* Sized once: a million-element set would otherwise be copied ~20 times doubling. */
-	if (vec_reserve(&elems, count_body_tokens(p), sizeof(struct ast_elem)) < 0)
-		p->oom = true;
-	set->open_trail = take_trail(p, open);
-	for (;;) {
-		struct ast_comments lead = take_lead(p);
-		while (peek(p)->kind == TOK_COMMA || (peek(p)->kind == TOK_COMMENT))
-			p->pos++;	/* stray commas and mid-line comments between elements */
-		if (peek(p)->kind == TOK_RBRACE) {
-			set->tail = lead;
-			p->pos++;
+	while (!it->done) {
+		body_take_lead(it);
+		while (it->cur.kind == TOK_COMMA || it->cur.kind == TOK_COMMENT)
+			body_advance(it);	/* stray commas and mid-line comments between elements */
+		if (it->cur.kind == TOK_RBRACE) {
+			it->done = it->closed = true;
 			break;
 		}
-		if (peek(p)->kind == TOK_EOF || (peek(p)->line_start && is_statement_start(peek(p)))) {
-			expected(p, "'}' to close the set");
-			set->broken = true;
+		if (it->cur.kind == TOK_EOF || (it->cur.line_start && is_statement_start(&it->cur))) {
+			expected_at(it->lx.d, it->lx.file, &it->cur, "'}' to close the set");
+			it->done = it->broken = true;
 			break;
 		}
-		struct ast_elem e = { .lead = lead, .trail = NO_TOKEN };
-		if (!parse_elem(p, &e)) {
-			set->broken = true;
+		*e = (struct ast_elem){ .lead = it->lead.v, .n_lead = it->lead.n };
+		if (!body_elem(it, e)) {
+			it->broken = true;
 			continue;
 		}
-		if (peek(p)->kind == TOK_COMMA)
-			p->pos++;
-		e.trail = take_trail(p, e.tok);
-		struct ast_elem *slot = vec_push(&elems, sizeof(e));
-		if (!slot) {
-			p->oom = true;
-			break;
+		if (it->cur.kind == TOK_COMMA)
+			body_advance(it);
+		if (it->cur.kind == TOK_COMMENT && !it->cur.line_start && it->cur.line == e->tok.line) {
+			it->trail = it->cur;
+			e->trail = &it->trail;
+			body_advance(it);
 		}
-		*slot = e;
+		it->n_elems++;
+		return true;
 	}
-	set->elems = elems.v;
-	set->n_elems = elems.n;
+	return false;
+}
+
+void ast_set_iter_begin(const struct ast_set *s, struct ast_set_iter *it)
+{
+	*it = (struct ast_set_iter){ .lx = s->body };
+	body_advance(it);
+}
+
+bool ast_set_next(struct ast_set_iter *it, struct ast_elem *e, const struct token **tail, size_t *n_tail)
+{
+	if (body_next(it, e))
+		return true;
+	*tail = it->closed ? it->lead.v : NULL;
+	*n_tail = it->closed ? it->lead.n : 0;
+	return false;
+}
+
+void ast_set_iter_end(struct ast_set_iter *it)
+{
+	vec_free(&it->lead);
+}
+
+/* The body is read here only to report its errors and count its elements; the lexer goes
+ * on after it with the token that ended it ('}' consumed, or the statement that follows). */
+static bool parse_set_body(struct parser *p, struct ast_set *set, uint32_t open)
+{
+	set->open_trail = take_trail(p, open);
+	struct ast_set_iter it = { .lx = p->lx };
+	struct ast_elem e;
+	if (p->f->toks.n > p->pos) {	/* take_trail looked at the first element: take it back */
+		set->body = p->lx_prev;
+		it.cur = *ast_tok(p->f, p->pos);
+		p->f->toks.n = p->pos;
+	} else {
+		set->body = p->lx;
+		body_advance(&it);
+	}
+	set->body.d = NULL;
+	while (body_next(&it, &e))
+		;
+	set->n_elems = it.n_elems;
+	set->broken = it.broken;
+	p->oom |= it.oom;
+	ast_set_iter_end(&it);
+	p->lx = it.lx;
+	if (tokens_push(&p->f->toks, it.cur) < 0)
+		p->oom = true;
+	else if (it.closed)
+		p->pos++;
 	return !set->broken;
 }
 
@@ -351,7 +448,7 @@ static bool parse_direction(struct parser *p, struct ast_rule *r)
 			return false;
 		if (accept_word(p, "to"))
 			return expect_kind(p, TOK_SETREF, "a set reference such as @marketo_web", &r->set_tok);
-		if (r->scope_tok != NO_TOKEN && p->t[significant(p)].line_start)
+		if (r->scope_tok != NO_TOKEN && at(p, significant(p))->line_start)
 			diag_error(p->d, loc_of(p, r->scope_tok), "expected 'to @SET' after the clients");
 		else
 			expected(p, r->scope_tok == NO_TOKEN ? "'from' or 'to' (allow out to @SET)"
@@ -410,7 +507,7 @@ static bool parse_allow(struct parser *p, struct ast_stmt *s)
 	}
 	if (accept_word(p, "comment") && !expect_kind(p, TOK_STRING, "a quoted comment", &r->comment_tok))
 		return false;
-	const struct token *t = &p->t[significant(p)];
+	const struct token *t = at(p, significant(p));
 	if (t->kind != TOK_EOF && !t->line_start) {
 		p->pos = significant(p);
 		expected(p, "the end of the rule ('tcp', 'udp', 'port' or 'comment' may come before it)");
@@ -436,7 +533,7 @@ static bool parse_option(struct parser *p, struct ast_stmt *s)
 	s->option.value_tok = p->pos++;
 	/* A second word on the same line qualifies the value; the resolver says which options
 	 * take one (option default_deny IFNAME reject). */
-	const struct token *t = &p->t[significant(p)];
+	const struct token *t = at(p, significant(p));
 	if (t->kind == TOK_WORD && !t->line_start) {
 		p->pos = significant(p);
 		s->option.mode_tok = p->pos++;
@@ -545,7 +642,7 @@ static bool parse_record(struct parser *p, struct ast_stmt *s)
 	r->value_tok = NO_TOKEN;
 	if (!parse_record_kind(p, r) || !parse_dnsname(p, &r->name, false) || !parse_record_requirement(p, r))
 		return false;
-	const struct token *t = &p->t[significant(p)];
+	const struct token *t = at(p, significant(p));
 	if (t->kind != TOK_EOF && !t->line_start) {
 		p->pos = significant(p);
 		expected(p, "the end of the record");
@@ -556,7 +653,7 @@ static bool parse_record(struct parser *p, struct ast_stmt *s)
 
 static bool parse_statement_body(struct parser *p, struct ast_stmt *s)
 {
-	const struct token *kw = &p->t[s->tok];
+	const struct token *kw = at(p, s->tok);
 	if (token_is(kw, "define")) {
 		s->kind = STMT_DEFINE;
 		return parse_define(p, s);
@@ -631,7 +728,7 @@ static bool parse_statement(struct parser *p, struct ast_stmt *s)
 {
 	s->lead = take_lead(p);
 	const struct token *t = peek(p);
-	s->blank_before = s->lead.n ? p->t[s->lead.first].blank_before : t->blank_before;
+	s->blank_before = s->lead.n ? at(p, s->lead.first)->blank_before : t->blank_before;
 	s->trail = NO_TOKEN;
 	if (!is_statement_start(t)) {
 		expected(p, "a statement (define, set, allow or option)");
@@ -666,8 +763,6 @@ static int parse_file(struct parser *p)
 				break;
 			}
 			*slot = s;
-		} else if (s.kind == STMT_SET) {
-			free(s.set.elems);
 		} else if (s.kind == STMT_ALLOW) {
 			free(s.rule.ports);
 		}
@@ -687,11 +782,8 @@ int ast_parse(const char *file, const char *text, size_t len, struct diags *d, s
 	if (!f)
 		return -1;
 	f->file = file;
-	if (lex(file, text, len, d, &f->toks) < 0) {
-		free(f);
-		return -1;
-	}
-	struct parser p = { .f = f, .t = f->toks.v, .d = d };
+	struct parser p = { .f = f, .d = d };
+	lexer_init(&p.lx, file, text, len, d);
 	if (parse_file(&p) < 0) {
 		ast_free(f);
 		return -1;
@@ -704,20 +796,19 @@ void ast_free(struct ast_file *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n_stmts; i++) {
-		if (f->stmts[i].kind == STMT_SET)
-			free(f->stmts[i].set.elems);
-		else if (f->stmts[i].kind == STMT_ALLOW)
+	for (size_t i = 0; i < f->n_stmts; i++)
+		if (f->stmts[i].kind == STMT_ALLOW)
 			free(f->stmts[i].rule.ports);
-	}
 	free(f->stmts);
-	token_list_free(&f->toks);
+	for (size_t i = 0; i < f->toks.n_blocks; i++)
+		free(f->toks.blocks[i]);
+	free(f->toks.blocks);
 	arena_free(&f->arena);
 	free(f);
 }
 
 struct loc ast_loc(const struct ast_file *f, uint32_t tok)
 {
-	const struct token *t = &f->toks.v[tok];
+	const struct token *t = ast_tok(f, tok);
 	return (struct loc){ f->file, t->line, t->col };
 }

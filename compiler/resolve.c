@@ -80,7 +80,7 @@ bool resolver_hint_similar(struct resolver *r, const char *unknown, size_t len, 
 
 static char *tok_dup(struct resolver *r, uint32_t tok)
 {
-	const struct token *t = &r->ast->toks.v[tok];
+	const struct token *t = ast_tok(r->ast, tok);
 	char *s = arena_strndup(&r->p->arena, t->text, t->len);
 	if (!s)
 		r->oom = true;
@@ -91,7 +91,7 @@ static char *decode_string(struct resolver *r, uint32_t tok);
 
 struct define_work *resolver_new_define(struct resolver *r, uint32_t name_tok, const char *what, struct vec *defs)
 {
-	const struct token *name = &r->ast->toks.v[name_tok];
+	const struct token *name = ast_tok(r->ast, name_tok);
 	struct define_work *prev = resolver_find_define(r, name->text, name->len);
 	if (prev) {
 		diag_error(r->d, resolver_loc(r, name_tok), "%s'%s' is defined twice", what, prev->name);
@@ -113,7 +113,7 @@ static void collect_define(struct resolver *r, const struct ast_stmt *s, struct 
 				   .loc = resolver_loc(r, s->define.name_tok),
 				   .value = tok_dup(r, s->define.value_tok),
 				   .value_tok = s->define.value_tok };
-	if (r->ast->toks.v[s->define.value_tok].kind == TOK_STRING)
+	if (ast_tok(r->ast, s->define.value_tok)->kind == TOK_STRING)
 		w->value = decode_string(r, s->define.value_tok);	/* e.g. a DKIM value */
 	r->defines = defs->v;
 	r->n_defines = defs->n;
@@ -121,7 +121,7 @@ static void collect_define(struct resolver *r, const struct ast_stmt *s, struct 
 
 static void collect_set(struct resolver *r, const struct ast_stmt *s, struct vec *sets)
 {
-	const struct token *name = &r->ast->toks.v[s->set.name_tok];
+	const struct token *name = ast_tok(r->ast, s->set.name_tok);
 	struct set_work *prev = resolver_find_set(r, name->text, name->len);
 	if (prev) {
 		diag_error(r->d, resolver_loc(r, s->set.name_tok), "set '%s' is defined twice", prev->name);
@@ -184,8 +184,8 @@ static void set_option_warn(struct resolver *r, const struct token *val, struct 
 
 static void set_option(struct resolver *r, const struct ast_stmt *s)
 {
-	const struct token *key = &r->ast->toks.v[s->option.key_tok];
-	const struct token *val = &r->ast->toks.v[s->option.value_tok];
+	const struct token *key = ast_tok(r->ast, s->option.key_tok);
+	const struct token *val = ast_tok(r->ast, s->option.value_tok);
 	struct loc at = resolver_loc(r, s->option.value_tok);
 	if (s->option.mode_tok != NO_TOKEN && !token_is(key, "default_deny")) {
 		diag_error(r->d, resolver_loc(r, s->option.mode_tok), "option '%.*s' takes one value", (int)key->len,
@@ -245,7 +245,7 @@ static void set_option_mode(struct resolver *r, const struct token *val, struct 
  * path or port with white space or '"' cannot be written there. */
 static void set_option_squid(struct resolver *r, const struct token *key, uint32_t tok, struct loc at)
 {
-	const struct token *val = &r->ast->toks.v[tok];
+	const struct token *val = ast_tok(r->ast, tok);
 	const char *v = val->kind == TOK_STRING ? decode_string(r, tok) : tok_dup(r, tok);
 	bool ok = v && *v;
 	for (const char *c = v; ok && *c; c++)
@@ -281,8 +281,8 @@ static bool valid_ifname(const char *s, size_t n)
 static void set_option_default_deny(struct resolver *r, const struct ast_option *o, struct loc at)
 {
 	uint32_t tok = o->value_tok;
-	const struct token *val = &r->ast->toks.v[tok];
-	const struct token *how = o->mode_tok == NO_TOKEN ? NULL : &r->ast->toks.v[o->mode_tok];
+	const struct token *val = ast_tok(r->ast, tok);
+	const struct token *how = o->mode_tok == NO_TOKEN ? NULL : ast_tok(r->ast, o->mode_tok);
 	if (how && !token_is(how, "drop") && !token_is(how, "reject")) {
 		diag_error(r->d, resolver_loc(r, o->mode_tok), "invalid default_deny action '%.*s'", (int)how->len,
 			   how->text);
@@ -303,7 +303,7 @@ static void set_option_default_deny(struct resolver *r, const struct ast_option 
  * on the list stays public; declaring it is an error, not a way around the check. */
 static void set_option_private_suffix(struct resolver *r, uint32_t tok, struct loc at)
 {
-	const struct token *val = &r->ast->toks.v[tok];
+	const struct token *val = ast_tok(r->ast, tok);
 	char norm[NAME_MAX_LEN + 1];
 	enum name_kind kind;
 	struct name_error err;
@@ -337,7 +337,7 @@ static void check_mode(struct resolver *r)
 		return;
 	for (size_t i = 0; i < r->ast->n_stmts; i++) {
 		const struct ast_stmt *s = &r->ast->stmts[i];
-		if (s->kind == STMT_OPTION && token_is(&r->ast->toks.v[s->option.key_tok], "default_deny")) {
+		if (s->kind == STMT_OPTION && token_is(ast_tok(r->ast, s->option.key_tok), "default_deny")) {
 			diag_error(r->d, resolver_loc(r, s->option.key_tok),
 				   "default_deny needs table mode: in sets-only mode your own chains decide what is dropped");
 			return;
@@ -387,7 +387,7 @@ static size_t merge_ports(struct port_range *v, size_t n)
 
 static char *decode_string(struct resolver *r, uint32_t tok)
 {
-	const struct token *t = &r->ast->toks.v[tok];
+	const struct token *t = ast_tok(r->ast, tok);
 	char *s = arena_alloc(&r->p->arena, t->len + 1);
 	if (!s) {
 		r->oom = true;
@@ -409,7 +409,7 @@ static void warn_inbound_names(struct resolver *r, const struct ir_rule *rule)
 /* The set a rule's @reference names, or NULL after reporting it undefined. */
 static const struct ir_set *rule_set(struct resolver *r, uint32_t tok)
 {
-	const struct token *t = &r->ast->toks.v[tok];
+	const struct token *t = ast_tok(r->ast, tok);
 	struct set_work *w = resolver_find_set(r, t->text, t->len);
 	if (!w) {
 		diag_error(r->d, resolver_loc(r, tok), "undefined set '%.*s'", (int)t->len, t->text);
@@ -674,8 +674,10 @@ static void resolve_all(struct resolver *r, const struct compile_request *req)
 	resolve_params_warn(r);
 	for (size_t i = 0; i < r->n_sets; i++) {
 		vec_free(&r->sets[i].flat);
+		cidr_v4_list_free(&r->sets[i].v4);
 		cidr_list_free(&r->sets[i].ranges);
 	}
+	arena_free(&r->scratch);
 	vec_free(&sets);
 	vec_free(&defs);
 }

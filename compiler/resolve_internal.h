@@ -8,12 +8,11 @@
 enum flat_kind { FLAT_NAME, FLAT_REGEX };
 
 /* A name or regex element after includes and defines are expanded. Addresses go
- * straight into the set's cidr_list instead: a set may hold millions of them. */
+ * straight into the set's packed lists instead: a set may hold millions of them. */
 struct flat_elem {
 	enum flat_kind kind;
 	bool included;	/* came through an @include: the included set reports its problems */
-	uint32_t tok;	/* where it was written (resolver_loc gives the loc); kept small since
-			 * a set may hold millions */
+	uint32_t line, col;	/* where it was written, in the resolver's file */
 	union {
 		struct {
 			const char *name;
@@ -31,7 +30,8 @@ struct set_work {
 	const char *name;
 	enum visit state;
 	struct vec flat;	/* struct flat_elem: names and regexes */
-	struct cidr_list ranges;	/* addresses; a tag is the line that wrote it */
+	struct cidr_v4_list v4;		/* IPv4 addresses, packed; a tag is the line that wrote it */
+	struct cidr_list ranges;	/* IPv6 addresses, tagged the same way */
 	size_t n_elements;	/* everything expanded, for "set is empty" */
 	bool failed;		/* had an element error: silence follow-on errors */
 	bool used;		/* a rule or another set refers to it */
@@ -61,6 +61,7 @@ struct resolver {
 	struct define_work *defines;
 	size_t n_defines;
 	const struct compile_request *req;
+	struct arena scratch;	/* what lives only while resolving: the names as written */
 	struct psl_ctx_st *psl;	/* loaded on the first wildcard */
 	bool psl_tried;
 	bool value_from_cli;	/* judging a -D value: its problems point at the $NAME as a whole */
@@ -100,8 +101,8 @@ size_t regex_unclosed_paren(const char *p, size_t n, size_t fallback);
 
 /* Expands set w's elements (recursively through @includes) into w->flat and w->ranges. */
 void resolve_set_elements(struct resolver *r, struct set_work *w);
-/* Builds the IR set from w->flat and w->ranges: aggregation, name normalization,
- * redundancy. Consumes w->ranges (reordered by the aggregation). */
+/* Builds the IR set from w->flat, w->v4 and w->ranges: aggregation, name normalization,
+ * redundancy. Consumes w->v4 (freed) and w->ranges (reordered by the aggregation). */
 int resolve_set_build(struct resolver *r, struct set_work *w, struct ir_set *out);
 
 /* resolve_record.c: parameters, includes and DNS records. */

@@ -13,7 +13,7 @@
 
 static char *arena_tok(struct resolver *r, uint32_t tok, bool decode)
 {
-	const struct token *t = &r->ast->toks.v[tok];
+	const struct token *t = ast_tok(r->ast, tok);
 	char *s = arena_alloc(&r->p->arena, t->len + 1);
 	if (!s) {
 		r->oom = true;
@@ -68,8 +68,8 @@ static char *include_path(struct resolver *r, const char *path)
 /* One define of an included file: it sets the parameter or define of that name. */
 static void include_define(struct resolver *r, const struct ast_file *inc, const struct ast_stmt *s)
 {
-	const struct token *name = &inc->toks.v[s->define.name_tok];
-	const struct token *val = &inc->toks.v[s->define.value_tok];
+	const struct token *name = ast_tok(inc, s->define.name_tok);
+	const struct token *val = ast_tok(inc, s->define.value_tok);
 	struct define_work *w = resolver_find_define(r, name->text, name->len);
 	if (!w) {
 		diag_error(r->d, ast_loc(inc, s->define.name_tok), "'%.*s' is not a parameter or define of %s",
@@ -192,7 +192,7 @@ size_t policy_unset_params(const struct policy *p)
  * written right after it. Returns false after reporting an undefined define. */
 static bool dnsname_text(struct resolver *r, const struct ast_dnsname *n, char *buf, size_t size)
 {
-	const struct token *t = &r->ast->toks.v[n->tok];
+	const struct token *t = ast_tok(r->ast, n->tok);
 	if (t->kind != TOK_VARREF) {
 		snprintf(buf, size, "%.*s", (int)t->len, t->text);
 		return true;
@@ -204,7 +204,7 @@ static bool dnsname_text(struct resolver *r, const struct ast_dnsname *n, char *
 		return false;
 	}
 	def->used = true;
-	const struct token *sfx = n->suffix_tok != NO_TOKEN ? &r->ast->toks.v[n->suffix_tok] : NULL;
+	const struct token *sfx = n->suffix_tok != NO_TOKEN ? ast_tok(r->ast, n->suffix_tok) : NULL;
 	snprintf(buf, size, "%s%.*s", def->value, sfx ? (int)sfx->len : 0, sfx ? sfx->text : "");
 	return true;
 }
@@ -232,7 +232,7 @@ static const char *record_name(struct resolver *r, const struct ast_dnsname *n, 
 
 static const char *dkim_value(struct resolver *r, uint32_t tok)
 {
-	const struct token *t = &r->ast->toks.v[tok];
+	const struct token *t = ast_tok(r->ast, tok);
 	if (t->kind == TOK_STRING)
 		return arena_tok(r, tok, true);
 	struct define_work *def = resolver_find_define(r, t->text, t->len);
@@ -247,7 +247,7 @@ static const char *dkim_value(struct resolver *r, uint32_t tok)
 
 static bool resolve_cname_target(struct resolver *r, const struct ast_record *a, struct ir_record *out)
 {
-	const struct token *t = &r->ast->toks.v[a->target.tok];
+	const struct token *t = ast_tok(r->ast, a->target.tok);
 	if (t->kind != TOK_SETREF)
 		return (out->target = record_name(r, &a->target, true, &out->target_kind)) != NULL;
 	struct set_work *w = resolver_find_set(r, t->text, t->len);

@@ -8,17 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Room for every element written, so a million-prefix set is not copied while doubling. */
-static int reserve_ranges(struct cidr_list *l, size_t n)
+/* Room for every element written as IPv4 (the common case), so a million-prefix set is
+ * not copied while doubling; a list of names leaves the pages untouched. */
+static int reserve_ranges(struct cidr_v4_list *l, size_t n)
 {
-	if (n <= l->cap)
-		return 0;
-	struct cidr_input *v = realloc(l->v, n * sizeof(*v));
-	if (!v)
+	if (cidr_v4_list_reserve(l, n) < 0)
 		return -1;
-	mem_advise_huge(v, n * sizeof(*v));
-	l->v = v;
-	l->cap = n;
+	mem_advise_huge(l->v, n * sizeof(*l->v));
 	return 0;
 }
 
@@ -55,9 +51,8 @@ static struct loc at_offset(const struct resolver *r, struct loc loc, size_t off
 	return loc;
 }
 
-static void add_address(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
+static void add_address(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc)
 {
-	struct loc loc = resolver_loc(r, tok);
 	struct cidr_parsed parsed;
 	enum cidr_status st = cidr_parse(s, n, &parsed);
 	if (st == CIDR_HOST_BITS) {
@@ -86,7 +81,8 @@ static void add_address(struct resolver *r, struct set_work *w, const char *s, s
 	resolve_check_range(r, s, n, &parsed.range, loc);
 	/* The tag is the line: all a prefix's sources need, and cheaper to map back than a
 	 * token when a million prefixes come out of the aggregation in address order. */
-	if (cidr_list_add(&w->ranges, &parsed.range, loc.line) < 0)
+	if ((parsed.range.family == FAMILY_V4 ? cidr_v4_list_add(&w->v4, &parsed.range, loc.line)
+					       : cidr_list_add(&w->ranges, &parsed.range, loc.line)) < 0)
 		r->oom = true;
 	w->n_elements++;
 }
@@ -124,9 +120,8 @@ static bool wildcard_refused(struct resolver *r, struct set_work *w, const char 
 	return true;
 }
 
-static void add_name(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
+static void add_name(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc)
 {
-	struct loc loc = resolver_loc(r, tok);
 	char norm[NAME_MAX_LEN + 1];
 	enum name_kind kind;
 	struct name_error err;
@@ -144,34 +139,34 @@ static void add_name(struct resolver *r, struct set_work *w, const char *s, size
 			  (int)n, s, punycode ? " (" : "", punycode ? unicode : "", punycode ? ")" : "", scripts);
 		diag_hint(r->d, "type the vendor's name again; it is '%s' in DNS", norm);
 	}
-	const char *name = arena_strdup(&r->p->arena, norm);
+	const char *name = arena_strdup(&r->scratch, norm);	/* the set's build copies it in order */
 	if (!name) {
 		r->oom = true;
 		return;
 	}
-	struct flat_elem e = { .kind = FLAT_NAME, .tok = tok, .name = name, .name_kind = kind };
+	struct flat_elem e = { .kind = FLAT_NAME, .line = loc.line, .col = loc.col, .name = name, .name_kind = kind };
 	push_flat(r, w, &e);
 }
 
-static void add_word(struct resolver *r, struct set_work *w, const char *s, size_t n, uint32_t tok)
+/* A word element (or a define's value) written at loc; broken: the lexer reported it. */
+static void add_word(struct resolver *r, struct set_work *w, const char *s, size_t n, struct loc loc, bool broken)
 {
-	if (r->ast->toks.v[tok].broken) {
+	if (broken) {
 		w->failed = true;	/* the lexer said what is wrong with it */
 		return;
 	}
-	if (resolve_check_element_form(r, s, n, resolver_loc(r, tok))) {
+	if (resolve_check_element_form(r, s, n, loc)) {
 		w->failed = true;
 		return;
 	}
 	if (looks_like_address(s, n))
-		add_address(r, w, s, n, tok);
+		add_address(r, w, s, n, loc);
 	else
-		add_name(r, w, s, n, tok);
+		add_name(r, w, s, n, loc);
 }
 
-static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
+static void add_regex(struct resolver *r, struct set_work *w, const struct token *t, struct loc at)
 {
-	const struct token *t = &r->ast->toks.v[tok];
 	if (t->broken) {
 		w->failed = true;
 		return;
@@ -190,7 +185,7 @@ static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
 	if (!re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		struct loc loc = resolver_loc(r, tok);
+		struct loc loc = at;
 		/* PCRE2 reports a missing ')' at the end of the pattern; the '(' is the mistake. */
 		if (code == PCRE2_ERROR_MISSING_CLOSING_PARENTHESIS)
 			offset = regex_unclosed_paren(pattern, len, offset);
@@ -199,24 +194,23 @@ static void add_regex(struct resolver *r, struct set_work *w, uint32_t tok)
 		w->failed = true;
 		return;
 	}
-	resolve_check_regex(r, re, pattern, resolver_loc(r, tok));
+	resolve_check_regex(r, re, pattern, at);
 	pcre2_code_free(re);
-	struct flat_elem e = { .kind = FLAT_REGEX, .tok = tok, .pattern = pattern };
+	struct flat_elem e = { .kind = FLAT_REGEX, .line = at.line, .col = at.col, .pattern = pattern };
 	push_flat(r, w, &e);
 }
 
-static void add_include(struct resolver *r, struct set_work *w, uint32_t tok)
+static void add_include(struct resolver *r, struct set_work *w, const struct token *t, struct loc at)
 {
-	const struct token *t = &r->ast->toks.v[tok];
 	struct set_work *inc = resolver_find_set(r, t->text, t->len);
 	if (!inc) {
-		diag_error(r->d, resolver_loc(r, tok), "undefined set '%.*s'", (int)t->len, t->text);
+		diag_error(r->d, at, "undefined set '%.*s'", (int)t->len, t->text);
 		resolver_hint_similar(r, t->text, t->len, true);
 		w->failed = true;
 		return;
 	}
 	if (inc->state == VISITING) {
-		diag_error(r->d, resolver_loc(r, tok), "set '%s' includes itself through @%s", inc->name, w->name);
+		diag_error(r->d, at, "set '%s' includes itself through @%s", inc->name, w->name);
 		w->failed = true;
 		return;
 	}
@@ -229,18 +223,21 @@ static void add_include(struct resolver *r, struct set_work *w, uint32_t tok)
 		e.included = true;
 		push_flat(r, w, &e);
 	}
+	if (cidr_v4_list_reserve(&w->v4, w->v4.n + inc->v4.n) < 0)
+		r->oom = true;
+	for (size_t i = 0; i < inc->v4.n && !r->oom; i++)
+		w->v4.v[w->v4.n++] = inc->v4.v[i];
 	for (size_t i = 0; i < inc->ranges.n && !r->oom; i++)
 		if (cidr_list_add(&w->ranges, &inc->ranges.v[i].range, inc->ranges.v[i].tag) < 0)
 			r->oom = true;
-	w->n_elements += inc->ranges.n;
+	w->n_elements += inc->v4.n + inc->ranges.n;
 }
 
-static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
+static void add_define_ref(struct resolver *r, struct set_work *w, const struct token *t, struct loc at)
 {
-	const struct token *t = &r->ast->toks.v[tok];
 	struct define_work *def = resolver_find_define(r, t->text, t->len);
 	if (!def) {
-		diag_error(r->d, resolver_loc(r, tok), "undefined define '$%.*s'", (int)t->len, t->text);
+		diag_error(r->d, at, "undefined define '$%.*s'", (int)t->len, t->text);
 		if (!resolver_hint_similar(r, t->text, t->len, false))
 			diag_hint(r->d, "define it first: define %.*s = VALUE (-D %.*s=... then overrides it)", (int)t->len,
 				  t->text, (int)t->len, t->text);
@@ -249,10 +246,11 @@ static void add_define_ref(struct resolver *r, struct set_work *w, uint32_t tok)
 	}
 	def->used = true;
 	/* A value from the file is judged where it was written; one from -D where it is used. */
-	uint32_t where = def->from_command_line ? tok : def->value_tok;
+	struct loc where = def->from_command_line ? at : resolver_loc(r, def->value_tok);
+	bool broken = def->from_command_line ? t->broken : ast_tok(r->ast, def->value_tok)->broken;
 	size_t before = diags_errors(r->d);
 	r->value_from_cli = def->from_command_line;
-	add_word(r, w, def->value, strlen(def->value), where);
+	add_word(r, w, def->value, strlen(def->value), where, broken);
 	r->value_from_cli = false;
 	if (def->from_command_line && diags_errors(r->d) > before)
 		diag_hint(r->d, "the value '%s' of '%s' comes from -D %s=...", def->value, def->name, def->name);
@@ -263,17 +261,23 @@ void resolve_set_elements(struct resolver *r, struct set_work *w)
 	if (w->state != UNVISITED)
 		return;
 	w->state = VISITING;
-	if (reserve_ranges(&w->ranges, w->ast->n_elems) < 0)
+	if (reserve_ranges(&w->v4, w->ast->n_elems) < 0)
 		r->oom = true;
-	for (size_t i = 0; i < w->ast->n_elems && !r->oom && !diags_full(r->d); i++) {
-		const struct ast_elem *e = &w->ast->elems[i];
-		const struct token *t = &r->ast->toks.v[e->tok];
-		switch (e->kind) {
-		case ELEM_WORD: add_word(r, w, t->text, t->len, e->tok); break;
-		case ELEM_SETREF: add_include(r, w, e->tok); break;
-		case ELEM_VARREF: add_define_ref(r, w, e->tok); break;
-		case ELEM_REGEX: add_regex(r, w, e->tok); break;
+	struct ast_set_iter it;
+	struct ast_elem e;
+	const struct token *tail;
+	size_t n_tail;
+	ast_set_iter_begin(w->ast, &it);
+	while (!r->oom && !diags_full(r->d) && ast_set_next(&it, &e, &tail, &n_tail)) {
+		struct loc at = { r->file, e.tok.line, e.tok.col };
+		switch (e.kind) {
+		case ELEM_WORD: add_word(r, w, e.tok.text, e.tok.len, at, e.tok.broken); break;
+		case ELEM_SETREF: add_include(r, w, &e.tok, at); break;
+		case ELEM_VARREF: add_define_ref(r, w, &e.tok, at); break;
+		case ELEM_REGEX: add_regex(r, w, &e.tok, at); break;
 		}
 	}
+	r->oom |= it.oom;
+	ast_set_iter_end(&it);
 	w->state = DONE;
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "arena.h"
 
@@ -242,6 +243,8 @@ static bool suffixes_hash(const struct domset *s, const char *buf, size_t len, s
 	return true;
 }
 
+static void table_free(void *p, size_t size);
+
 struct domset *domset_new(void)
 {
 	return calloc(1, sizeof(struct domset));
@@ -255,8 +258,8 @@ void domset_free(struct domset *s)
 	for (size_t i = 0; i < s->regexes.n; i++)
 		pcre2_code_free(re[i].code);
 	pcre2_match_data_free(s->md);
-	free(s->nodes);
-	free(s->filter);
+	table_free(s->nodes, (s->mask + 1) * sizeof(*s->nodes));
+	table_free(s->filter, (s->filter_mask + 1) * sizeof(*s->filter));
 	vec_free(&s->regexes);
 	vec_free(&s->elems);
 	arena_free(&s->arena);
@@ -268,12 +271,12 @@ size_t domset_count(const struct domset *s)
 	return s->elems.n;
 }
 
+/* text is the set's own (a regex's copy) or borrowed (a name, which outlives the set). */
 static struct domset_elem *push_elem(struct domset *s, const char *text, enum domset_kind kind, struct loc loc)
 {
-	char *copy = arena_strdup(&s->arena, text);
-	struct domset_elem *e = copy ? vec_push(&s->elems, sizeof(*e)) : NULL;
+	struct domset_elem *e = text ? vec_push(&s->elems, sizeof(*e)) : NULL;
 	if (e)
-		*e = (struct domset_elem){ copy, kind, loc };
+		*e = (struct domset_elem){ text, kind, loc };
 	return e;
 }
 
@@ -304,7 +307,7 @@ int domset_add_regex(struct domset *s, const char *pattern, struct loc loc, cons
 	/* Without JIT (an exotic CPU) the interpreter gives the same answers, only slower. */
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	struct regex *slot = vec_push(&s->regexes, sizeof(*slot));
-	if (!slot || !push_elem(s, pattern, DOMSET_REGEX, loc)) {
+	if (!slot || !push_elem(s, arena_strdup(&s->arena, pattern), DOMSET_REGEX, loc)) {
 		pcre2_code_free(re);
 		if (slot)
 			s->regexes.n--;
@@ -379,43 +382,85 @@ static bool elem_suffixes(const struct domset *s, uint32_t idx, struct suffixes 
 	return suffixes_hash(s, buf, len, sx);
 }
 
-/* Adds element idx: each of its suffixes to the filter, itself to the node of its text.
- * Returns 0, or 1 on a hash collision. */
-static int insert_name(struct domset *s, uint32_t idx)
+/* Adds element idx, whose suffixes are sx (NULL: it can never match): each suffix to the
+ * filter, the element to the node of its text. Returns 0, or 1 on a hash collision. */
+static int insert_name(struct domset *s, uint32_t idx, const struct suffixes *sx)
 {
 	const struct domset_elem *e = (const struct domset_elem *)s->elems.v + idx;
-	struct suffixes sx;
-	if (!elem_suffixes(s, idx, &sx))
+	if (!sx)
 		return 0;
-	for (size_t i = 0; i < sx.n; i++)
-		*filter_word(s, sx.key[i]) |= filter_bits(sx.key[i], FILTER_BELOW);
-	uint64_t key = sx.key[sx.n - 1];
+	for (size_t i = 0; i < sx->n; i++)
+		*filter_word(s, sx->key[i]) |= filter_bits(sx->key[i], FILTER_BELOW);
+	uint64_t key = sx->key[sx->n - 1];
 	*filter_word(s, key) |= filter_bits(key, e->kind == DOMSET_WILDCARD ? FILTER_WILD : FILTER_EXACT);
 	return node_add_elem(s, probe_insert(s, key), idx, e->text, strlen(e->text), e->kind);
 }
 
 /* Inserts land at random in a table larger than the caches, each a wait for memory; hashing
- * the name BUILD_AHEAD places on and prefetching its node makes those waits overlap. */
-static void prefetch_ahead(const struct domset *s, uint32_t idx)
+ * a name BUILD_AHEAD places ahead and prefetching its node makes those waits overlap. The
+ * suffixes are kept until the name's turn comes, not hashed again. Returns whether idx has
+ * any. */
+static bool hash_ahead(const struct domset *s, uint32_t idx, struct suffixes *sx)
 {
-	struct suffixes sx;
-	if (idx < s->elems.n && elem_suffixes(s, idx, &sx))
-		__builtin_prefetch(&s->nodes[sx.key[sx.n - 1] & s->mask], 1);
+	if (!elem_suffixes(s, idx, sx))
+		return false;
+	__builtin_prefetch(&s->nodes[sx->key[sx->n - 1] & s->mask], 1);
+	return true;
+}
+
+/* One pass over the names; 0, or 1 on a hash collision. */
+static int insert_all(struct domset *s)
+{
+	struct suffixes ring[BUILD_AHEAD];	/* about 9 KB */
+	bool have[BUILD_AHEAD];
+	uint32_t n = (uint32_t)s->elems.n;
+	for (uint32_t i = 0; i < BUILD_AHEAD && i < n; i++)
+		have[i] = hash_ahead(s, i, &ring[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		struct suffixes *sx = &ring[i % BUILD_AHEAD];
+		if (insert_name(s, i, have[i % BUILD_AHEAD] ? sx : NULL))
+			return 1;
+		if (i + BUILD_AHEAD < n)
+			have[i % BUILD_AHEAD] = hash_ahead(s, i + BUILD_AHEAD, sx);
+	}
+	return 0;
 }
 
 /* Zeroed memory for a table, aligned to cache lines, and one of megabytes to 2 MB pages for
  * mem_advise_huge: lookups touch it at random, and a TLB miss per probe (a long page walk
  * under a hypervisor) would cost as much again as the cache miss. Free with free(). */
+enum { HUGE_PAGE = 2 << 20 };
+
+/* A zeroed table, 64-byte aligned; from 2 MiB on, mapped on a huge-page boundary. Fresh
+ * anonymous pages are zero already, so a large table is not written before it is used (the
+ * 16 MiB table of 100,000 names was a memset of its own). Free with table_free. */
 static void *table_alloc(size_t size)
 {
-	enum { HUGE_PAGE = 2 << 20 };
-	size_t align = size < HUGE_PAGE ? 64 : HUGE_PAGE;
 	void *p;
-	size = (size + align - 1) & ~(align - 1);
-	if (posix_memalign(&p, align, size))
+	if (size < HUGE_PAGE) {
+		size = (size + 63) & ~(size_t)63;
+		return posix_memalign(&p, 64, size) ? NULL : memset(p, 0, size);
+	}
+	size = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	char *map = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
 		return NULL;
-	mem_advise_huge(p, size);
-	return memset(p, 0, size);
+	char *start = (char *)(((uintptr_t)map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+	if (start > map)
+		munmap(map, (size_t)(start - map));
+	munmap(start + size, (size_t)(map + HUGE_PAGE - start));
+	mem_advise_huge(start, size);
+	return start;
+}
+
+static void table_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (size < HUGE_PAGE)
+		free(p);
+	else
+		munmap(p, (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1));
 }
 
 /* Sizes and allocates the tables: a node per name, at most 60% full; 16 filter bits per label
@@ -452,12 +497,7 @@ static int build_names(struct domset *s)
 	if (tables_alloc(s) < 0)
 		return -1;
 	for (int attempt = 0; attempt < 8; attempt++) {
-		int rc = 0;
-		for (uint32_t i = 0; i < s->elems.n && rc == 0; i++) {
-			prefetch_ahead(s, i + BUILD_AHEAD);
-			rc = insert_name(s, i);
-		}
-		if (rc == 0)
+		if (insert_all(s) == 0)
 			return 0;
 		s->seed++;
 		memset(s->nodes, 0, (s->mask + 1) * sizeof(*s->nodes));

@@ -21,7 +21,7 @@ enum domset_kind { DOMSET_EXACT, DOMSET_WILDCARD, DOMSET_REGEX };
 
 /* One pattern of the set and where it was written. */
 struct domset_elem {
-	const char *text;	/* the name (a wildcard's base) or the regex, owned by the set */
+	const char *text;	/* the name (a wildcard's base; borrowed) or the regex (the set's copy) */
 	enum domset_kind kind;
 	struct loc loc;		/* loc.file is borrowed: it must outlive the set */
 };
@@ -33,8 +33,10 @@ struct domset *domset_new(void);
 void domset_free(struct domset *s);
 
 /* Adds a normalized name (lower case, A-label, no trailing dot; a wildcard's base without
- * "*.") as pinhole's compiler produces it. A repeat of a name of the same kind is ignored.
- * Returns 0, or -1 on ENOMEM or when the set is already built. */
+ * "*.") as pinhole's compiler produces it. The name is borrowed like loc.file (an IR's
+ * names outlive the sets made of them; a copy of 100,000 was a tenth of a match run): it
+ * must outlive the set. A repeat of a name of the same kind is ignored. Returns 0, or -1
+ * on ENOMEM or when the set is already built. */
 int domset_add_name(struct domset *s, const char *name, enum name_kind kind, struct loc loc);
 
 /* Adds a PCRE2 pattern, anchored at both ends and caseless. Returns 0, or -1 with a static

@@ -63,6 +63,14 @@ done
 expect "README -D example" 0 "$PINHOLE" match --rules rules/marketo.rules -D tracking=mkto-b1234.com mkto-b1234.com
 contains "README -D example allows" "$tmp/out" "mkto-b1234.com	allow	rules/marketo.rules:18"
 expect "README -D example without -D" 1 "$PINHOLE" match --rules rules/marketo.rules mkto-b1234.com
+# Names on standard input are read a block at a time: a CR, blank lines and blanks around a
+# name, a 3 MB line (longer than a block), and a last line without a newline, through a pipe.
+{ printf 'ws.marketo.com\r\n\n   \n  evil.example.com  \n\tWS.MARKETO.COM.\n'; head -c 3000000 /dev/zero | tr '\0' a
+  printf '\nnext.marketo.com\nlast.mktoweb.com'; } | "$PINHOLE" match --rules rules/marketo.rules - >"$tmp/out" 2>/dev/null
+printf 'ws.marketo.com\tallow\nevil.example.com\tdeny\nWS.MARKETO.COM.\tallow\n%s\tdeny\nnext.marketo.com\tallow\nlast.mktoweb.com\tallow\n' \
+	"$(head -c 3000000 /dev/zero | tr '\0' a)" >"$tmp/want"
+cut -f1,2 "$tmp/out" | cmp -s - "$tmp/want" && pass=$((pass + 1)) ||
+	{ echo "FAIL: match - over a pipe: $(cut -c1-80 "$tmp/out")"; fail=$((fail + 1)); }
 
 # -D replaces a define's value everywhere it is used.
 expect "-D override" 0 "$PINHOLE" compile -b json -D tracking=mkto-b1234.com rules/marketo.rules

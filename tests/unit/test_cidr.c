@@ -605,7 +605,27 @@ static void check_one_round(const struct space *s, uint64_t *state, bool want_ta
 		in[i] = random_input(s, state, covered);
 		cr_assert_eq(cidr_list_add(&list, &in[i], (uint32_t)i), 0);
 	}
+	/* The compiler's entry point (IPv4 as packed keys) gives the same cover and tags. */
+	struct cidr_v4_list keys = { 0 };
+	struct cidr_list rest = { 0 };
+	struct cidr_agg from_keys;
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(in[i].family == FAMILY_V4 ? cidr_v4_list_add(&keys, &in[i], (uint32_t)i)
+						       : cidr_list_add(&rest, &in[i], (uint32_t)i), 0);
+	cr_assert_eq(cidr_aggregate_keys(&keys, &rest, want_tags, &from_keys), 0);
+	cr_assert_eq(keys.n, 0, "the keys are consumed");
 	cr_assert_eq(cidr_aggregate(&list, want_tags, &agg), 0);
+	cr_assert_eq(from_keys.n, agg.n);
+	for (size_t i = 0; i < agg.n; i++)
+		cr_assert(!addr_cmp(from_keys.prefixes[i].addr, agg.prefixes[i].addr) &&
+			  from_keys.prefixes[i].len == agg.prefixes[i].len &&
+			  from_keys.prefixes[i].family == agg.prefixes[i].family, "prefix %zu", i);
+	if (want_tags) {
+		cr_assert_eq(memcmp(from_keys.tag_start, agg.tag_start, (agg.n + 1) * sizeof(*agg.tag_start)), 0);
+		cr_assert_eq(memcmp(from_keys.tags, agg.tags, agg.tag_start[agg.n] * sizeof(*agg.tags)), 0);
+	}
+	cidr_agg_free(&from_keys);
+	cidr_list_free(&rest);
 	size_t want = expected_cover(covered, start, size_bits);
 	unsigned bits = s->family == FAMILY_V4 ? 32 : 128;
 	cr_assert_eq(agg.n, want, "cover size");
